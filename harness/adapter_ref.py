@@ -1,0 +1,117 @@
+"""Adapter references as written on the command line and stored in results.
+
+Grammar (one parser for the CLI, run matrices and the store)::
+
+    ref    := stage (">>" stage)*
+    stage  := NAME ["(" key=value ("," key=value)* ")"] ["@" INT]
+
+`bm25(k1=1.2)` sets parameters; `bm25>>cross-encoder@100` is a pipeline that reranks the
+top 100 of the first stage. A multi-stage reference builds the registered `pipeline`
+adapter, so the harness needs no concrete pipeline class.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from rankbench.harness.errors import BadInput
+from rankbench.harness.registry import ADAPTERS, AdapterSpec
+
+_STAGE = re.compile(r"^\s*(?P<name>[A-Za-z0-9_.\-]+)\s*(?:\((?P<params>.*)\))?\s*(?:@\s*(?P<depth>\S+))?\s*$")
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    params: tuple[tuple[str, Any], ...] = ()
+    depth: int | None = None
+
+    def __str__(self) -> str:
+        text = self.name
+        if self.params:
+            text += "(" + ",".join(f"{k}={v!r}" for k, v in self.params) + ")"
+        if self.depth is not None:
+            text += f"@{self.depth}"
+        return text
+
+
+@dataclass(frozen=True)
+class AdapterRef:
+    """A parsed reference; `str(ref)` is canonical (sorted params) and names the stored cell."""
+
+    stages: tuple[Stage, ...] = field(default_factory=tuple)
+
+    def __str__(self) -> str:
+        return ">>".join(str(s) for s in self.stages)
+
+    @property
+    def is_pipeline(self) -> bool:
+        return len(self.stages) > 1
+
+    def spec(self) -> AdapterSpec:
+        return ADAPTERS.get("pipeline" if self.is_pipeline else self.stages[0].name)
+
+    def build(self) -> Any:
+        """Instantiate the adapter (or the pipeline of its stages)."""
+        if self.is_pipeline:
+            for stage in self.stages:
+                ADAPTERS.get(stage.name)
+            return ADAPTERS.get("pipeline").build(stages=tuple(str(s) for s in self.stages))
+        stage = self.stages[0]
+        return ADAPTERS.get(stage.name).build(**dict(stage.params))
+
+
+def _parse_value(text: str, where: str) -> Any:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        if re.fullmatch(r"[A-Za-z_][\w\-./]*", text):
+            return text  # a bare word is a string: index=hnsw
+        raise BadInput(f"cannot read parameter value {text!r} in {where!r}") from None
+
+
+def _parse_stage(text: str, whole: str) -> Stage:
+    m = _STAGE.match(text)
+    if not m:
+        raise BadInput(f"cannot parse adapter reference {whole!r}; expected NAME(key=value,...)@k")
+    params: dict[str, Any] = {}
+    if m["params"] and m["params"].strip():
+        for part in _split_top_level(m["params"]):
+            key, eq, value = part.partition("=")
+            if not eq or not key.strip().isidentifier():
+                raise BadInput(f"adapter parameter {part.strip()!r} in {whole!r} must be key=value")
+            params[key.strip()] = _parse_value(value.strip(), whole)
+    depth = None
+    if m["depth"] is not None:
+        if not m["depth"].isdigit() or int(m["depth"]) <= 0:
+            raise BadInput(f"rerank depth {m['depth']!r} in {whole!r} must be a positive integer")
+        depth = int(m["depth"])
+    return Stage(m["name"], tuple(sorted(params.items())), depth)
+
+
+def _split_top_level(text: str) -> list[str]:
+    parts, depth, current = [], 0, ""
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    if current.strip():
+        parts.append(current)
+    return parts
+
+
+def parse_adapter_ref(text: str) -> AdapterRef:
+    """Parse and check names against the registry (unknown names get did-you-mean errors)."""
+    stages = tuple(_parse_stage(part, text) for part in text.split(">>"))
+    for stage in stages:
+        ADAPTERS.get(stage.name)
+    return AdapterRef(stages)

@@ -1,0 +1,195 @@
+"""The `rankbench` command line. User errors print one line and exit 2, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from rankbench.harness import __version__
+from rankbench.harness.errors import HarnessError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Benchmark ranking models: run suites, show leaderboards, gate regressions.",
+)
+data_app = typer.Typer(no_args_is_help=True, help="The data home: where datasets live, and their checksums.")
+app.add_typer(data_app, name="data")
+console = Console()
+err_console = Console(stderr=True)
+log = logging.getLogger("rankbench")
+
+
+@app.callback()
+def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log progress details")] = False) -> None:
+    level = logging.INFO if verbose else logging.WARNING
+    handler = RichHandler(console=err_console, show_path=False, level=level)
+    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
+
+
+@app.command("version")
+def version_cmd() -> None:
+    """Print the rankbench version."""
+    console.print(__version__)
+
+
+@app.command("list")
+def list_cmd(
+    what: Annotated[str, typer.Argument(help="adapters | suites | datasets | measures | tasks")] = "adapters",
+) -> None:
+    """List registered adapters, suites, datasets, measures or tasks."""
+    from rankbench.harness import registry
+    from rankbench.harness.errors import UnknownName
+    from rankbench.harness.measures import MEASURES
+
+    table = Table(box=None, header_style="bold")
+    if what == "adapters":
+        for col in ("name", "family", "extra", "description"):
+            table.add_column(col)
+        for a in registry.ADAPTERS:
+            table.add_row(a.name, a.family, a.extra or "", a.description)
+    elif what == "suites":
+        for col in ("name", "dataset", "families", "measures", "description"):
+            table.add_column(col)
+        for s in registry.SUITES:
+            table.add_row(s.name, s.dataset, ",".join(s.families), " ".join(s.measures), s.description)
+    elif what == "datasets":
+        for col in ("name", "kind", "description"):
+            table.add_column(col)
+        for d in registry.DATASETS:
+            table.add_row(d.name, "generated" if d.generated else f"{len(d.files)} files", d.description)
+    elif what == "measures":
+        for col in ("name", "better", "kind", "cutoff", "description"):
+            table.add_column(col)
+        for m in MEASURES.values():
+            table.add_row(m.name, "higher" if m.higher_is_better else "lower", m.kind, m.cutoff, m.description)
+    elif what == "tasks":
+        for col in ("name", "description"):
+            table.add_column(col)
+        for t in registry.TASKS:
+            table.add_row(t.name, t.description)
+    else:
+        raise UnknownName("listing", what, ["adapters", "suites", "datasets", "measures", "tasks"])
+    console.print(table)
+
+
+def _progress_run(cells: list, out: Path, executor_name: str, rerun: bool) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from rankbench.harness.executors import make_executor
+    from rankbench.harness.runner import run_plan
+    from rankbench.harness.store import ResultStore
+
+    store = ResultStore(out)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+        disable=not err_console.is_terminal,
+    ) as progress:
+        bar = progress.add_task("cells", total=len(cells))
+
+        def on_event(kind: str, cell, result) -> None:
+            label = {"cached": "cached", "done": "done  ", "failed": "FAILED"}[kind]
+            progress.console.print(
+                f"{label} {cell.suite} / {cell.adapter} / seed {cell.seed}"
+                + (f": {result.error.message}" if kind == "failed" and result.error else "")
+            )
+            progress.advance(bar)
+
+        summary = run_plan(cells, store, make_executor(executor_name), rerun=rerun, on_event=on_event)
+    err_console.print(f"{len(summary.ran)} ran, {len(summary.cached)} cached, {len(summary.failed)} failed -> {out}")
+    return 1 if summary.failed else 0
+
+
+@app.command("run")
+def run_cmd(
+    suites: Annotated[list[str], typer.Argument(help="suite names (see `rankbench list suites`)")],
+    adapter: Annotated[list[str], typer.Option("--adapter", "-a", help="adapter reference, repeatable")] = [],  # noqa: B006
+    out: Annotated[Path, typer.Option("--out", "-o", help="results directory")] = Path("results"),
+    seed: Annotated[list[int], typer.Option("--seed", help="override the suite's seeds")] = [],  # noqa: B006
+    executor: Annotated[str, typer.Option("--executor", help="local | ray")] = "local",
+    rerun: Annotated[bool, typer.Option("--rerun", help="run cells even if stored")] = False,
+) -> None:
+    """Run suites x adapters x seeds; stored cells are skipped (reported as cached)."""
+    from rankbench.harness.runner import plan
+
+    cells = plan(suites, adapter, seed or None)
+    raise typer.Exit(_progress_run(cells, out, executor, rerun))
+
+
+@app.command("quickstart")
+def quickstart_cmd(
+    out: Annotated[Path, typer.Option("--out", "-o", help="folder for results and the leaderboard")] = Path(
+        "rankbench-quickstart"
+    ),
+) -> None:
+    """Run several model families on shipped/generated data and render the leaderboard."""
+    from rankbench.harness.plugins import renderer
+    from rankbench.harness.registry import QUICKSTART
+    from rankbench.harness.runner import plan
+
+    cells = []
+    for entry in sorted(QUICKSTART, key=lambda e: (e.order, e.name)):
+        cells += plan([entry.suite], list(entry.adapters))
+    code = _progress_run(cells, out / "results", "local", rerun=False)
+    for name in ("terminal", "html"):
+        render = renderer(name)
+        if render is not None:
+            written = render(out / "results", out)
+            if written is not None:
+                console.print(f"leaderboard written to {written} (open it in a browser)")
+    raise typer.Exit(code)
+
+
+@data_app.command("path")
+def data_path_cmd() -> None:
+    """Print the data home (RANKBENCH_DATA, default ~/.cache/rankbench)."""
+    from rankbench.harness.datahome import data_home
+
+    console.print(str(data_home()))
+
+
+@data_app.command("verify")
+def data_verify_cmd(names: Annotated[list[str], typer.Argument(help="datasets (default: all)")] = []) -> None:  # noqa: B006
+    """Check every file of the datasets against its recorded sha256."""
+    from rankbench.harness.datahome import verify
+    from rankbench.harness.registry import DATASETS
+
+    table = Table("dataset", "file", "status", box=None, header_style="bold")
+    bad = 0
+    specs = [DATASETS.get(n) for n in names] if names else [d for d in DATASETS if d.files]
+    for spec in specs:
+        for status in verify(spec):
+            bad += status.status != "ok"
+            style = {"ok": "green", "missing": "yellow", "mismatch": "red"}[status.status]
+            table.add_row(status.dataset, str(status.path), f"[{style}]{status.status}[/]")
+    console.print(table)
+    raise typer.Exit(1 if bad else 0)
+
+
+def _install_plugin_commands() -> None:
+    from rankbench.harness.plugins import command_registrars
+
+    for register in command_registrars():
+        register(app)
+
+
+def main() -> None:
+    try:
+        _install_plugin_commands()
+        app()
+    except HarnessError as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)

@@ -1,0 +1,375 @@
+"""The data model: frozen records of typed arrays that cross module boundaries.
+
+IR records keep ids as numpy string arrays and runs in a CSR layout (one offsets array,
+flat doc ids and scores) so measures and stores work on whole arrays, never nested dicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from rankbench.harness.errors import BadInput
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _as_str_array(values: Sequence[str] | np.ndarray) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.dtype.kind != "U":
+        arr = arr.astype(str)
+    return arr
+
+
+def _check_unique(ids: np.ndarray, what: str) -> None:
+    if len(ids) and len(np.unique(ids)) != len(ids):
+        values, counts = np.unique(ids, return_counts=True)
+        raise BadInput(f"duplicate {what} id {values[counts > 1][0]!r}; ids must be unique")
+
+
+@dataclass(frozen=True, eq=False)
+class Corpus:
+    """Documents: ids, text and optional titles (title + text is what lexical models index)."""
+
+    ids: np.ndarray
+    texts: tuple[str, ...]
+    titles: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ids", _as_str_array(self.ids))
+        if len(self.texts) != len(self.ids) or (self.titles is not None and len(self.titles) != len(self.ids)):
+            raise BadInput("corpus ids, texts and titles must have the same length")
+        _check_unique(self.ids, "document")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def full_texts(self) -> list[str]:
+        """Title and text joined, the way BEIR and Anserini index documents."""
+        if self.titles is None:
+            return list(self.texts)
+        return [f"{t} {x}".strip() for t, x in zip(self.titles, self.texts, strict=True)]
+
+
+@dataclass(frozen=True, eq=False)
+class Queries:
+    """Queries: ids and text."""
+
+    ids: np.ndarray
+    texts: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ids", _as_str_array(self.ids))
+        if len(self.texts) != len(self.ids):
+            raise BadInput("query ids and texts must have the same length")
+        _check_unique(self.ids, "query")
+        for qid, text in zip(self.ids, self.texts, strict=True):
+            if not text or not text.strip():
+                raise BadInput(f"query {qid!r} is empty; remove it or give it text")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def subset(self, index: np.ndarray) -> Queries:
+        return Queries(self.ids[index], tuple(self.texts[i] for i in index))
+
+
+@dataclass(frozen=True, eq=False)
+class Qrels:
+    """Graded judgements in coordinate form: one (query, doc, label) triple per row."""
+
+    query_ids: np.ndarray
+    doc_ids: np.ndarray
+    labels: np.ndarray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "query_ids", _as_str_array(self.query_ids))
+        object.__setattr__(self, "doc_ids", _as_str_array(self.doc_ids))
+        labels = np.asarray(self.labels)
+        if labels.dtype.kind not in "iu":
+            if labels.size and not np.all(np.isfinite(labels.astype(float))):
+                raise BadInput("qrels labels must be finite integers")
+            if labels.size and not np.all(labels.astype(float) == np.round(labels.astype(float))):
+                raise BadInput("qrels labels must be integers (graded relevance 0, 1, 2, ...)")
+        object.__setattr__(self, "labels", labels.astype(np.int64))
+        if not (len(self.query_ids) == len(self.doc_ids) == len(self.labels)):
+            raise BadInput("qrels columns must have the same length")
+        if len(self.query_ids):
+            import pandas as pd
+
+            frame = pd.DataFrame({"q": self.query_ids, "d": self.doc_ids})
+            dup = frame.duplicated()
+            if dup.any():
+                row = frame[dup].iloc[0]
+                raise BadInput(f"qrels judge document {row.d!r} twice for query {row.q!r}")
+
+    @classmethod
+    def from_dict(cls, qrels: Mapping[str, Mapping[str, int]]) -> Qrels:
+        rows = [(q, d, int(r)) for q, docs in qrels.items() for d, r in docs.items()]
+        if not rows:
+            return cls(np.array([], dtype=str), np.array([], dtype=str), np.array([], dtype=np.int64))
+        q, d, r = zip(*rows, strict=True)
+        return cls(np.array(q), np.array(d), np.array(r))
+
+    def to_dict(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for q, d, r in zip(self.query_ids.tolist(), self.doc_ids.tolist(), self.labels.tolist(), strict=True):
+            out.setdefault(q, {})[d] = r
+        return out
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def query_set(self) -> np.ndarray:
+        return np.unique(self.query_ids)
+
+
+@dataclass(frozen=True, eq=False)
+class Run:
+    """Ranked results per query in CSR form, sorted as trec_eval sorts them.
+
+    Rows of query `i` live in `doc_ids[offsets[i]:offsets[i+1]]`, ordered by score
+    descending and, on equal scores, by doc id descending (trec_eval's tie-break).
+    Build with `Run.from_arrays` or `Run.from_dict`, which sort and validate.
+    """
+
+    query_ids: np.ndarray
+    offsets: np.ndarray
+    doc_ids: np.ndarray
+    scores: np.ndarray
+    name: str = "run"
+
+    @classmethod
+    def from_arrays(
+        cls,
+        query_ids: np.ndarray | Sequence[str],
+        doc_ids: np.ndarray | Sequence[str],
+        scores: np.ndarray | Sequence[float],
+        name: str = "run",
+        empty_queries: Sequence[str] = (),
+    ) -> Run:
+        """Build from one (query, doc, score) triple per row in any order.
+
+        `empty_queries` are queries that were searched but returned nothing; trec_eval
+        evaluates them (scoring 0), so they keep a zero-length row range.
+        """
+        q = _as_str_array(query_ids)
+        d = _as_str_array(doc_ids)
+        s = np.asarray(scores, dtype=np.float64)
+        if not (len(q) == len(d) == len(s)):
+            raise BadInput("run columns must have the same length")
+        if s.size and not np.all(np.isfinite(s)):
+            bad = int(np.flatnonzero(~np.isfinite(s))[0])
+            raise BadInput(f"run score for query {q[bad]!r}, doc {d[bad]!r} is {s[bad]}; scores must be finite")
+        import pandas as pd  # imported here so `rankbench list` stays fast
+
+        all_q = np.concatenate([q, _as_str_array(list(empty_queries))]) if len(empty_queries) else q
+        q_codes, q_uniques = pd.factorize(all_q, sort=True)
+        q_codes = q_codes[: len(q)]
+        d_codes, d_uniques = pd.factorize(d, sort=True)
+        if len(q):
+            key = q_codes.astype(np.int64) * max(len(d_uniques), 1) + d_codes
+            if len(np.unique(key)) != len(key):
+                frame = pd.DataFrame({"q": q, "d": d})
+                row = frame[frame.duplicated()].iloc[0]
+                raise BadInput(f"run lists document {row.d!r} twice for query {row.q!r}")
+        order = np.lexsort((-d_codes, -s, q_codes))
+        counts = np.bincount(q_codes, minlength=len(q_uniques))
+        offsets = np.zeros(len(q_uniques) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        return cls(np.asarray(q_uniques, dtype=str), offsets, d[order], s[order], name)
+
+    @classmethod
+    def from_dict(cls, run: Mapping[str, Mapping[str, float]], name: str = "run") -> Run:
+        rows = [(q, d, float(s)) for q, docs in run.items() for d, s in docs.items()]
+        empty = [q for q, docs in run.items() if not docs]
+        if not rows:
+            return cls.from_arrays(np.array([], dtype=str), np.array([], dtype=str), np.array([]), name, empty)
+        q, d, s = zip(*rows, strict=True)
+        return cls.from_arrays(np.array(q), np.array(d), np.array(s), name, empty)
+
+    @classmethod
+    def from_topk(
+        cls, query_ids: np.ndarray, doc_ids: np.ndarray, indices: np.ndarray, scores: np.ndarray, name: str = "run"
+    ) -> Run:
+        """Build from dense (n_queries, k) index/score matrices, as search backends return them.
+
+        Entries with index -1 (fewer than k hits) are dropped.
+        """
+        k = indices.shape[1]
+        q = np.repeat(_as_str_array(query_ids), k)
+        valid = indices.reshape(-1) >= 0
+        return cls.from_arrays(
+            q[valid], _as_str_array(doc_ids)[indices.reshape(-1)[valid]], scores.reshape(-1)[valid], name
+        )
+
+    @classmethod
+    def empty(cls, name: str = "run") -> Run:
+        return cls(
+            np.array([], dtype=str),
+            np.zeros(1, dtype=np.int64),
+            np.array([], dtype=str),
+            np.array([], dtype=np.float64),
+            name,
+        )
+
+    def __len__(self) -> int:
+        return len(self.query_ids)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def row_query_index(self) -> np.ndarray:
+        """For every row, the index of its query in `query_ids`."""
+        return np.repeat(np.arange(len(self.query_ids)), self.lengths)
+
+    def ranks(self) -> np.ndarray:
+        """Zero-based rank of every row inside its query."""
+        return np.arange(len(self.doc_ids)) - np.repeat(self.offsets[:-1], self.lengths)
+
+    def cut(self, k: int) -> Run:
+        """Keep the top `k` rows per query."""
+        if k <= 0:
+            raise BadInput(f"k must be a positive integer, got {k}")
+        keep = self.ranks() < k
+        counts = np.add.reduceat(keep, self.offsets[:-1]) if len(self.doc_ids) else np.zeros(len(self), int)
+        counts = np.where(self.lengths > 0, counts, 0)
+        offsets = np.zeros(len(self) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        return Run(self.query_ids, offsets, self.doc_ids[keep], self.scores[keep], self.name)
+
+    def to_dict(self) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for i, q in enumerate(self.query_ids.tolist()):
+            lo, hi = self.offsets[i], self.offsets[i + 1]
+            out[q] = dict(zip(self.doc_ids[lo:hi].tolist(), self.scores[lo:hi].tolist(), strict=True))
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "query_id": np.repeat(self.query_ids, self.lengths),
+                "doc_id": self.doc_ids,
+                "score": self.scores,
+                "rank": self.ranks() + 1,
+            }
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class IRDataset:
+    """A retrieval test collection."""
+
+    corpus: Corpus
+    queries: Queries
+    qrels: Qrels
+
+
+@dataclass(frozen=True, eq=False)
+class Interactions:
+    """User-item interactions with contiguous integer ids (0..n_users-1, 0..n_items-1)."""
+
+    users: np.ndarray
+    items: np.ndarray
+    n_users: int
+    n_items: int
+    ratings: np.ndarray | None = None
+    timestamps: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        users = np.asarray(self.users, dtype=np.int64)
+        items = np.asarray(self.items, dtype=np.int64)
+        if users.shape != items.shape:
+            raise BadInput("interactions need as many users as items")
+        if users.size and (users.min() < 0 or users.max() >= self.n_users):
+            raise BadInput(f"user ids must lie in 0..{self.n_users - 1}")
+        if items.size and (items.min() < 0 or items.max() >= self.n_items):
+            raise BadInput(f"item ids must lie in 0..{self.n_items - 1}")
+        object.__setattr__(self, "users", users)
+        object.__setattr__(self, "items", items)
+
+    def __len__(self) -> int:
+        return len(self.users)
+
+    def to_csr(self):  # -> scipy.sparse.csr_matrix
+        """Binary user x item matrix (duplicates collapse to 1)."""
+        from scipy import sparse
+
+        m = sparse.csr_matrix(
+            (np.ones(len(self.users), dtype=np.float32), (self.users, self.items)),
+            shape=(self.n_users, self.n_items),
+        )
+        m.data[:] = 1.0
+        return m
+
+    def subset(self, mask: np.ndarray) -> Interactions:
+        return Interactions(
+            self.users[mask],
+            self.items[mask],
+            self.n_users,
+            self.n_items,
+            None if self.ratings is None else self.ratings[mask],
+            None if self.timestamps is None else self.timestamps[mask],
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class CTRTable:
+    """Encoded CTR data: categorical codes (n, n_cat), numeric values (n, n_num), labels (n,)."""
+
+    categorical: np.ndarray
+    numeric: np.ndarray
+    labels: np.ndarray
+    cat_fields: tuple[str, ...]
+    num_fields: tuple[str, ...] = ()
+    vocab_sizes: tuple[int, ...] = ()
+    user_field: str | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.labels)
+        if self.categorical.shape != (n, len(self.cat_fields)):
+            raise BadInput(
+                f"categorical block has shape {self.categorical.shape}, expected ({n}, {len(self.cat_fields)})"
+            )
+        if self.numeric.shape != (n, len(self.num_fields)):
+            raise BadInput(f"numeric block has shape {self.numeric.shape}, expected ({n}, {len(self.num_fields)})")
+        labels = np.asarray(self.labels)
+        if labels.size and not np.isin(labels, (0, 1)).all():
+            raise BadInput("CTR labels must be 0 or 1")
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def take(self, index: np.ndarray) -> CTRTable:
+        return CTRTable(
+            self.categorical[index],
+            self.numeric[index],
+            self.labels[index],
+            self.cat_fields,
+            self.num_fields,
+            self.vocab_sizes,
+            self.user_field,
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class CTRSplits:
+    train: CTRTable
+    valid: CTRTable
+    test: CTRTable
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A dataset as loaded: the data, its checksum, and a description for provenance."""
+
+    data: object
+    checksum: str
+    info: Mapping[str, object] = field(default_factory=dict)

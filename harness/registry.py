@@ -1,0 +1,184 @@
+"""Registries of named records: adapters, suites, datasets, tasks and quickstart entries.
+
+Built-in adapter and suite modules declare module-level tuples (`ADAPTERS`, `SUITES`,
+`DATASETS`, `TASKS`, `QUICKSTART`) instead of mutating a global at import; discovery
+reads those tuples from every module of `rankbench.adapters` / `rankbench.suites` and
+from modules named by the `rankbench.adapters` / `rankbench.suites` entry-point groups.
+Adapter modules import only numpy and the harness at module level, so `rankbench list`
+stays instant; the model class behind `factory` is resolved only when an adapter is built.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from types import MappingProxyType
+from typing import Any, Generic, Literal, Protocol, TypeVar
+
+from rankbench.harness.errors import HarnessError, MissingDependency, UnknownName
+
+log = logging.getLogger(__name__)
+
+Family = Literal["embedder", "retriever", "reranker", "recommender", "ctr"]
+FAMILIES: tuple[Family, ...] = ("embedder", "retriever", "reranker", "recommender", "ctr")
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+T = TypeVar("T", bound=Named)
+
+
+def resolve(factory: str, extra: str | None = None) -> Any:
+    """Import `"module:attr"`; a missing third-party module becomes `MissingDependency`."""
+    module_name, _, attr = factory.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        missing = getattr(exc, "name", None) or module_name
+        if missing.startswith("rankbench"):
+            raise
+        raise MissingDependency(missing, extra, factory) from exc
+    return getattr(module, attr)
+
+
+@dataclass(frozen=True)
+class AdapterSpec:
+    """Metadata of one adapter: how to build it, which family protocol it implements."""
+
+    name: str
+    family: Family
+    factory: str
+    extra: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+    weights: str = ""
+    smoke_params: Mapping[str, Any] = field(default_factory=dict)
+    """Overrides that make the adapter fast enough for the contract tests (fewer epochs, ...)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+        object.__setattr__(self, "smoke_params", MappingProxyType(dict(self.smoke_params)))
+
+    def build(self, **overrides: Any) -> Any:
+        """Instantiate with the default params updated by `overrides`."""
+        unknown = set(overrides) - set(self.params)
+        if unknown:
+            name = sorted(unknown)[0]
+            raise UnknownName(f"parameter of adapter {self.name!r}", name, self.params)
+        cls = resolve(self.factory, self.extra)
+        return cls(**{**self.params, **overrides})
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset: its loader and, for files in the data home, their relative paths and sha256."""
+
+    name: str
+    loader: str
+    files: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
+    source: str = ""
+    generated: bool = False
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A task: the function that runs one cell of a suite (`"module:function"`)."""
+
+    name: str
+    function: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class QuickstartEntry:
+    """One row of the quickstart matrix: a suite and the adapters to run on it."""
+
+    name: str
+    suite: str
+    adapters: tuple[str, ...]
+    order: int = 100
+
+
+class Registry(Generic[T]):
+    """Records by name, filled lazily from the built-in packages and entry points."""
+
+    def __init__(self, kind: str, attribute: str, packages: tuple[str, ...], group: str | None) -> None:
+        self.kind, self.attribute, self.packages, self.group = kind, attribute, packages, group
+        self._items: dict[str, T] | None = None
+
+    def _load(self) -> dict[str, T]:
+        if self._items is None:
+            items: dict[str, T] = {}
+            for module in _discover_modules(self.packages, self.group):
+                for item in getattr(module, self.attribute, ()):
+                    if item.name in items and items[item.name] != item:
+                        raise HarnessError(f"{self.kind} {item.name!r} is registered twice ({module.__name__})")
+                    items[item.name] = item
+            self._items = items
+        return self._items
+
+    def add(self, item: T) -> None:
+        """Register one record at run time (tests and notebooks)."""
+        self._load()[item.name] = item
+
+    def remove(self, name: str) -> None:
+        self._load().pop(name, None)
+
+    def get(self, name: str) -> T:
+        items = self._load()
+        if name not in items:
+            raise UnknownName(self.kind, name, items)
+        return items[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._load()
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(sorted(self._load().values(), key=lambda item: item.name))
+
+    def names(self) -> list[str]:
+        return sorted(self._load())
+
+
+@cache
+def _module_names(packages: tuple[str, ...], group: str | None) -> tuple[str, ...]:
+    names: list[str] = []
+    for package in packages:
+        pkg = importlib.import_module(package)
+        names += [f"{package}.{m.name}" for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_")]
+    if group:
+        from rankbench.harness.plugins import group as entry_point_group
+
+        names += [ep.value.split(":")[0] for ep in entry_point_group(group)]
+    return tuple(names)
+
+
+def _discover_modules(packages: tuple[str, ...], group: str | None) -> Iterator[Any]:
+    for name in _module_names(packages, group):
+        try:
+            yield importlib.import_module(name)
+        except ImportError as exc:  # a plugin whose own dependency is absent must not break `list`
+            log.warning("skipping %s: %s", name, exc)
+
+
+_ADAPTER_PKGS = ("rankbench.adapters",)
+_SUITE_PKGS = ("rankbench.suites",)
+
+ADAPTERS: Registry[AdapterSpec] = Registry("adapter", "ADAPTERS", _ADAPTER_PKGS, "rankbench.adapters")
+SUITES: Registry[Any] = Registry("suite", "SUITES", _SUITE_PKGS, "rankbench.suites")
+DATASETS: Registry[DatasetSpec] = Registry("dataset", "DATASETS", _SUITE_PKGS, "rankbench.suites")
+TASKS: Registry[TaskSpec] = Registry("task", "TASKS", ("rankbench.harness.tasks", *_SUITE_PKGS), "rankbench.suites")
+QUICKSTART: Registry[QuickstartEntry] = Registry("quickstart entry", "QUICKSTART", _SUITE_PKGS, "rankbench.suites")

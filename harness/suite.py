@@ -1,0 +1,66 @@
+"""Suites pin what is run: dataset, task (protocol), measures, unit of pairing, seeds, budgets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Protocol
+
+from rankbench.harness.measures import parse_measures
+from rankbench.harness.records import Loaded
+from rankbench.harness.registry import Family
+from rankbench.harness.stats import Estimate
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Limits for one cell; the runner records a cell that passes them as failed."""
+
+    max_seconds: float | None = None
+    max_memory_mb: float | None = None
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    dataset: str
+    task: str
+    measures: tuple[str, ...]
+    families: tuple[Family, ...]
+    unit: str = "query"
+    seeds: tuple[int, ...] = (0,)
+    protocol: Mapping[str, Any] = field(default_factory=dict)
+    dataset_params: Mapping[str, Any] = field(default_factory=dict)
+    budget: Budget = field(default_factory=Budget)
+    description: str = ""
+    needs_adapter: bool = True
+    tags: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        parse_measures(self.measures)  # fail at definition time on a misspelt measure
+        object.__setattr__(self, "protocol", MappingProxyType(dict(self.protocol)))
+        object.__setattr__(self, "dataset_params", MappingProxyType(dict(self.dataset_params)))
+
+
+@dataclass(frozen=True)
+class TaskOutput:
+    """What a task returns for one cell.
+
+    `per_unit` has one row per unit (query, user, impression) and one column per measure
+    that is a mean over units (extra columns such as labels/predictions are kept too);
+    `aggregates` holds measures that are not unit means (AUC, latency percentiles).
+    """
+
+    per_unit: pd.DataFrame
+    timings: Mapping[str, float] = field(default_factory=dict)
+    aggregates: Mapping[str, Estimate] = field(default_factory=dict)
+    info: Mapping[str, Any] = field(default_factory=dict)
+    resources: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Task(Protocol):
+    def __call__(self, suite: Suite, adapter: Any, family: Family | None, seed: int, data: Loaded) -> TaskOutput: ...

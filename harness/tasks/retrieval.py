@@ -1,0 +1,59 @@
+"""Retrieval task: index the corpus, search every query, score the run against the qrels.
+
+Embedders are composed into the registered `dense` retriever and rerankers run over the
+suite's first stage, so every IR family runs on every IR suite.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rankbench.harness.errors import BadInput
+from rankbench.harness.measures import parse_measures
+from rankbench.harness.measures.ranking import evaluate
+from rankbench.harness.records import IRDataset, Loaded
+from rankbench.harness.registry import ADAPTERS, Family, TaskSpec
+from rankbench.harness.suite import Suite, TaskOutput
+
+
+def as_retriever(adapter: Any, family: Family | None, suite: Suite) -> Any:
+    """A Retriever for any IR family: embedders get a dense index, rerankers a first stage."""
+    if family == "retriever":
+        return adapter
+    if family == "embedder":
+        return ADAPTERS.get("dense").build(embedder=adapter, backend=suite.protocol.get("dense_backend", "exact"))
+    if family == "reranker":
+        first = suite.protocol.get("first_stage", "bm25")
+        depth = int(suite.protocol.get("rerank_depth", 100))
+        return ADAPTERS.get("pipeline").build(stages=(f"{first}@{depth}",), reranker=adapter)
+    raise BadInput(f"suite {suite.name!r} takes embedders, retrievers or rerankers, not a {family}")
+
+
+def run_retrieval(suite: Suite, adapter: Any, family: Family | None, seed: int, data: Loaded) -> TaskOutput:
+    ds = data.data
+    if not isinstance(ds, IRDataset):
+        raise BadInput(f"suite {suite.name!r} needs an IR dataset, got {type(ds).__name__}")
+    measures = parse_measures(suite.measures)
+    depth = int(suite.protocol.get("depth", max([m.cutoff or 0 for m in measures] + [100])))
+    retriever = as_retriever(adapter, family, suite)
+    t0 = time.perf_counter()
+    retriever.index(ds.corpus)
+    t1 = time.perf_counter()
+    run = retriever.search(ds.queries, depth)
+    t2 = time.perf_counter()
+    per_query = evaluate(run, ds.qrels, measures, missing_as_zero=True)
+    return TaskOutput(
+        per_unit=per_query,
+        timings={"index_s": t1 - t0, "search_s": t2 - t1, "search_ms_per_query": 1000 * (t2 - t1) / len(ds.queries)},
+        info={"n_docs": len(ds.corpus), "n_queries": len(ds.queries), "depth": depth},
+    )
+
+
+TASKS = (
+    TaskSpec(
+        "retrieval",
+        "rankbench.harness.tasks.retrieval:run_retrieval",
+        "index, search, evaluate against qrels (trec_eval semantics, missing queries count 0)",
+    ),
+)

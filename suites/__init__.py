@@ -1,0 +1,4 @@
+"""Suites: datasets + protocol + measures, and paper reproduction cards.
+
+Each module declares `DATASETS`, `SUITES` and optionally `QUICKSTART` tuples.
+"""

@@ -1,0 +1,18 @@
+"""Every registered adapter passes its family's contract on tiny shipped or generated data."""
+
+from __future__ import annotations
+
+import pytest
+
+from rankbench.harness.errors import MissingDependency
+from rankbench.harness.registry import ADAPTERS
+from tests.contract.kit import check_adapter
+
+
+@pytest.mark.parametrize("name", [a.name for a in ADAPTERS if a.name != "pipeline"])
+def test_adapter_contract(name: str) -> None:
+    spec = ADAPTERS.get(name)
+    try:
+        check_adapter(spec)
+    except MissingDependency as exc:
+        pytest.skip(str(exc))
