@@ -43,7 +43,7 @@ def version_cmd() -> None:
 
 @app.command("list")
 def list_cmd(
-    what: Annotated[str, typer.Argument(help="adapters | suites | datasets | measures | tasks")] = "adapters",
+    what: Annotated[str, typer.Argument(help="adapters | suites | datasets | measures | tasks | cards")] = "adapters",
 ) -> None:
     """List registered adapters, suites, datasets, measures or tasks."""
     from rankbench.harness import registry
@@ -71,13 +71,20 @@ def list_cmd(
             table.add_column(col)
         for m in MEASURES.values():
             table.add_row(m.name, "higher" if m.higher_is_better else "lower", m.kind, m.cutoff, m.description)
+    elif what == "cards":
+        from rankbench.harness.reproduce import CARDS
+
+        for col in ("name", "suite", "description"):
+            table.add_column(col)
+        for c in CARDS:
+            table.add_row(c.name, c.suite or "(custom check)", c.description)
     elif what == "tasks":
         for col in ("name", "description"):
             table.add_column(col)
         for t in registry.TASKS:
             table.add_row(t.name, t.description)
     else:
-        raise UnknownName("listing", what, ["adapters", "suites", "datasets", "measures", "tasks"])
+        raise UnknownName("listing", what, ["adapters", "suites", "datasets", "measures", "tasks", "cards"])
     console.print(table)
 
 
@@ -151,6 +158,48 @@ def quickstart_cmd(
             if written is not None:
                 console.print(f"leaderboard written to {written} (open it in a browser)")
     raise typer.Exit(code)
+
+
+@app.command("reproduce")
+def reproduce_cmd(
+    name: Annotated[str, typer.Argument(help="reproduction card (see `rankbench list cards`)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="results directory")] = Path("reproductions"),
+) -> None:
+    """Re-run a paper's protocol and set the published numbers beside ours."""
+    from rankbench.harness.reproduce import reproduce
+
+    rows = reproduce(name, out / name)
+    table = Table(
+        "model",
+        "measure",
+        "published",
+        "ours",
+        "delta",
+        "tolerance",
+        "verdict",
+        "source",
+        title=f"reproduction: {name}",
+        box=None,
+        header_style="bold",
+        title_justify="left",
+    )
+    for r in rows:
+        style = {"reproduced": "green", "differs": "yellow", "failed": "red"}[r.verdict]
+        table.add_row(
+            r.label,
+            r.measure,
+            f"{r.published:.4f}",
+            f"{r.ours:.4f}",
+            f"{r.delta:+.4f}",
+            f"±{r.tolerance:g}",
+            f"[{style}]{r.verdict}[/]",
+            r.citation,
+        )
+    console.print(table)
+    for r in rows:
+        if r.detail:
+            console.print(f"{r.label} {r.measure}: {r.detail}", markup=False)
+    raise typer.Exit(0 if all(r.verdict == "reproduced" for r in rows) else 1)
 
 
 @data_app.command("path")

@@ -1,0 +1,101 @@
+"""Reproduction cards: a paper's protocol, its published numbers with citation and tolerance.
+
+`reproduce(name)` runs the card's cells through the ordinary runner (so they are stored
+and resumable), then sets each published target beside our computed value. Cards whose
+check is not "run a suite" (agreement with another library) name a `check` function.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from rankbench.harness.datahome import checked_file
+from rankbench.harness.registry import DATASETS, Registry, resolve
+from rankbench.harness.runner import plan, run_plan
+from rankbench.harness.store import ResultStore
+
+
+@dataclass(frozen=True)
+class Target:
+    """A published number: measure, value, tolerance (absolute) and where it was published."""
+
+    adapter: str
+    measure: str
+    published: float
+    tolerance: float
+    citation: str
+
+
+@dataclass(frozen=True)
+class Card:
+    name: str
+    description: str
+    suite: str = ""
+    targets: tuple[Target, ...] = ()
+    check: str | None = None  # "module:function(card, out_dir) -> list[ReproRow]" for custom cards
+    options: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
+
+
+@dataclass(frozen=True)
+class ReproRow:
+    label: str
+    measure: str
+    published: float
+    ours: float
+    tolerance: float
+    citation: str
+    detail: str = ""
+
+    @property
+    def delta(self) -> float:
+        return self.ours - self.published
+
+    @property
+    def verdict(self) -> str:
+        if math.isnan(self.ours):
+            return "failed"
+        return "reproduced" if abs(self.delta) <= self.tolerance else "differs"
+
+
+CARDS: Registry[Card] = Registry("reproduction card", "CARDS", ("rankbench.suites",), "rankbench.suites")
+
+
+def require_files(dataset: str) -> None:
+    """Stop with one line naming the first missing file of a dataset (before any work)."""
+    spec = DATASETS.get(dataset)
+    for relpath in spec.files:
+        checked_file(spec, relpath)
+
+
+def reproduce(name: str, out: Path) -> list[ReproRow]:
+    card = CARDS.get(name)
+    if card.check:
+        return resolve(card.check)(card, out)
+    from rankbench.harness.registry import SUITES
+
+    suite = SUITES.get(card.suite)
+    require_files(suite.dataset)
+    adapters = list(dict.fromkeys(t.adapter for t in card.targets))
+    store = ResultStore(out)
+    summary = run_plan(plan([card.suite], adapters), store)
+    values: dict[tuple[str, str], list[float]] = {}
+    for r in store.results():
+        if r.suite == card.suite and r.ok:
+            for m, est in r.measures.items():
+                values.setdefault((r.adapter, m), []).append(est.value)
+    rows = []
+    for t in card.targets:
+        got = values.get((t.adapter, t.measure))
+        ours = float(sum(got) / len(got)) if got else float("nan")
+        failed = [msg for cell, msg in summary.failed if cell.adapter == t.adapter]
+        rows.append(
+            ReproRow(t.adapter, t.measure, t.published, ours, t.tolerance, t.citation, failed[0] if failed else "")
+        )
+    return rows
