@@ -73,7 +73,9 @@ def _parse_value(text: str, where: str) -> Any:
         raise BadInput(f"cannot read parameter value {text!r} in {where!r}") from None
 
 
-def _parse_stage(text: str, whole: str) -> Stage:
+def parse_stage(text: str, whole: str | None = None) -> Stage:
+    """One `NAME(key=value,...)@k` stage (also used for suite references)."""
+    whole = whole or text
     m = _STAGE.match(text)
     if not m:
         raise BadInput(f"cannot parse adapter reference {whole!r}; expected NAME(key=value,...)@k")
@@ -111,7 +113,7 @@ def _split_top_level(text: str) -> list[str]:
 
 def parse_adapter_ref(text: str) -> AdapterRef:
     """Parse and check names against the registry (unknown names get did-you-mean errors)."""
-    stages = tuple(_parse_stage(part, text) for part in text.split(">>"))
+    stages = tuple(parse_stage(part, text) for part in text.split(">>"))
     for stage in stages:
         ADAPTERS.get(stage.name)
     return AdapterRef(stages)

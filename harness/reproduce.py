@@ -78,9 +78,9 @@ def reproduce(name: str, out: Path) -> list[ReproRow]:
     card = CARDS.get(name)
     if card.check:
         return resolve(card.check)(card, out)
-    from rankbench.harness.registry import SUITES
+    from rankbench.harness.suite import resolve_suite
 
-    suite = SUITES.get(card.suite)
+    suite = resolve_suite(card.suite)
     require_files(suite.dataset)
     adapters = list(dict.fromkeys(t.adapter for t in card.targets))
     store = ResultStore(out)

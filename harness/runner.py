@@ -25,11 +25,11 @@ from rankbench.harness.datahome import load_dataset
 from rankbench.harness.errors import BadInput, HarnessError
 from rankbench.harness.measures import parse_measures
 from rankbench.harness.provenance import collect, now_iso
-from rankbench.harness.registry import SUITES, TASKS, resolve
+from rankbench.harness.registry import TASKS, resolve
 from rankbench.harness.result import ErrorInfo, Result
 from rankbench.harness.stats import bootstrap_ci
 from rankbench.harness.store import CellKey, ResultStore
-from rankbench.harness.suite import Suite, TaskOutput
+from rankbench.harness.suite import Suite, TaskOutput, resolve_suite
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def plan(suites: Sequence[str], adapters: Sequence[str], seeds: Sequence[int] | 
     """Cells for every suite x adapter x seed; names and families are checked before anything runs."""
     cells: list[CellKey] = []
     for suite_name in suites:
-        suite: Suite = SUITES.get(suite_name)
+        suite = resolve_suite(suite_name)
         if not suite.needs_adapter:
             cells += [CellKey(suite.name, NO_ADAPTER, s) for s in (seeds or suite.seeds)]
             continue
@@ -87,7 +87,7 @@ def execute_cell(key: CellKey) -> tuple[Result, pd.DataFrame | None]:
     """Run one cell; any exception becomes a failed `Result` carrying its traceback."""
     started = now_iso()
     t0 = time.perf_counter()
-    suite: Suite = SUITES.get(key.suite)
+    suite = resolve_suite(key.suite)
     family = None
     checksum = ""
     protocol: dict[str, Any] = {"task": suite.task, **suite.protocol}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -60,6 +60,25 @@ class TaskOutput:
     aggregates: Mapping[str, Estimate] = field(default_factory=dict)
     info: Mapping[str, Any] = field(default_factory=dict)
     resources: Mapping[str, Any] = field(default_factory=dict)
+
+
+def resolve_suite(text: str) -> Suite:
+    """A registered suite, or a variant of one with protocol overrides: `limit-critical-n(dims='2..8')`.
+
+    The canonical text (sorted keys) is the stored suite name, so variants never share cells,
+    and any worker can rebuild the same variant from the name alone.
+    """
+    from rankbench.harness.adapter_ref import parse_stage
+    from rankbench.harness.errors import BadInput
+    from rankbench.harness.registry import SUITES
+
+    stage = parse_stage(text)
+    base: Suite = SUITES.get(stage.name)
+    if stage.depth is not None:
+        raise BadInput(f"suite reference {text!r} cannot take @depth")
+    if not stage.params:
+        return base
+    return replace(base, name=str(stage), protocol={**base.protocol, **dict(stage.params)})
 
 
 class Task(Protocol):
