@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import pkgutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 from rankbench.harness.errors import HarnessError, MissingDependency, UnknownName
 
 log = logging.getLogger(__name__)
+PLUGINS_ENV = "RANKBENCH_PLUGINS"
+"""Comma-separated modules scanned like `rankbench.adapters`/`rankbench.suites` modules."""
 
 Family = Literal["embedder", "retriever", "reranker", "recommender", "ctr"]
 FAMILIES: tuple[Family, ...] = ("embedder", "retriever", "reranker", "recommender", "ctr")
@@ -163,6 +166,8 @@ def _module_names(packages: tuple[str, ...], group: str | None) -> tuple[str, ..
         from rankbench.harness.plugins import group as entry_point_group
 
         names += [ep.value.split(":")[0] for ep in entry_point_group(group)]
+    # extra plugin modules without packaging (tests, notebooks); inherited by worker processes
+    names += [m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(",") if m.strip()]
     return tuple(names)
 
 

@@ -14,7 +14,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -28,7 +28,7 @@ from rankbench.harness.provenance import collect, now_iso
 from rankbench.harness.registry import TASKS, resolve
 from rankbench.harness.result import ErrorInfo, Result
 from rankbench.harness.stats import bootstrap_ci
-from rankbench.harness.store import CellKey, ResultStore
+from rankbench.harness.store import CellKey, CellLock, ResultStore
 from rankbench.harness.suite import Suite, TaskOutput, resolve_suite
 
 log = logging.getLogger(__name__)
@@ -120,33 +120,53 @@ def execute_cell(key: CellKey) -> tuple[Result, pd.DataFrame | None]:
         return result, out.per_unit
     except Exception as exc:  # isolation: one failing cell is recorded, the plan goes on
         is_user_error = isinstance(exc, HarnessError)
-        log.warning("cell %s / %s / seed %d failed: %s", key.suite, key.adapter, key.seed, exc)
-        result = Result(
-            suite=key.suite,
-            adapter=key.adapter,
-            seed=key.seed,
-            status="failed",
-            measures={},
-            timings={"total_s": time.perf_counter() - t0},
-            provenance=collect(suite.dataset, checksum, key.seed, started, protocol).to_json(),
-            family=family,
-            unit=suite.unit,
-            resources={"peak_rss_mb": peak_rss_mb()},
-            error=ErrorInfo(type(exc).__name__, str(exc), "" if is_user_error else traceback.format_exc()),
-        )
-        return result, None
+        error = ErrorInfo(type(exc).__name__, str(exc), "" if is_user_error else traceback.format_exc())
+        resources = {"peak_rss_mb": peak_rss_mb()}
+        return failed_result(key, error, time.perf_counter() - t0, started, family, checksum, resources), None
+
+
+def failed_result(
+    key: CellKey,
+    error: ErrorInfo,
+    seconds: float,
+    started: str | None = None,
+    family: str | None = None,
+    checksum: str = "",
+    resources: dict[str, Any] | None = None,
+) -> Result:
+    """The stored record of a cell that raised, or that its executor had to stop (budget, crash)."""
+    log.warning("cell %s / %s / seed %d failed: %s", key.suite, key.adapter, key.seed, error.message)
+    suite = resolve_suite(key.suite)
+    protocol: dict[str, Any] = {"task": suite.task, **suite.protocol}
+    return Result(
+        suite=key.suite,
+        adapter=key.adapter,
+        seed=key.seed,
+        status="failed",
+        measures={},
+        timings={"total_s": seconds},
+        provenance=collect(suite.dataset, checksum, key.seed, started or now_iso(), protocol).to_json(),
+        family=family,
+        unit=suite.unit,
+        resources=dict(resources or {}),
+        error=error,
+    )
 
 
 class Executor(Protocol):
-    """Runs cells and yields their results in completion order."""
+    """Runs cells and yields their results in completion order.
 
-    def map(self, cells: Sequence[CellKey]) -> Iterator[tuple[CellKey, Result, pd.DataFrame | None]]: ...
+    `cells` is consumed lazily: the runner claims each cell in the store as it is drawn,
+    so an executor should draw a cell only when it can start it.
+    """
+
+    def map(self, cells: Iterable[CellKey]) -> Iterator[tuple[CellKey, Result, pd.DataFrame | None]]: ...
 
 
 class LocalExecutor:
     """Runs cells one after another in this process."""
 
-    def map(self, cells: Sequence[CellKey]) -> Iterator[tuple[CellKey, Result, pd.DataFrame | None]]:
+    def map(self, cells: Iterable[CellKey]) -> Iterator[tuple[CellKey, Result, pd.DataFrame | None]]:
         for cell in cells:
             result, units = execute_cell(cell)
             yield cell, result, units
@@ -171,22 +191,55 @@ def run_plan(
     rerun: bool = False,
     on_event: Callable[[str, CellKey, Result | None], None] | None = None,
 ) -> RunSummary:
-    """Execute what is not stored yet; each finished cell is written before the next is awaited."""
+    """Execute what is not stored yet; each finished cell is written before the next is awaited.
+
+    Each cell is locked in the store while it runs. A cell locked by another run sharing the
+    directory is left to it and awaited at the end: stored by then, it counts as cached;
+    otherwise (that run failed or was killed) this run computes it.
+    """
     summary = RunSummary()
+    executor = executor or LocalExecutor()
+    held: dict[CellKey, CellLock] = {}
+    elsewhere: list[CellKey] = []
+
+    def cached(cell: CellKey) -> None:
+        summary.cached.append(cell)
+        if on_event:
+            on_event("cached", cell, None)
+
+    def claimed(todo: Iterable[CellKey], *, wait: bool) -> Iterator[CellKey]:
+        for cell in todo:
+            lock = store.lock(cell, wait=wait)
+            if lock is None:
+                log.info("cell %s / %s / seed %d is running elsewhere; awaiting it", *astuple(cell))
+                elsewhere.append(cell)
+            elif (wait or not rerun) and store.has(cell):  # finished by another run meanwhile
+                lock.release()
+                cached(cell)
+            else:
+                held[cell] = lock
+                yield cell
+
     todo = []
     for cell in cells:
         if not rerun and store.has(cell):
-            summary.cached.append(cell)
-            if on_event:
-                on_event("cached", cell, None)
+            cached(cell)
         else:
             todo.append(cell)
-    for cell, result, units in (executor or LocalExecutor()).map(todo):
-        store.write(result, units)
-        if result.ok:
-            summary.ran.append(cell)
-        else:
-            summary.failed.append((cell, f"{result.error.type}: {result.error.message}" if result.error else ""))
-        if on_event:
-            on_event("done" if result.ok else "failed", cell, result)
+    try:
+        for wait, batch in ((False, todo), (True, elsewhere)):
+            for cell, result, units in executor.map(claimed(list(batch), wait=wait)):
+                store.write(result, units)
+                held.pop(cell).release()
+                if result.ok:
+                    summary.ran.append(cell)
+                else:
+                    summary.failed.append(
+                        (cell, f"{result.error.type}: {result.error.message}" if result.error else "")
+                    )
+                if on_event:
+                    on_event("done" if result.ok else "failed", cell, result)
+    finally:
+        for lock in held.values():
+            lock.release()
     return summary

@@ -3,11 +3,15 @@
 Layout: `ROOT/<suite>/<adapter-slug>/seed-<n>.json` and `... .units.parquet`. Each file is
 written to a unique temp file in the same folder and renamed into place, and the JSON is
 renamed last, so a reader (or a resumed run) sees either a whole cell or none, and two
-writers never interleave bytes.
+writers never interleave bytes. A run holds an advisory lock (`flock`) on `.seed-<n>.lock`
+while it computes a cell, so two runs sharing a directory never compute the same cell twice;
+the kernel drops the lock when its process dies, so a killed run never blocks a resume.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -50,9 +54,49 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+class CellLock:
+    """An exclusive lock on one cell, held by an open file descriptor of its lock file."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path, self._fd = path, fd
+
+    def release(self) -> None:
+        """Remove the lock file, then unlock: a waiter that opened the old file retries on the new one."""
+        if self._fd < 0:
+            return
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        os.close(self._fd)
+        self._fd = -1
+
+
+def lock_file(path: Path, *, wait: bool) -> CellLock | None:
+    """Take the lock at `path`; `None` when another live process holds it and `wait` is false."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return CellLock(path, fd)
+        os.close(fd)  # the holder released and removed the file while we waited: lock the new one
+
+
 class ResultStore:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
+
+    def lock(self, key: CellKey, *, wait: bool = False) -> CellLock | None:
+        """Claim a cell before computing it (see the module docstring)."""
+        path = self.json_path(key)
+        return lock_file(path.with_name(f".{path.stem}.lock"), wait=wait)
 
     def json_path(self, key: CellKey) -> Path:
         return self.root / slug(key.suite) / slug(key.adapter) / f"seed-{key.seed}.json"
