@@ -145,7 +145,9 @@ class ResultStore:
         """Per-unit values of a stored result (index: unit id)."""
         if not result.units_file:
             return None
-        path = self.json_path(CellKey(result.suite, result.adapter, result.seed)).with_name(result.units_file)
+        key = CellKey(result.suite, result.adapter, result.seed)
+        json_path = self.root if self.root.is_file() else self.json_path(key)  # a single result file
+        path = json_path.with_name(result.units_file)
         if not path.is_file():
             raise BadInput("per-unit file is missing; re-run the cell", path=path)
         return pd.read_parquet(path)
