@@ -13,7 +13,7 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from rankbench.harness import __version__
-from rankbench.harness.errors import HarnessError
+from rankbench.harness.errors import BadInput, HarnessError
 
 app = typer.Typer(
     add_completion=False,
@@ -88,7 +88,7 @@ def list_cmd(
     console.print(table)
 
 
-def _progress_run(cells: list, out: Path, executor_name: str, rerun: bool) -> int:
+def _progress_run(cells: list, out: Path, executor_name: str, rerun: bool, **executor_options: object) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from rankbench.harness.executors import make_executor
@@ -115,7 +115,8 @@ def _progress_run(cells: list, out: Path, executor_name: str, rerun: bool) -> in
             )
             progress.advance(bar)
 
-        summary = run_plan(cells, store, make_executor(executor_name), rerun=rerun, on_event=on_event)
+        executor = make_executor(executor_name, **executor_options)
+        summary = run_plan(cells, store, executor, rerun=rerun, on_event=on_event)
     err_console.print(f"{len(summary.ran)} ran, {len(summary.cached)} cached, {len(summary.failed)} failed -> {out}")
     return 1 if summary.failed else 0
 
@@ -126,14 +127,24 @@ def run_cmd(
     adapter: Annotated[list[str], typer.Option("--adapter", "-a", help="adapter reference, repeatable")] = [],  # noqa: B006
     out: Annotated[Path, typer.Option("--out", "-o", help="results directory")] = Path("results"),
     seed: Annotated[list[int], typer.Option("--seed", help="override the suite's seeds")] = [],  # noqa: B006
-    executor: Annotated[str, typer.Option("--executor", help="local | ray")] = "local",
+    executor: Annotated[
+        str, typer.Option("--executor", help="local | process | ray (default: process when a suite sets budgets)")
+    ] = "auto",
+    address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (with --executor ray)")] = None,
     rerun: Annotated[bool, typer.Option("--rerun", help="run cells even if stored")] = False,
 ) -> None:
     """Run suites x adapters x seeds; stored cells are skipped (reported as cached)."""
+    from rankbench.harness.executors import default_executor
     from rankbench.harness.runner import plan
+    from rankbench.harness.suite import resolve_suite
 
     cells = plan(suites, adapter, seed or None)
-    raise typer.Exit(_progress_run(cells, out, executor, rerun))
+    if executor == "auto":
+        executor = default_executor(resolve_suite(s) for s in suites)
+    options = {"address": address} if address else {}
+    if address and executor != "ray":
+        raise BadInput("--address is for the Ray executor: add --executor ray")
+    raise typer.Exit(_progress_run(cells, out, executor, rerun, **options))
 
 
 @app.command("quickstart")
