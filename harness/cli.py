@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ from rich.table import Table
 from rankbench.harness import __version__
 from rankbench.harness.errors import BadInput, HarnessError
 
+if TYPE_CHECKING:
+    from rankbench.harness.cache import OutputCache
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -23,6 +26,8 @@ app = typer.Typer(
 )
 data_app = typer.Typer(no_args_is_help=True, help="The data home: where datasets live, and their checksums.")
 app.add_typer(data_app, name="data")
+cache_app = typer.Typer(no_args_is_help=True, help="The model-output cache (RANKBENCH_CACHE): list, verify, clear.")
+app.add_typer(cache_app, name="cache")
 console = Console()
 err_console = Console(stderr=True)
 log = logging.getLogger("rankbench")
@@ -237,6 +242,54 @@ def data_verify_cmd(names: Annotated[list[str], typer.Argument(help="datasets (d
             table.add_row(status.dataset, str(status.path), f"[{style}]{status.status}[/]")
     console.print(table)
     raise typer.Exit(1 if bad else 0)
+
+
+CacheDir = Annotated[Path | None, typer.Option("--dir", help="cache folder (default: RANKBENCH_CACHE)")]
+Namespace = Annotated[str | None, typer.Option("--namespace", "-n", help="only this namespace (embeddings, ...)")]
+
+
+def _output_cache(folder: Path | None) -> OutputCache:
+    from rankbench.harness.cache import OutputCache
+
+    cache = OutputCache(folder) if folder is not None else OutputCache()
+    if cache.root is None:
+        raise BadInput("the output cache is off (RANKBENCH_CACHE=off); set RANKBENCH_CACHE to a folder")
+    return cache
+
+
+def _mib(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 1024:.1f} KiB"
+
+
+@cache_app.command("ls")
+def cache_ls_cmd(folder: CacheDir = None, namespace: Namespace = None) -> None:
+    """List cache entries with their size, shape and key."""
+    cache = _output_cache(folder)
+    table = Table("namespace", "fingerprint", "content", "size", "key", box=None, header_style="bold")
+    entries = list(cache.entries(namespace))
+    for e in entries:
+        key = ", ".join(f"{k}={v}" for k, v in sorted((e.meta.get("key") or {}).items()))
+        table.add_row(e.namespace, e.fingerprint[:12], e.describe, _mib(e.size_bytes), key[:80])
+    console.print(table)
+    console.print(f"{len(entries)} entries, {_mib(sum(e.size_bytes for e in entries))} in {cache.root}")
+
+
+@cache_app.command("verify")
+def cache_verify_cmd(folder: CacheDir = None, namespace: Namespace = None) -> None:
+    """Check every entry against its recorded sha256; exit 1 if any is corrupt (it is rebuilt on next use)."""
+    checked = _output_cache(folder).verify(namespace)
+    bad = [e for e, ok in checked if not ok]
+    for e in bad:
+        console.print(f"corrupt: {e.path} (rebuilt on next use)", markup=False, soft_wrap=True)
+    console.print(f"{len(checked) - len(bad)} ok, {len(bad)} corrupt")
+    raise typer.Exit(1 if bad else 0)
+
+
+@cache_app.command("clear")
+def cache_clear_cmd(folder: CacheDir = None, namespace: Namespace = None) -> None:
+    """Delete cache entries (all, or one namespace)."""
+    cache = _output_cache(folder)
+    console.print(f"removed {cache.clear(namespace)} entries from {cache.root}")
 
 
 def _install_plugin_commands() -> None:
