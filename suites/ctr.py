@@ -6,7 +6,18 @@ from rankbench.harness.registry import DatasetSpec, QuickstartEntry
 from rankbench.harness.suite import Suite
 
 CTR_MEASURES = ("AUC", "logloss", "gAUC")
-BARS_FRAPPE_FIELDS = ("user", "item", "daytime", "weekday", "isweekend", "homework", "cost", "weather", "country", "city")
+BARS_FRAPPE_FIELDS = (
+    "user",
+    "item",
+    "daytime",
+    "weekday",
+    "isweekend",
+    "homework",
+    "cost",
+    "weather",
+    "country",
+    "city",
+)
 BARS_ML_FIELDS = ("user_id", "item_id", "tag_id")
 
 _BARS_HINT = (

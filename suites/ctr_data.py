@@ -82,7 +82,9 @@ class FieldEncoder:
         )
 
     def transform(self, frame: pd.DataFrame) -> CTRTable:
-        cats = [v.get_indexer(frame[c].astype(str)) + 1 for c, v in zip(self.cat_fields, self.vocabularies, strict=True)]
+        cats = [
+            v.get_indexer(frame[c].astype(str)) + 1 for c, v in zip(self.cat_fields, self.vocabularies, strict=True)
+        ]
         vocab_sizes = [len(v) + 1 for v in self.vocabularies]
         cat_names = list(self.cat_fields)
         num = frame[list(self.num_fields)].to_numpy(np.float64) if self.num_fields else np.zeros((len(frame), 0))
@@ -173,7 +175,7 @@ def _holdout(frame: pd.DataFrame, fraction: float, seed: int) -> tuple[pd.DataFr
     if not 0 < fraction < 1:
         raise BadInput(f"holdout fraction must lie in (0, 1), got {fraction}")
     order = np.random.default_rng(seed).permutation(len(frame))
-    cut = int(round(len(frame) * (1 - fraction)))
+    cut = round(len(frame) * (1 - fraction))
     return frame.iloc[order[:cut]].reset_index(drop=True), frame.iloc[order[cut:]].reset_index(drop=True)
 
 

@@ -192,4 +192,3 @@ class TorchCTRModel(ABC):
 
     def n_parameters(self) -> int:
         return 0 if self.net is None else sum(p.numel() for p in self.net.parameters())
-
