@@ -1,0 +1,73 @@
+"""Latency suites: the cost side of every family, with the quality measures needed for a Pareto front.
+
+Each suite runs the `latency` task (see `harness/tasks/latency.py`): threads pinned to one,
+warm-up, five timed repeats, per-unit p50/p95/p99 at batch size 1 and QPS at a large batch,
+index/fit time and size, peak RSS and parameter count. IR suites also score nDCG@10 and
+R@100 on the same index, CTR suites AUC. Protocol overrides derive variants, e.g.
+`latency-ir-synth(threads=2,repeats=10)`.
+"""
+
+from __future__ import annotations
+
+from rankbench.harness.suite import Budget, Suite
+
+COST = (
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "latency_cv",
+    "qps",
+    "index_s",
+    "index_mb",
+    "peak_rss_mb",
+    "params_m",
+    "threads",
+)
+IR = ("retriever", "embedder", "reranker")
+_IR_PROTOCOL = {"k": 100, "warmup": 2, "repeats": 5, "latency_units": 100, "batch": 1024, "threads": 1}
+
+SUITES = (
+    Suite(
+        "latency-ir-synth",
+        "ir-synth",
+        "latency",
+        ("nDCG@10", "R@100", *COST),
+        IR,
+        protocol=_IR_PROTOCOL,
+        description="latency/throughput/memory of IR models on the generated collection (600 docs, 60 queries)",
+        tags=("latency",),
+    ),
+    Suite(
+        "latency-ir-synth-tiny",
+        "ir-synth-tiny",
+        "latency",
+        ("nDCG@10", *COST),
+        IR,
+        protocol={**_IR_PROTOCOL, "repeats": 2, "latency_units": 4, "warmup": 1},
+        description="a quick latency check on the tiny generated collection (tests, smoke runs)",
+        tags=("latency",),
+    ),
+    Suite(
+        "latency-recsys-synth",
+        "recsys-synth",
+        "latency",
+        COST,
+        ("recommender",),
+        unit="user",
+        protocol={"warmup": 2, "repeats": 5, "latency_units": 100, "batch": 600, "threads": 1},
+        description="fit time and per-user full-catalogue scoring latency on generated interactions",
+        tags=("latency",),
+    ),
+    Suite(
+        "latency-ctr-synth",
+        "ctr-synth",
+        "latency",
+        ("AUC", *COST),
+        ("ctr",),
+        unit="impression",
+        protocol={"warmup": 2, "repeats": 5, "latency_units": 200, "batch": 4096, "threads": 1},
+        budget=Budget(max_seconds=1800),
+        description="fit time, single-impression latency and batch throughput of CTR models on generated data",
+        tags=("latency",),
+    ),
+)
