@@ -96,6 +96,22 @@ def predict(net: CTRNet, data: Tensors) -> np.ndarray:
     return torch.cat(out).double().numpy().reshape(-1) if out else np.zeros(0)
 
 
+def run_epoch(
+    net: CTRNet, optimizer: torch.optim.Optimizer, data: Tensors, cfg: TrainConfig, gen: torch.Generator
+) -> None:
+    """One pass over `data` in a seeded random order, batches sliced from the in-memory tensors."""
+    net.train()
+    order = torch.randperm(len(data.labels), generator=gen)
+    for start in range(0, len(order), cfg.batch_size):
+        idx = order[start : start + cfg.batch_size]
+        out = net(data.cat[idx], data.num[idx])
+        loss = net.loss(out, data.labels[idx]) + embedding_penalty(net, cfg.embedding_regularizer)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)
+        optimizer.step()
+
+
 def train_net(net: CTRNet, train_data: Tensors, valid_data: Tensors, cfg: TrainConfig) -> TrainLog:
     """Fit `net` in place; the returned log says when it stopped and how fast it trained."""
     if len(train_data.labels) == 0:
@@ -110,18 +126,8 @@ def train_net(net: CTRNet, train_data: Tensors, valid_data: Tensors, cfg: TrainC
     result = TrainLog()
     stale = 0
     for epoch in range(1, cfg.max_epochs + 1):
-        net.train()
         t0 = time.perf_counter()
-        order = torch.randperm(n, generator=gen)
-        for start in range(0, n, cfg.batch_size):
-            idx = order[start : start + cfg.batch_size]
-            y = train_data.labels[idx]
-            out = net(train_data.cat[idx], train_data.num[idx])
-            loss = net.loss(out, y) + embedding_penalty(net, cfg.embedding_regularizer)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)
-            optimizer.step()
+        run_epoch(net, optimizer, train_data, cfg, gen)
         result.train_seconds += time.perf_counter() - t0
         result.train_samples += n
         score = auc(valid_labels, predict(net, valid_data))
