@@ -72,10 +72,14 @@ def test_high_variation_is_warned(caplog: pytest.LogCaptureFixture) -> None:
     assert out.info["warnings"] and "CV" in caplog.text
 
 
-def test_recommender_and_ctr_cells() -> None:
+def test_recommender_cell() -> None:
     rec = _suite("t-rec", "recsys-synth-tiny", ("recommender",), ("qps",))
     out = run_latency(rec, ADAPTERS.get("popularity").build(), "recommender", 0, load_dataset(rec.dataset))
     assert out.aggregates["qps"].value > 0 and out.info["latency_unit"].startswith("user")
+
+
+@pytest.mark.slow  # a torch CTR fit: about a minute on a busy two-core machine
+def test_ctr_cell() -> None:
     ctr = _suite("t-ctr", "ctr-synth-tiny", ("ctr",), ("AUC", "params_m"))
     spec = ADAPTERS.get("lr")
     out = run_latency(ctr, spec.build(**spec.smoke_params), "ctr", 0, load_dataset(ctr.dataset))
