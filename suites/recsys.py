@@ -1,0 +1,145 @@
+"""Recommender suites: each names its split protocol and all of the protocol's parameters.
+
+The protocol parameters live in `Suite.protocol`, so every stored result carries them in
+its provenance, and `NAME(key=value)` derives a variant (e.g. `ml-100k-holdout(split_seed=1)`).
+"""
+
+from __future__ import annotations
+
+from rankbench.harness.registry import QuickstartEntry
+from rankbench.harness.suite import Suite
+
+FAMILY = ("recommender",)
+FULL = ("nDCG@10", "nDCG@20", "nRecall@20", "R@20", "HR@10")
+SAMPLED = ("HR@10", "nDCG@10")
+STRONG = ("nRecall@20", "nRecall@50", "nDCG@100")
+HOLDOUT = {"protocol": "random-holdout", "test_frac": 0.2, "valid_frac": 0.1, "split_seed": 0, "binarize": None}
+LOO = {"protocol": "leave-one-out", "negatives": 99, "split_seed": 0, "binarize": None}
+TEMPORAL = {"protocol": "temporal", "test_frac": 0.2, "valid_frac": 0.1, "binarize": None}
+
+
+def strong(heldout_users: int | float, binarize: float | None) -> dict[str, object]:
+    """Liang et al.'s protocol parameters (their ML-20M run: 10,000 held-out users, ratings > 3.5)."""
+    return {
+        "protocol": "strong-generalization",
+        "heldout_users": heldout_users,
+        "fold_in": 0.8,
+        "min_user_items": 5,
+        "binarize": binarize,
+        "split_seed": 98765,
+    }
+
+
+SUITES = (
+    Suite(
+        "recsys-synth",
+        "recsys-synth",
+        "recommendation",
+        FULL,
+        FAMILY,
+        "user",
+        protocol=HOLDOUT,
+        description="generated implicit feedback, random 70/10/20 holdout per user, full ranking",
+    ),
+    Suite(
+        "recsys-synth-loo",
+        "recsys-synth",
+        "recommendation",
+        SAMPLED,
+        FAMILY,
+        "user",
+        protocol=LOO,
+        description="generated data, NCF leave-one-out with 99 sampled negatives",
+    ),
+    Suite(
+        "recsys-synth-temporal",
+        "recsys-synth",
+        "recommendation",
+        FULL,
+        FAMILY,
+        "user",
+        protocol=TEMPORAL,
+        description="generated data, global temporal split, full ranking",
+    ),
+    Suite(
+        "recsys-synth-strong",
+        "recsys-synth",
+        "recommendation",
+        STRONG,
+        FAMILY,
+        "user",
+        protocol=strong(100, None),
+        description="generated data, Mult-VAE strong generalization (100 held-out users)",
+    ),
+    Suite(
+        "recsys-synth-tiny",
+        "recsys-synth-tiny",
+        "recommendation",
+        FULL,
+        FAMILY,
+        "user",
+        protocol=HOLDOUT,
+        description="tiny generated data for contract tests",
+    ),
+    Suite(
+        "ml-100k-holdout",
+        "ml-100k",
+        "recommendation",
+        FULL,
+        FAMILY,
+        "user",
+        protocol=HOLDOUT,
+        description="MovieLens 100K, all ratings as implicit feedback, random 70/10/20 holdout, full ranking",
+    ),
+    Suite(
+        "ml-100k-loo",
+        "ml-100k",
+        "recommendation",
+        SAMPLED,
+        FAMILY,
+        "user",
+        protocol=LOO,
+        description="MovieLens 100K, NCF leave-one-out (latest item) with 99 sampled negatives",
+    ),
+    Suite(
+        "ml-100k-temporal",
+        "ml-100k",
+        "recommendation",
+        FULL,
+        FAMILY,
+        "user",
+        protocol=TEMPORAL,
+        description="MovieLens 100K, global temporal 70/10/20 split, full ranking",
+    ),
+    Suite(
+        "ml-100k-strong",
+        "ml-100k",
+        "recommendation",
+        STRONG,
+        FAMILY,
+        "user",
+        protocol=strong(100, 3.5),
+        description="MovieLens 100K, Mult-VAE strong generalization (ratings > 3.5, 100 held-out users)",
+    ),
+    Suite(
+        "ncf-ml1m",
+        "ncf-ml1m",
+        "recommendation",
+        SAMPLED,
+        FAMILY,
+        "user",
+        protocol={"protocol": "leave-one-out", "negatives": 99, "negatives_source": "ncf/ml-1m.test.negative"},
+        description="NCF's own ML-1M leave-one-out files (train / test item / 99 negatives), HR@10 and NDCG@10",
+    ),
+    Suite(
+        "multvae-ml20m",
+        "ml-20m",
+        "recommendation",
+        STRONG,
+        FAMILY,
+        "user",
+        protocol=strong(10_000, 3.5),
+        description="Mult-VAE's ML-20M protocol: ratings > 3.5, users >= 5, 10k held-out users, 80% fold-in",
+    ),
+)
+QUICKSTART = (QuickstartEntry("recsys", "recsys-synth", ("popularity", "itemknn", "ease", "multvae"), order=30),)
