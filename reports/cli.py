@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+FORMATS = {"html": "leaderboard.html", "md": "leaderboard.md", "json": "leaderboard.json"}
+
 
 def register(app: typer.Typer) -> None:
     @app.command("show")
@@ -15,3 +17,89 @@ def register(app: typer.Typer) -> None:
         from rankbench.reports.terminal import render
 
         render(results)
+
+    @app.command("report")
+    def report_cmd(
+        dirs: Annotated[list[Path], typer.Argument(help="results directories, oldest first; the last is reported")],
+        out: Annotated[
+            Path, typer.Option("--out", "-o", help="output folder (or a file name with the format's suffix)")
+        ],
+        baseline: Annotated[
+            str | None, typer.Option("--baseline", help="adapter to test against (default: each suite's leader)")
+        ] = None,
+        format: Annotated[str, typer.Option("--format", help="html | md | json")] = "html",
+    ) -> None:
+        """Render a static leaderboard (one self-contained HTML file, or Markdown / JSON) from stored results."""
+        from rankbench.harness.errors import UnknownName
+        from rankbench.harness.store import atomic_write_bytes
+        from rankbench.reports.model import build_report
+
+        if format not in FORMATS:
+            raise UnknownName("report format", format, FORMATS)
+        target = out if out.suffix == Path(FORMATS[format]).suffix else out / FORMATS[format]
+        report = build_report(dirs, baseline)
+        if format == "html":
+            from rankbench.reports.html import render_html
+
+            body = render_html(report)
+        elif format == "md":
+            from rankbench.reports.markdown import report_markdown
+
+            body = report_markdown(report)
+        else:
+            from rankbench.reports.json_report import report_json
+
+            body = report_json(report)
+        atomic_write_bytes(target, body.encode("utf-8"))
+        target.chmod(0o644)
+        typer.echo(f"report written to {target}")
+
+    @app.command("compare")
+    def compare_cmd(
+        base: Annotated[Path, typer.Argument(help="BASE results directory or file")],
+        head: Annotated[Path, typer.Argument(help="HEAD results directory or file")],
+        measure: Annotated[list[str], typer.Option("--measure", "-m", help="measure to compare, repeatable")] = [],  # noqa: B006
+        gate: Annotated[bool, typer.Option("--gate", help="exit 1 when any measure is significantly worse")] = False,
+        alpha: Annotated[float, typer.Option("--alpha", help="family-wise error rate (Holm)")] = 0.05,
+        min_delta: Annotated[float, typer.Option("--min-delta", help="ignore regressions no larger than this")] = 0.0,
+        test: Annotated[str, typer.Option("--test", help="randomization | t")] = "randomization",
+        resamples: Annotated[int, typer.Option("--resamples", help="randomization/bootstrap resamples")] = 10_000,
+        seed: Annotated[int, typer.Option("--seed", help="seed of the resampling")] = 0,
+        markdown: Annotated[Path | None, typer.Option("--markdown", help="write a Markdown summary here")] = None,
+        junit: Annotated[Path | None, typer.Option("--junit", help="write JUnit XML here")] = None,
+    ) -> None:
+        """Paired significance tests of HEAD against BASE per suite x adapter x measure; --gate fails CI."""
+        from rich.console import Console
+
+        from rankbench.harness.errors import BadInput
+        from rankbench.harness.store import atomic_write_bytes
+        from rankbench.reports.compare import Settings, compare, gate_message
+        from rankbench.reports.terminal import comparison_tables
+
+        if test not in ("randomization", "t"):
+            raise BadInput(f"--test must be 'randomization' or 't', got {test!r}")
+        if not 0 < alpha < 1:
+            raise BadInput(f"--alpha must lie in (0, 1), got {alpha}")
+        settings = Settings(alpha=alpha, min_delta=min_delta, test=test, resamples=resamples, seed=seed)
+        cmp = compare(base, head, measure or None, settings)
+        console = Console()
+        if not console.is_terminal:  # CI logs: wide enough that numbers are never cut
+            console = Console(width=160)
+        for table in comparison_tables(cmp):
+            console.print(table)
+        for note in cmp.unpaired:
+            console.print(f"not compared: {note}", markup=False)
+        if markdown is not None:
+            from rankbench.reports.markdown import comparison_markdown
+
+            atomic_write_bytes(markdown, comparison_markdown(cmp).encode("utf-8"))
+        if junit is not None:
+            from rankbench.reports.junit import write_junit
+
+            write_junit(cmp, junit)
+        if gate:
+            message = gate_message(cmp)
+            if message:
+                Console(stderr=True).print(message, markup=False, highlight=False, soft_wrap=True)
+                raise typer.Exit(1)
+            console.print("gate passed: no measure is significantly worse", markup=False)

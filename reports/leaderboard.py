@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
-from rankbench.harness.errors import UnknownName
+from rankbench.harness.errors import BadInput, HarnessError, UnknownName
 from rankbench.harness.measures import parse_measure
 from rankbench.harness.store import ResultStore
+from rankbench.harness.suite import resolve_suite
 
 
 @dataclass(frozen=True)
@@ -22,27 +24,54 @@ class Leaderboard:
         col = self.table[measure].dropna()
         if col.empty:
             return None
-        return float(col.max() if _higher_is_better(measure) else col.min())
+        return float(col.max() if higher_is_better(measure) else col.min())
 
 
-def _higher_is_better(measure: str) -> bool:
+def higher_is_better(measure: str) -> bool:
+    """The measure's direction from the grammar; names it does not know count as higher-is-better."""
     try:
         return parse_measure(measure).higher_is_better
-    except UnknownName:
+    except (UnknownName, BadInput):
         return True
 
 
+def measure_kind(measure: str) -> str:
+    """ranking | ctr | latency | resource, from the grammar; unknown names count as quality measures."""
+    try:
+        spec = parse_measure(measure).spec
+    except (UnknownName, BadInput):
+        return "ranking"
+    return spec.kind if spec is not None else "ranking"
+
+
+def primary_measure(measures: Sequence[str]) -> str | None:
+    """The first quality measure: what a leaderboard ranks by and plots against latency."""
+    quality = [m for m in measures if measure_kind(m) not in ("latency", "resource")]
+    return quality[0] if quality else (measures[0] if measures else None)
+
+
+def ordered_measures(suite: str, stored: Sequence[str]) -> tuple[str, ...]:
+    """The suite's declared measure order (stored files sort keys), then any extra stored measures."""
+    try:
+        declared = list(resolve_suite(suite).measures)
+    except HarnessError:
+        declared = []
+    known = set(stored)
+    return tuple(dict.fromkeys([m for m in declared if m in known] + list(stored)))
+
+
 def leaderboards(frame: pd.DataFrame) -> list[Leaderboard]:
-    """Group the store's long table into per-suite leaderboards, sorted by the first measure."""
+    """Group the store's long table into per-suite leaderboards, sorted by the primary measure."""
     boards = []
     for suite, rows in frame.groupby("suite", sort=True):
         ok = rows[rows.status == "ok"].dropna(subset=["measure"])
         failed = tuple(sorted(set(rows[rows.status == "failed"].adapter) - set(ok.adapter)))
-        measures = tuple(dict.fromkeys(ok.measure))
+        measures = ordered_measures(str(suite), list(dict.fromkeys(ok.measure)))
         table = ok.pivot_table(index="adapter", columns="measure", values="value", aggfunc="mean")
         table = table.reindex(columns=list(measures))
-        if measures:
-            table = table.sort_values(measures[0], ascending=not _higher_is_better(measures[0]))
+        primary = primary_measure(measures)
+        if primary is not None:
+            table = table.sort_values(primary, ascending=not higher_is_better(primary), kind="stable")
         boards.append(Leaderboard(str(suite), measures, table, failed))
     return boards
 

@@ -6,9 +6,12 @@ import math
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from rankbench.harness.store import ResultStore
+from rankbench.reports import fmt
+from rankbench.reports.compare import Comparison
 from rankbench.reports.leaderboard import Leaderboard, load_leaderboards
 
 
@@ -18,14 +21,14 @@ def board_table(board: Leaderboard) -> Table:
     for m in board.measures:
         table.add_column(m, justify="right")
     for adapter, row in board.table.iterrows():
-        cells = [str(adapter)]
+        cells = [escape(str(adapter))]
         for m in board.measures:
             value = row[m]
             text = "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.4f}"
             cells.append(f"[bold green]{text}[/]" if value == board.best(m) else text)
         table.add_row(*cells)
     for adapter in board.failed:
-        table.add_row(f"[red]{adapter} (failed)[/]", *["—"] * len(board.measures))
+        table.add_row(f"[red]{escape(adapter)} (failed)[/]", *["—"] * len(board.measures))
     return table
 
 
@@ -38,3 +41,37 @@ def render(results_dir: Path, out_dir: Path | None = None, console: Console | No
     for board in boards:
         console.print(board_table(board))
     return None
+
+
+_VERDICT_STYLE = {"better": "green", "worse": "bold red", "failed": "bold red", "not tested": "dim"}
+
+
+def comparison_tables(cmp: Comparison) -> list[Table]:
+    """One table per suite: base, head, delta with its CI, Holm p-value and verdict per measure."""
+    tables = []
+    for suite in cmp.suites():
+        table = Table(
+            title=f"suite: {suite}  (BASE {cmp.base} vs HEAD {cmp.head})",
+            header_style="bold",
+            title_justify="left",
+        )
+        for col in ("adapter", "measure", "base", "head", "delta", f"{cmp.settings.level:.0%} CI", "p (Holm)", "d"):
+            table.add_column(col, justify="left" if col in ("adapter", "measure") else "right")
+        table.add_column("verdict")
+        for r in (r for r in cmp.rows if r.suite == suite):
+            style = _VERDICT_STYLE.get(r.verdict, "")
+            verdict = f"[{style}]{r.verdict}[/]" if style else r.verdict
+            arrow = "↑" if r.higher_is_better else "↓"
+            table.add_row(
+                escape(r.adapter),
+                f"{escape(r.measure)} {arrow}",
+                fmt.num(r.base),
+                fmt.num(r.head),
+                fmt.signed(r.delta),
+                fmt.interval(r.ci_low, r.ci_high),
+                fmt.pval(r.p_holm),
+                fmt.num(r.effect_size, 2),
+                verdict,
+            )
+        tables.append(table)
+    return tables

@@ -1,0 +1,98 @@
+"""Markdown for pull-request comments and READMEs: the comparison verdict and the leaderboard.
+
+Names are escaped for GitHub-flavoured Markdown (pipes would split a table cell, and raw
+HTML would be rendered or stripped), so any adapter name shows up as the text it is.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rankbench.reports import fmt
+from rankbench.reports.compare import BETTER, FAILED, WORSE, Comparison
+from rankbench.reports.model import Report
+
+_ICON = {BETTER: "🟢 better", WORSE: "🔴 worse", FAILED: "🔴 failed"}
+
+
+def text(value: object) -> str:
+    """A table-cell-safe literal: HTML entities for <, >, &, and escaped pipes and backticks."""
+    s = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return s.replace("|", "\\|").replace("`", "\\`").replace("\n", " ")
+
+
+def comparison_markdown(cmp: Comparison) -> str:
+    s = cmp.settings
+    failures = cmp.failures()
+    lines = [
+        "## rankbench compare",
+        "",
+        f"**BASE** `{text(cmp.base)}` vs **HEAD** `{text(cmp.head)}` · {s.test} test, "
+        f"Holm-corrected across {sum(not math.isnan(r.p_holm) for r in cmp.rows)} comparisons, "
+        f"α = {s.alpha:g}, min delta = {s.min_delta:g}",
+        "",
+        f"**Gate: {'❌ fail' if failures else '✅ pass'}**"
+        + (
+            " — " + ", ".join(f"{text(r.measure)} on {text(r.suite)} / {text(r.adapter)}" for r in failures)
+            if failures
+            else ""
+        ),
+        "",
+    ]
+    for suite in cmp.suites():
+        lines += [
+            f"### {text(suite)}",
+            "",
+            f"| adapter | measure | base | head | Δ | {s.level:.0%} CI of Δ | p (Holm) | verdict |",
+            "|---|---|---:|---:|---:|---:|---:|---|",
+        ]
+        for r in (r for r in cmp.rows if r.suite == suite):
+            arrow = "↑" if r.higher_is_better else "↓"
+            lines.append(
+                f"| {text(r.adapter)} | {text(r.measure)} {arrow} | {fmt.num(r.base)} | {fmt.num(r.head)} | "
+                f"{fmt.signed(r.delta)} | {fmt.interval(r.ci_low, r.ci_high)} | {fmt.pval(r.p_holm)} | "
+                f"{_ICON.get(r.verdict, r.verdict)} |"
+            )
+        lines.append("")
+    if cmp.unpaired:
+        lines += ["Unpaired cells (not compared): " + "; ".join(text(u) for u in cmp.unpaired), ""]
+    return "\n".join(lines)
+
+
+def report_markdown(report: Report) -> str:
+    lines = [
+        "# rankbench leaderboard",
+        "",
+        f"Generated {report.generated_at} from `{text(report.sources[-1].path)}`. "
+        "★ best in column; ▲/▼ significantly better/worse than the baseline "
+        f"({report.settings.test} test, Holm-corrected, α = {report.settings.alpha:g}).",
+        "",
+    ]
+    for b in report.suites:
+        lines += [
+            f"## {text(b.suite)}",
+            "",
+            f"Baseline: `{text(b.baseline or 'none')}` · unit: {text(b.unit)} · dataset `{text(b.dataset)}`",
+            "",
+            "| # | adapter | " + " | ".join(f"{text(m)} {'↑' if b.higher[m] else '↓'}" for m in b.measures) + " |",
+            "|---:|---|" + "---:|" * len(b.measures),
+        ]
+        for i, r in enumerate(b.rows, 1):
+            cells = []
+            for m in b.measures:
+                e = r.values.get(m)
+                if e is None or math.isnan(e.value):
+                    cells.append("—")
+                    continue
+                mark = r.marks.get(m)
+                sig = {BETTER: " ▲", WORSE: " ▼"}.get(mark.verdict, "") if mark else ""
+                star = "★ " if b.best.get(m) == e.value else ""
+                cells.append(f"{star}{fmt.num(e.value)}{sig}")
+            name = (
+                text(r.adapter)
+                + (" (baseline)" if r.is_baseline else "")
+                + (" (failed)" if r.status == "failed" else "")
+            )
+            lines.append(f"| {i} | {name} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)

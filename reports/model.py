@@ -1,0 +1,351 @@
+"""The report model: what every leaderboard renderer (HTML, Markdown, JSON) shows, built once.
+
+It is generic over suites and measures: directions come from the measure grammar, the
+primary measure of a suite is its first quality measure, and the latency axis of the
+Pareto plot is a latency measure when the suite has one, else the cell's timing per query.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rankbench.harness.errors import BadInput
+from rankbench.harness.stats import Estimate, holm
+from rankbench.harness.store import ResultStore
+from rankbench.reports.cells import Cell, load_cells
+from rankbench.reports.compare import BETTER, SAME, WORSE, Settings, paired_tests, paired_units
+from rankbench.reports.leaderboard import higher_is_better, load_leaderboards, primary_measure
+
+LATENCY_MEASURES = ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "qps")
+TIMING_KEYS = ("search_ms_per_query",)
+DRILL_ROWS = 10
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Significance of one value against the suite's baseline (Holm across the suite)."""
+
+    delta: float
+    p_holm: float
+    verdict: str  # better | worse | no significant change
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    unit: str
+    value: float
+    baseline: float | None = None
+
+
+@dataclass(frozen=True)
+class WinTieLoss:
+    measure: str
+    win: int
+    tie: int
+    loss: int
+
+
+@dataclass(frozen=True)
+class Drill:
+    """Per-unit drill-down of one cell: its worst units and how it fares against the baseline."""
+
+    measure: str
+    n_units: int
+    worst: tuple[UnitRow, ...]
+    losses: tuple[UnitRow, ...] = ()
+    wtl: tuple[WinTieLoss, ...] = ()
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    adapter: str
+    family: str | None
+    status: str
+    error: str | None
+    seeds: tuple[int, ...]
+    values: dict[str, Estimate | None]
+    marks: dict[str, Mark] = field(default_factory=dict)
+    latency: float | None = None
+    is_baseline: bool = False
+    drill: Drill | None = None
+
+
+@dataclass(frozen=True)
+class Latency:
+    """The Pareto x axis: which number, its unit, and its direction."""
+
+    key: str
+    label: str
+    higher_is_better: bool
+
+
+@dataclass(frozen=True)
+class SuiteBoard:
+    suite: str
+    unit: str
+    measures: tuple[str, ...]
+    higher: dict[str, bool]
+    rows: tuple[BoardRow, ...]
+    best: dict[str, float | None]
+    baseline: str | None
+    primary: str | None
+    latency: Latency | None
+    dataset: str
+    checksum: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """One result set of the history (e.g. one per commit), oldest first."""
+
+    label: str
+    path: str
+    git_sha: str | None
+    finished_at: str | None
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    source: str
+    suite: str
+    adapter: str
+    measure: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Report:
+    generated_at: str
+    sources: tuple[Source, ...]
+    suites: tuple[SuiteBoard, ...]
+    trend: tuple[TrendPoint, ...]
+    provenance: dict[str, list[str]]
+    settings: Settings
+
+    @property
+    def n_cells(self) -> int:
+        return sum(len(s.rows) for s in self.suites)
+
+    @property
+    def n_failed(self) -> int:
+        return sum(r.status == "failed" for s in self.suites for r in s.rows)
+
+    @property
+    def adapters(self) -> list[str]:
+        return sorted({r.adapter for s in self.suites for r in s.rows})
+
+
+def _latency_axis(measures: Sequence[str], cells: Sequence[Cell]) -> Latency | None:
+    for m in LATENCY_MEASURES:
+        if m in measures:
+            return Latency(m, m, higher_is_better(m))
+    timings = {k for c in cells for k in c.timings()}
+    for k in TIMING_KEYS:
+        if k in timings:
+            return Latency(k, f"{k} (timing)", False)
+    return None
+
+
+def _latency_value(cell: Cell, axis: Latency | None) -> float | None:
+    if axis is None or not cell.ok:
+        return None
+    est = cell.estimate(axis.key) if axis.key in cell.measure_names() else None
+    value = est.value if est is not None else cell.timings().get(axis.key)
+    return None if value is None or math.isnan(value) else float(value)
+
+
+def _better(diff: np.ndarray, higher: bool) -> np.ndarray:
+    return diff if higher else -diff
+
+
+def _drill(cell_units: pd.DataFrame, base_units: pd.DataFrame | None, measures: Sequence[str], primary: str) -> Drill:
+    values = cell_units[primary].dropna()
+    higher = higher_is_better(primary)
+    worst_ids = values.sort_values(ascending=higher, kind="stable").index[:DRILL_ROWS]
+    base_col = base_units[primary] if base_units is not None else None
+    worst = tuple(
+        UnitRow(str(u), float(values[u]), None if base_col is None else float(base_col.get(u, math.nan)))
+        for u in worst_ids
+    )
+    if base_units is None:
+        return Drill(primary, len(cell_units), worst)
+    wtl = []
+    for m in measures:
+        if m not in cell_units.columns or m not in base_units.columns:
+            continue
+        diff = _better((cell_units[m] - base_units[m]).dropna().to_numpy(), higher_is_better(m))
+        tie = np.isclose(diff, 0, atol=1e-12)
+        wtl.append(WinTieLoss(m, int((~tie & (diff > 0)).sum()), int(tie.sum()), int((~tie & (diff < 0)).sum())))
+    gain = pd.Series(_better((cell_units[primary] - base_units[primary]).to_numpy(), higher), index=cell_units.index)
+    gain = gain.dropna()
+    loss_ids = gain[gain < 0].sort_values(kind="stable").index[:DRILL_ROWS]
+    losses = tuple(UnitRow(str(u), float(cell_units[primary][u]), float(base_units[primary][u])) for u in loss_ids)
+    return Drill(primary, len(cell_units), worst, losses, tuple(wtl))
+
+
+def _choose_baseline(cells: dict[str, Cell], order: Sequence[str], wanted: str | None) -> str | None:
+    """The requested adapter when the suite has it, else the leader on the primary measure."""
+    ok = [a for a in order if cells[a].ok]
+    if wanted is not None and wanted in ok:
+        return wanted
+    return ok[0] if ok else None
+
+
+def build_suite(
+    suite: str,
+    cells: dict[str, Cell],
+    order: Sequence[str],
+    measures: Sequence[str],
+    baseline: str | None,
+    settings: Settings,
+) -> SuiteBoard:
+    primary = primary_measure(measures)
+    axis = _latency_axis(measures, list(cells.values()))
+    base_name = _choose_baseline(cells, order, baseline)
+    base_cell = cells[base_name] if base_name else None
+    pending: list[tuple[str, str, float, float]] = []  # adapter, measure, delta, p
+    pairs: dict[str, tuple[pd.DataFrame, pd.DataFrame] | None] = {}
+    for adapter in order:
+        cell = cells[adapter]
+        if base_cell is None or adapter == base_name or not cell.ok:
+            continue
+        try:
+            pairs[adapter] = paired_units(base_cell, cell)
+        except BadInput:
+            pairs[adapter] = None  # different units: no paired test is meaningful
+        if pairs[adapter] is not None:
+            for t in paired_tests(*pairs[adapter], measures, settings):
+                pending.append((adapter, t.measure, t.delta, t.p_value))
+    adjusted = holm(np.array([p[3] for p in pending]))
+    marks: dict[str, dict[str, Mark]] = {}
+    for (adapter, m, delta, _), adj in zip(pending, adjusted, strict=True):
+        verdict = SAME
+        if adj <= settings.alpha and delta != 0:
+            verdict = BETTER if (delta > 0) == higher_is_better(m) else WORSE
+        marks.setdefault(adapter, {})[m] = Mark(delta, float(adj), verdict)
+    rows = []
+    for adapter in order:
+        cell = cells[adapter]
+        units = cell.units() if cell.ok else None
+        drill = None
+        if units is not None and primary in units.columns:
+            pair = pairs.get(adapter)
+            drill = _drill(units, pair[0] if pair else None, measures, primary)
+        rows.append(
+            BoardRow(
+                adapter=adapter,
+                family=cell.family,
+                status="ok" if cell.ok else "failed",
+                error=cell.error,
+                seeds=cell.seeds,
+                values={m: cell.estimate(m) for m in measures},
+                marks=marks.get(adapter, {}),
+                latency=_latency_value(cell, axis),
+                is_baseline=adapter == base_name,
+                drill=drill,
+            )
+        )
+    best: dict[str, float | None] = {}
+    for m in measures:
+        vals = [e.value for r in rows if (e := r.values.get(m)) is not None and not math.isnan(e.value)]
+        best[m] = (max(vals) if higher_is_better(m) else min(vals)) if vals else None
+    first = next(iter(cells.values())).results[0]
+    return SuiteBoard(
+        suite=suite,
+        unit=first.unit,
+        measures=tuple(measures),
+        higher={m: higher_is_better(m) for m in measures},
+        rows=tuple(rows),
+        best=best,
+        baseline=base_name,
+        primary=primary,
+        latency=axis,
+        dataset=str(first.provenance.get("dataset", "")),
+        checksum=str(first.provenance.get("dataset_checksum", "")),
+    )
+
+
+def _sources(dirs: Sequence[Path]) -> list[Source]:
+    out = []
+    for d in dirs:
+        results = ResultStore(d).results()
+        shas = Counter(r.provenance.get("git_sha") for r in results if r.provenance.get("git_sha"))
+        finished = max((str(r.provenance.get("finished_at")) for r in results), default=None)
+        out.append(Source(d.name or str(d), str(d), shas.most_common(1)[0][0] if shas else None, finished))
+    names = Counter(s.label for s in out)
+    # the same folder name on several commits: tell them apart by commit
+    return [replace(s, label=f"{s.label}@{s.git_sha[:8]}") if names[s.label] > 1 and s.git_sha else s for s in out]
+
+
+def _trend(dirs: Sequence[Path], sources: Sequence[Source]) -> list[TrendPoint]:
+    points = []
+    for d, src in zip(dirs, sources, strict=True):
+        for board in load_leaderboards(ResultStore(d)):
+            for adapter, row in board.table.iterrows():
+                for m in board.measures:
+                    if not pd.isna(row[m]):
+                        points.append(TrendPoint(src.label, board.suite, str(adapter), m, float(row[m])))
+    return points
+
+
+def _provenance(cells: Sequence[Cell]) -> dict[str, list[str]]:
+    """Distinct values of each provenance field across the current result set."""
+    seen: dict[str, set[str]] = {}
+
+    def add(key: str, value: object) -> None:
+        if value is not None and value != "":
+            seen.setdefault(key, set()).add(str(value))
+
+    for cell in cells:
+        for r in cell.results:
+            p = r.provenance
+            add("rankbench", p.get("rankbench_version"))
+            sha = p.get("git_sha")
+            add("git", f"{sha}{' (dirty)' if p.get('git_dirty') else ''}" if sha else None)
+            add("python", p.get("python"))
+            hw = p.get("hardware") or {}
+            add("hardware", f"{hw.get('cpu', '?')} x{hw.get('cpu_count', '?')}, {hw.get('memory_gb', '?')} GB")
+            add("dataset", f"{p.get('dataset')} sha256:{str(p.get('dataset_checksum', ''))[:16]}")
+            for pkg, version in sorted((p.get("packages") or {}).items()):
+                add("packages", f"{pkg} {version}")
+            add("run between", p.get("started_at"))
+            add("run between", p.get("finished_at"))
+    out = {k: sorted(v) for k, v in seen.items()}
+    if "run between" in out:
+        out["run between"] = [out["run between"][0], out["run between"][-1]]
+    return out
+
+
+def build_report(dirs: Sequence[Path | str], baseline: str | None = None, settings: Settings | None = None) -> Report:
+    """The report of the last result set, with the history trend across all of them (oldest first)."""
+    if not dirs:
+        raise BadInput("give at least one results directory")
+    settings = settings or Settings()
+    paths = [Path(d) for d in dirs]
+    current = paths[-1]
+    cells = load_cells(current)
+    if not cells:
+        raise BadInput("no results found; run `rankbench run ... -o DIR` first", path=current)
+    boards = []
+    for lb in load_leaderboards(ResultStore(current)):
+        suite_cells = {a: c for (s, a), c in cells.items() if s == lb.suite}
+        order = [str(a) for a in lb.table.index] + [a for a in lb.failed if a not in lb.table.index]
+        order += [a for a in suite_cells if a not in order]
+        boards.append(build_suite(lb.suite, suite_cells, order, lb.measures, baseline, settings))
+    sources = _sources(paths)
+    return Report(
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        sources=tuple(sources),
+        suites=tuple(boards),
+        trend=tuple(_trend(paths, sources)) if len(paths) > 1 else (),
+        provenance=_provenance(list(cells.values())),
+        settings=settings,
+    )
