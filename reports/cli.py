@@ -102,4 +102,10 @@ def register(app: typer.Typer) -> None:
             if message:
                 Console(stderr=True).print(message, markup=False, highlight=False, soft_wrap=True)
                 raise typer.Exit(1)
-            console.print("gate passed: no measure is significantly worse", markup=False)
+            tolerated = sum(r.verdict == "worse" for r in cmp.rows)
+            console.print(
+                f"gate passed: {tolerated} significant regression(s) no larger than --min-delta {min_delta:g}"
+                if tolerated
+                else "gate passed: no measure is significantly worse",
+                markup=False,
+            )
