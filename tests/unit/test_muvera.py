@@ -66,8 +66,10 @@ def test_single_partition_fde_is_sum_times_mean() -> None:
     docs, queries = clustered_bags(6, 2, 9, 4), clustered_bags(3, 2, 5, 5)
     cfg = FDEConfig(k_sim=0, reps=1, d_proj=0)
     got = fde_encode(queries, cfg, role="query") @ fde_encode(docs, cfg, role="document").T
-    q_sum = np.stack([queries.vectors[a:b].sum(0) for a, b in zip(queries.offsets[:-1], queries.offsets[1:])])
-    d_mean = np.stack([docs.vectors[a:b].mean(0) for a, b in zip(docs.offsets[:-1], docs.offsets[1:])])
+    q_sum = np.stack(
+        [queries.vectors[a:b].sum(0) for a, b in zip(queries.offsets[:-1], queries.offsets[1:], strict=True)]
+    )
+    d_mean = np.stack([docs.vectors[a:b].mean(0) for a, b in zip(docs.offsets[:-1], docs.offsets[1:], strict=True)])
     np.testing.assert_allclose(got, q_sum @ d_mean.T, rtol=1e-5, atol=1e-6)
 
 

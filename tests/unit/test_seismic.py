@@ -8,9 +8,9 @@ from scipy import sparse
 
 pytest.importorskip("numba")
 
-from rankbench.adapters.seismic import build_index, search_index  # noqa: E402
-from rankbench.adapters.splade import topk_dense  # noqa: E402
-from rankbench.harness.errors import BadInput  # noqa: E402
+from rankbench.adapters.seismic import build_index, search_index
+from rankbench.adapters.splade import topk_dense
+from rankbench.harness.errors import BadInput
 
 
 def random_sparse(n: int, vocab: int, density: float, seed: int) -> sparse.csr_matrix:
@@ -45,7 +45,9 @@ def test_block_skipping_scores_fewer_documents_and_returns_exact_scores() -> Non
     # every returned score is the document's true score: only the candidate set is approximate
     np.testing.assert_allclose(scores[rows, cols], exact[rows, idx[rows, cols]], rtol=1e-5)
     exact_idx, _ = topk_dense(exact, 10)
-    recall = np.mean([len(set(a[a >= 0]) & set(b[b >= 0])) / max(1, (b >= 0).sum()) for a, b in zip(idx, exact_idx)])
+    recall = np.mean(
+        [len(set(a[a >= 0]) & set(b[b >= 0])) / max(1, (b >= 0).sum()) for a, b in zip(idx, exact_idx, strict=True)]
+    )
     assert 0.3 < recall <= 1.0
 
 

@@ -1,0 +1,57 @@
+"""ANNCUR: the CUR approximation, and the adapter against exhaustive cross-encoder scoring."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rankbench.adapters.anncur import ANNCUR, cur_scores
+from rankbench.harness.datahome import load_dataset
+from rankbench.harness.errors import BadInput, MissingDependency
+from rankbench.harness.records import Run
+
+
+def test_cur_recovers_a_low_rank_score_matrix_exactly() -> None:
+    rng = np.random.default_rng(0)
+    rank, n_items = 6, 200
+    queries, items = rng.standard_normal((60, rank)), rng.standard_normal((n_items, rank))
+    full = queries @ items.T
+    anchor_q, test_q = full[:20], full[20:]
+    anchor_items = rng.choice(n_items, size=15, replace=False)
+    approx = cur_scores(anchor_q, anchor_items, test_q[:, anchor_items])
+    np.testing.assert_allclose(approx, test_q, atol=1e-8)
+
+
+def test_cur_error_shrinks_with_more_anchor_items_on_noisy_scores() -> None:
+    rng = np.random.default_rng(1)
+    base = rng.standard_normal((80, 8)) @ rng.standard_normal((8, 300))
+    full = base + 0.3 * rng.standard_normal(base.shape)
+    errors = []
+    for n_items in (8, 40):
+        anchors = rng.choice(300, size=n_items, replace=False)
+        approx = cur_scores(full[:50], anchors, full[50:, anchors])
+        errors.append(np.mean((approx - full[50:]) ** 2))
+    assert errors[1] < errors[0]
+
+
+@pytest.mark.slow  # 600 cross-encoder calls: minutes on a busy two-core machine
+def test_full_budget_equals_exhaustive_cross_encoder_scoring() -> None:
+    ds = load_dataset("ir-synth-tiny").data
+    queries = ds.queries.subset(np.arange(2))
+    try:
+        anncur = ANNCUR(n_anchor_items=10, n_anchor_queries=5, budget=len(ds.corpus))
+    except MissingDependency as exc:
+        pytest.skip(str(exc))
+    anncur.index(ds.corpus)
+    run = anncur.search(queries, 10)
+    every = Run.from_arrays(np.repeat(queries.ids, len(ds.corpus)), np.tile(ds.corpus.ids, 2), np.zeros(2 * 120))
+    exhaustive = anncur.reranker.rerank(queries, every, ds.corpus, len(ds.corpus)).cut(10)
+    # batches are padded differently, so scores agree to float noise, not bit for bit
+    np.testing.assert_allclose(run.scores, exhaustive.scores, rtol=1e-4, atol=1e-4)
+    assert set(run.doc_ids[:5]) == set(exhaustive.doc_ids[:5])
+    assert anncur.reranker_calls == 2 * len(ds.corpus)
+
+
+def test_budget_must_cover_the_anchor_items() -> None:
+    with pytest.raises(BadInput, match="budget"):
+        ANNCUR(n_anchor_items=50, budget=20)
