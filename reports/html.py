@@ -73,7 +73,7 @@ def pareto_svg(board: SuiteBoard, salt: str) -> str | None:
         for r in board.rows
         if r.latency is not None and (e := r.values.get(board.primary)) is not None and not math.isnan(e.value)
     ]
-    if not pts:
+    if len(pts) < 2:  # one point has no trade-off to show
         return None
     from matplotlib.figure import Figure
 

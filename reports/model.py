@@ -256,7 +256,8 @@ def build_suite(
     best: dict[str, float | None] = {}
     for m in measures:
         vals = [e.value for r in rows if (e := r.values.get(m)) is not None and not math.isnan(e.value)]
-        best[m] = (max(vals) if higher_is_better(m) else min(vals)) if vals else None
+        # a column where every adapter ties has no best value worth marking
+        best[m] = (max(vals) if higher_is_better(m) else min(vals)) if len(set(vals)) > 1 else None
     first = next(iter(cells.values())).results[0]
     return SuiteBoard(
         suite=suite,

@@ -1,0 +1,168 @@
+"""Pictures of the LIMIT stress suites, drawn only from stored results (no model runs here).
+
+- recall vs corpus size: one line per model over the dense-pattern LIMIT suites (LIMIT-small's
+  46 people, the generated 1k/10k corpora, the reconstructed 50k), where single-vector
+  embedders fall as distractors grow and lexical or multi-vector models hold;
+- critical n vs d: the free-embedding experiment's points, our cubic fit and the paper's;
+- recall by qrel pattern: each model on the dense/random/cycle/disjoint generated suites.
+
+`rankbench plots limit RESULTS -o DIR` writes them as SVG files.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+
+from rankbench.harness.result import Result
+from rankbench.harness.store import ResultStore, atomic_write_bytes
+from rankbench.reports.html import PALETTE, _plain, _svg
+
+PATTERN_ORDER = ("dense", "random", "cycle", "disjoint")
+
+
+def _limit_results(store: ResultStore) -> list[Result]:
+    return [r for r in store.results() if r.ok and r.suite.startswith("limit")]
+
+
+def _style(ax: Any) -> None:
+    ax.grid(alpha=0.3)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def recall_vs_size_svg(results: list[Result], measure: str = "R@100") -> str | None:
+    """One line per adapter: `measure` against corpus size on the dense-pattern (LIMIT-style) suites."""
+    series: dict[str, dict[int, float]] = defaultdict(dict)
+    names: dict[int, str] = {}
+    for r in results:
+        n_docs = r.info.get("n_docs")
+        if n_docs is None or measure not in r.measures or r.info.get("pattern", "dense") != "dense":
+            continue
+        series[r.adapter][int(n_docs)] = r.measures[measure].value
+        names[int(n_docs)] = r.suite
+    if not series:
+        return None
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.2, 4.0))
+    ax = fig.add_subplot()
+    for i, (adapter, points) in enumerate(sorted(series.items())):
+        xs = sorted(points)
+        ax.plot(xs, [points[x] for x in xs], "-o", ms=5, color=PALETTE[i % len(PALETTE)], label=_plain(adapter))
+    ax.set_xscale("log")
+    ax.set_xticks(sorted(names), [f"{n:,}\n{_plain(names[n])}" for n in sorted(names)], fontsize=7)
+    ax.minorticks_off()
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("documents in the corpus (suite)")
+    ax.set_ylabel(f"{_plain(measure)}  (↑ better)")
+    ax.set_title("LIMIT-style retrieval as the corpus grows", fontsize=10)
+    ax.legend(fontsize=8, frameon=False)
+    _style(ax)
+    return _svg(fig, "limit-size")
+
+
+def critical_n_svg(result: Result, units: Any) -> str | None:
+    """Critical n per d (points), our cubic fit (line) and the paper's published cubic (dashed)."""
+    if units is None or "critical_n" not in units.columns:
+        return None
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.2, 4.0))
+    ax = fig.add_subplot()
+    grid = np.linspace(units["d"].min(), units["d"].max(), 200)
+    for i, (k, rows) in enumerate(units.groupby("k")):
+        color = PALETTE[i % len(PALETTE)]
+        ax.plot(rows["d"], rows["critical_n"], "o", color=color, label=f"critical n (k={k}), ours")
+        fit = result.info.get("fits", {}).get(f"k={k}")
+        if fit:
+            curve = np.polynomial.polynomial.polyval(grid, fit["coefficients"])
+            ext = ", ".join(f"d={d}: {v:,.0f}" for d, v in fit["extrapolated"].items())
+            ax.plot(grid, curve, "-", color=color, label=f"cubic fit, r²={fit['r2']:.3f}")
+            ax.text(
+                0.01, 0.98 - 0.07 * i, f"k={k} fit extrapolated: {ext}", transform=ax.transAxes, fontsize=7, va="top"
+            )
+    paper = result.info.get("paper_fit")
+    if paper:
+        ax.plot(
+            grid,
+            np.polynomial.polynomial.polyval(grid, paper["coefficients"]),
+            "--",
+            color="#667085",
+            label="paper's cubic (k=2)",
+        )
+    ax.set_xlabel("embedding dimension d")
+    ax.set_ylabel("largest n with every top-k set representable")
+    ax.set_title("Free-embedding experiment: critical n vs d", fontsize=10)
+    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    _style(ax)
+    return _svg(fig, "limit-critical-n")
+
+
+def recall_by_pattern_svg(results: list[Result], measure: str = "R@2") -> str | None:
+    """Grouped bars: `measure` of each adapter on each qrel pattern of the small generated suites."""
+    values: dict[str, dict[str, float]] = defaultdict(dict)
+    for r in results:
+        pattern = r.info.get("pattern")
+        if pattern in PATTERN_ORDER and measure in r.measures and r.suite.endswith("-small"):
+            values[r.adapter][pattern] = r.measures[measure].value
+    if not values:
+        return None
+    from matplotlib.figure import Figure
+
+    patterns = [p for p in PATTERN_ORDER if any(p in v for v in values.values())]
+    adapters = sorted(values)
+    width = 0.8 / len(adapters)
+    fig = Figure(figsize=(7.2, 3.6))
+    ax = fig.add_subplot()
+    for i, adapter in enumerate(adapters):
+        xs = [j + (i - (len(adapters) - 1) / 2) * width for j in range(len(patterns))]
+        ys = [values[adapter].get(p, np.nan) for p in patterns]
+        ax.bar(xs, ys, width=width, color=PALETTE[i % len(PALETTE)], label=_plain(adapter))
+    ax.set_xticks(range(len(patterns)), patterns)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel(f"{_plain(measure)}  (↑ better)")
+    ax.set_title("Recall by qrel pattern (limit-synth-*-small)", fontsize=10)
+    ax.legend(fontsize=8, frameon=False)
+    _style(ax)
+    return _svg(fig, "limit-patterns")
+
+
+def render(results_dir: Path, out_dir: Path | None = None) -> Path | None:
+    """Write every LIMIT plot the stored results allow into `out_dir`; None when there is none."""
+    store = ResultStore(results_dir)
+    results = _limit_results(store)
+    out = out_dir or Path(results_dir)
+    svgs = {
+        "limit-recall-vs-size.svg": recall_vs_size_svg(results),
+        "limit-recall-by-pattern.svg": recall_by_pattern_svg(results),
+    }
+    for r in results:
+        if r.suite.startswith("limit-critical-n"):
+            svgs["limit-critical-n.svg"] = critical_n_svg(r, store.units(r))
+    written = {name: svg for name, svg in svgs.items() if svg is not None}
+    for name, svg in written.items():
+        atomic_write_bytes(out / name, svg.encode("utf-8"))
+    return out if written else None
+
+
+def register(app: typer.Typer) -> None:
+    plots = typer.Typer(no_args_is_help=True, help="Plots of stored results, as SVG files.")
+    app.add_typer(plots, name="plots")
+
+    @plots.command("limit")
+    def limit_cmd(
+        results: Annotated[Path, typer.Argument(help="results directory")],
+        out: Annotated[Path, typer.Option("--out", "-o", help="folder for the SVG files")] = Path("plots"),
+    ) -> None:
+        """Recall vs corpus size, critical n vs d, recall by qrel pattern (from stored LIMIT results)."""
+        from rankbench.harness.errors import BadInput
+
+        if render(results, out) is None:
+            raise BadInput(f"no LIMIT results in {results}: run e.g. `rankbench run limit-small -a bm25` first")
+        for path in sorted(out.glob("limit-*.svg")):
+            typer.echo(str(path))
