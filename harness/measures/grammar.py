@@ -67,7 +67,7 @@ _SPECS = [
         "nRecall", True, _R, "required", ("rel",), "recall normalised by min(k, |relevant|) (Liang et al., 2018)"
     ),
     MeasureSpec("Rprec", True, _R, "none", ("rel",), "precision at rank R = number of relevant documents"),
-    MeasureSpec("Judged", True, _R, "required", (), "fraction of the top k that is judged"),
+    MeasureSpec("Judged", True, _R, "optional", (), "judged share of the top k (ir_measures judgment rate)"),
     MeasureSpec("AUC", True, _C, description="area under the ROC curve (sklearn roc_auc_score)", unit_mean=False),
     MeasureSpec("gAUC", True, _C, description="impression-weighted mean of per-user AUC", unit_mean=False),
     MeasureSpec("logloss", False, _C, description="binary cross-entropy (sklearn log_loss)"),

@@ -1,10 +1,17 @@
 """Ranking measures over the array layout of `Run` and `Qrels`, with trec_eval's semantics.
 
-Vectorised: every run row gets its query index, rank and judged label through one hash
-join (pandas factorize + searchsorted), then each measure is a weighted `bincount`.
-Semantics follow trec_eval: rows ordered by score desc, then doc id desc; queries averaged
-are those in both run and qrels unless `missing_as_zero` (trec_eval -c); a query whose
-qrels hold no relevant document scores 0.
+Vectorised in one pass: every run row gets its query index, rank and judged label through
+one join, then each measure is a weighted `bincount` or a segmented cumulative sum over the
+rows, which `Run` already keeps grouped by query and ordered by rank. The join hashes the
+fixed-width id strings to 64-bit keys with a few array operations (no Python objects), looks
+them up in a hash table of the qrels keys and then compares the matched strings, so a hash
+collision can never produce a wrong label.
+
+Semantics follow trec_eval: rows ordered by score desc, then doc id desc; queries averaged are
+those in both run and qrels unless `missing_as_zero` (trec_eval -c); a query whose qrels hold no
+relevant document scores 0; `rel=` is trec_eval's relevance level (-l), while nDCG always uses
+the graded labels as gains (negative labels gain 0). `Judged@k` is ir_measures' judgment rate:
+judged documents in the top k divided by min(k, documents retrieved).
 """
 
 from __future__ import annotations
@@ -19,12 +26,15 @@ from rankbench.harness.errors import BadInput
 from rankbench.harness.measures.grammar import Measure, parse_measures
 from rankbench.harness.records import Qrels, Run
 
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
 
 @dataclass(frozen=True)
 class _Joined:
     n_queries: int
     query_ids: np.ndarray
-    row_query: np.ndarray  # eval-query index of each kept run row
+    offsets: np.ndarray  # CSR offsets of the kept rows per evaluated query
+    row_query: np.ndarray  # eval-query index of each kept run row (non-decreasing)
     row_rank: np.ndarray  # zero-based rank within its query
     row_label: np.ndarray  # label of the row, 0 when unjudged
     row_judged: np.ndarray  # bool
@@ -32,33 +42,84 @@ class _Joined:
     qrel_label: np.ndarray
 
 
+def _string_hash(values: np.ndarray, width: int) -> np.ndarray:
+    """A 64-bit hash per string, computed column by column over the fixed-width code points."""
+    width = max(width + width % 2, 2)  # two code points per 64-bit word
+    arr = np.ascontiguousarray(values.astype(f"<U{width}", copy=False))
+    codes = arr.view(np.uint64).reshape(len(arr), -1)
+    h = np.full(len(arr), np.uint64(1469598103934665603))
+    with np.errstate(over="ignore"):
+        for col in range(codes.shape[1]):
+            h ^= codes[:, col]
+            h *= np.uint64(1099511628211)
+            h ^= h >> np.uint64(29)
+    return h
+
+
+def _pair_keys(query_index: np.ndarray, doc_hash: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return (doc_hash ^ (query_index.astype(np.uint64) * _MIX)).view(np.int64)
+
+
+def _lookup(run_docs: np.ndarray, row_query: np.ndarray, qrel_docs: np.ndarray, qrel_query: np.ndarray) -> np.ndarray:
+    """For every run row, the position of its (query, doc) in the qrels rows, or -1."""
+    width = max(run_docs.dtype.itemsize, qrel_docs.dtype.itemsize) // 4
+    qkeys = _pair_keys(qrel_query, _string_hash(qrel_docs, width))
+    index = pd.Index(qkeys)
+    if not index.is_unique:  # a 64-bit collision inside the qrels: join on the strings themselves
+        codes, _ = pd.factorize(np.concatenate([qrel_docs, run_docs]))
+        n = int(codes.max()) + 1 if len(codes) else 1
+        index = pd.Index(qrel_query.astype(np.int64) * n + codes[: len(qrel_docs)])
+        return index.get_indexer(row_query.astype(np.int64) * n + codes[len(qrel_docs) :])
+    pos = index.get_indexer(_pair_keys(row_query, _string_hash(run_docs, width)))
+    hit = np.flatnonzero(pos >= 0)
+    same = (run_docs[hit] == qrel_docs[pos[hit]]) & (row_query[hit] == qrel_query[pos[hit]])
+    pos[hit[~same]] = -1
+    return pos
+
+
+def _by_query_id(run: Run) -> Run:
+    """The run with its queries in sorted id order (as `Run.from_arrays` builds it)."""
+    q = run.query_ids
+    if len(q) < 2 or bool(np.all(q[:-1] < q[1:])):
+        return run
+    order = np.argsort(q, kind="stable")
+    lengths = run.lengths[order]
+    starts = run.offsets[:-1][order]
+    rows = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) + np.arange(lengths.sum())
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    return Run(q[order], offsets, run.doc_ids[rows], run.scores[rows], run.name)
+
+
 def _join(run: Run, qrels: Qrels, missing_as_zero: bool) -> _Joined:
+    run = _by_query_id(run)
     qrel_queries = qrels.query_set()
     eval_ids = qrel_queries if missing_as_zero else np.intersect1d(run.query_ids, qrel_queries)
     index = pd.Index(eval_ids)
-    run_q = index.get_indexer(run.query_ids)[run.row_query_index()] if len(run.doc_ids) else np.zeros(0, int)
-    keep = run_q >= 0
-    row_query = run_q[keep]
-    row_rank = run.ranks()[keep]
-    row_docs = run.doc_ids[keep]
+    run_to_eval = index.get_indexer(run.query_ids)
+    lengths = run.lengths
+    # Run.query_ids and eval_ids are both sorted, so kept rows stay grouped by eval query.
+    counts = np.zeros(len(eval_ids), dtype=np.int64)
+    kept_q = run_to_eval >= 0
+    counts[run_to_eval[kept_q]] = lengths[kept_q]
+    offsets = np.zeros(len(eval_ids) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    row_query = np.repeat(np.arange(len(eval_ids), dtype=np.int64), counts)
+    if kept_q.all():
+        row_docs, row_rank = run.doc_ids, run.ranks()
+    else:
+        keep = np.repeat(kept_q, lengths)
+        row_docs, row_rank = run.doc_ids[keep], run.ranks()[keep]
     qrel_query = index.get_indexer(qrels.query_ids)
-
-    codes, uniques = pd.factorize(np.concatenate([row_docs, qrels.doc_ids]))
-    n_docs = max(len(uniques), 1)
-    run_keys = row_query.astype(np.int64) * n_docs + codes[: len(row_docs)]
     qmask = qrel_query >= 0
-    qrel_keys = qrel_query[qmask].astype(np.int64) * n_docs + codes[len(row_docs) :][qmask]
-    order = np.argsort(qrel_keys, kind="stable")
-    sorted_keys = qrel_keys[order]
-    pos = np.searchsorted(sorted_keys, run_keys)
-    pos_clipped = np.minimum(pos, max(len(sorted_keys) - 1, 0))
-    judged = (
-        (pos < len(sorted_keys)) & (sorted_keys[pos_clipped] == run_keys)
-        if len(sorted_keys)
-        else np.zeros(len(run_keys), bool)
-    )
-    labels = np.where(judged, qrels.labels[qmask][order][pos_clipped] if len(sorted_keys) else 0, 0)
-    return _Joined(len(eval_ids), eval_ids, row_query, row_rank, labels, judged, qrel_query, qrels.labels)
+    pos = np.full(len(row_docs), -1, dtype=np.int64)
+    if qmask.any() and len(row_docs):
+        sub = np.flatnonzero(qmask)
+        found = _lookup(row_docs, row_query, qrels.doc_ids[sub], qrel_query[sub])
+        pos = np.where(found >= 0, sub[np.maximum(found, 0)], -1)
+    judged = pos >= 0
+    labels = np.where(judged, qrels.labels[np.maximum(pos, 0)] if len(qrels.labels) else 0, 0)
+    return _Joined(len(eval_ids), eval_ids, offsets, row_query, row_rank, labels, judged, qrel_query, qrels.labels)
 
 
 def _per_query(j: _Joined, weights: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
@@ -87,15 +148,27 @@ def _ideal_dcg(j: _Joined, k: int | None) -> np.ndarray:
     return np.bincount(q[keep], g[keep] / np.log2(rank[keep] + 2.0), minlength=j.n_queries)
 
 
-def _compute(j: _Joined, m: Measure) -> np.ndarray:
+def _in_cutoff(j: _Joined, k: int | None) -> np.ndarray | None:
+    return None if k is None else j.row_rank < k
+
+
+def _retrieved(j: _Joined, k: int | None) -> np.ndarray:
+    counts = np.diff(j.offsets).astype(np.float64)
+    return counts if k is None else np.minimum(counts, k)
+
+
+def _compute(j: _Joined, m: Measure, cache: dict[object, np.ndarray]) -> np.ndarray:
     k = m.cutoff
-    in_k = j.row_rank < k if k is not None else np.ones(len(j.row_rank), bool)
-    rel = (j.row_label >= m.rel).astype(np.float64)
+    in_k = _in_cutoff(j, k)
+    rel_key = ("rel", m.rel)
+    if rel_key not in cache:
+        cache[rel_key] = (j.row_label >= m.rel).astype(np.float64)
+    rel = cache[rel_key]
     name = m.name
     if name == "nDCG":
-        gain = np.where(j.row_label > 0, j.row_label, 0).astype(np.float64)
-        dcg = _per_query(j, gain / np.log2(j.row_rank + 2.0), in_k)
-        return _safe_div(dcg, _ideal_dcg(j, k))
+        if "dcg_w" not in cache:
+            cache["dcg_w"] = np.maximum(j.row_label, 0) / np.log2(j.row_rank + 2.0)
+        return _safe_div(_per_query(j, cache["dcg_w"], in_k), _ideal_dcg(j, k))
     if name == "P":
         return _per_query(j, rel, in_k) / k
     if name == "R":
@@ -105,23 +178,20 @@ def _compute(j: _Joined, m: Measure) -> np.ndarray:
     if name in ("Success", "HR"):
         return (_per_query(j, rel, in_k) > 0).astype(np.float64)
     if name == "Judged":
-        return _per_query(j, j.row_judged.astype(np.float64), in_k) / k
+        return _safe_div(_per_query(j, j.row_judged.astype(np.float64), in_k), _retrieved(j, k))
     if name == "RR":
-        cand = np.where((rel > 0) & in_k, j.row_rank, np.iinfo(np.int64).max)
-        first = np.full(j.n_queries, np.iinfo(np.int64).max)
-        np.minimum.at(first, j.row_query, cand)
-        hit = first < np.iinfo(np.int64).max
-        return np.where(hit, 1.0 / (np.where(hit, first, 0) + 1.0), 0.0)
+        hits = rel > 0 if in_k is None else (rel > 0) & in_k
+        first = np.flatnonzero(hits)
+        q, idx = np.unique(j.row_query[first], return_index=True)
+        out = np.zeros(j.n_queries)
+        out[q] = 1.0 / (j.row_rank[first[idx]] + 1.0)
+        return out
     if name == "AP":
-        relk = rel * in_k
-        order = np.lexsort((j.row_rank, j.row_query))
-        q_sorted, r_sorted = j.row_query[order], relk[order]
-        csum = np.cumsum(r_sorted)
-        starts = np.searchsorted(q_sorted, np.arange(j.n_queries))
-        before = np.concatenate([[0.0], csum])[starts][q_sorted]
-        hits_so_far = csum - before
-        prec = hits_so_far / (j.row_rank[order] + 1.0)
-        return _safe_div(np.bincount(q_sorted, prec * r_sorted, minlength=j.n_queries), _num_rel(j, m.rel))
+        relk = rel if in_k is None else rel * in_k
+        csum = np.cumsum(relk)
+        before = np.concatenate([[0.0], csum])[j.offsets[:-1]][j.row_query]
+        prec = (csum - before) / (j.row_rank + 1.0)
+        return _safe_div(np.bincount(j.row_query, prec * relk, minlength=j.n_queries), _num_rel(j, m.rel))
     if name == "Rprec":
         nrel = _num_rel(j, m.rel)
         in_r = j.row_rank < nrel[j.row_query]
@@ -135,6 +205,7 @@ def evaluate(
     """Per-query values: one row per evaluated query (index `query_id`), one column per measure."""
     parsed = parse_measures(str(m) for m in measures)
     joined = _join(run, qrels, missing_as_zero)
-    frame = pd.DataFrame({str(m): _compute(joined, m) for m in parsed}, index=pd.Index(joined.query_ids))
+    cache: dict[object, np.ndarray] = {}
+    frame = pd.DataFrame({str(m): _compute(joined, m, cache) for m in parsed}, index=pd.Index(joined.query_ids))
     frame.index.name = "query_id"
     return frame

@@ -1,4 +1,5 @@
-"""Ranking measures equal trec_eval (pytrec_eval) on random graded qrels and runs."""
+"""Ranking measures equal trec_eval (pytrec_eval) on hundreds of random graded qrels and runs,
+and ir_measures where trec_eval lacks the measure (RR@k, Judged@k)."""
 
 from __future__ import annotations
 
@@ -10,41 +11,145 @@ from rankbench.harness.records import Qrels, Run
 
 pytrec_eval = pytest.importorskip("pytrec_eval")
 
-PAIRS = {  # ours -> trec_eval measure
+PAIRS = {  # ours -> trec_eval measure (relevance level 1)
     "nDCG@10": "ndcg_cut_10",
+    "nDCG@3": "ndcg_cut_3",
     "nDCG": "ndcg",
     "AP": "map",
     "AP@5": "map_cut_5",
     "P@5": "P_5",
+    "P@20": "P_20",
     "R@10": "recall_10",
+    "R@100": "recall_100",
     "RR": "recip_rank",
     "Rprec": "Rprec",
+    "Success@1": "success_1",
+    "Success@5": "success_5",
+    "Success@10": "success_10",
 }
+TREC_MEASURES = {"ndcg_cut.3,10", "ndcg", "map", "map_cut.5", "P.5,20", "recall.10,100", "recip_rank", "Rprec"}
+TREC_MEASURES |= {"success.1,5,10"}
+LEVEL_PAIRS = {"P@5": "P_5", "R@10": "recall_10", "AP": "map", "RR": "recip_rank", "Rprec": "Rprec"}
 
 
-def random_case(rng: np.random.Generator, n_q: int = 20, n_d: int = 40):
-    qrels, run = {}, {}
+def _ours_at_level(level: int) -> dict[str, str]:
+    return (
+        {
+            name.replace("@", f"(rel={level})@") if "@" in name else f"{name}(rel={level})": trec
+            for name, trec in LEVEL_PAIRS.items()
+        }
+        if level != 1
+        else dict(LEVEL_PAIRS)
+    )
+
+
+def _doc_id(rng: np.random.Generator, d: int) -> str:
+    """Ids of mixed width and alphabet, so ordering and hashing see more than `d1`..`d9`."""
+    return ("doc-" if d % 3 else "é") + str(d) + ("x" * int(d % 5 == 0) * 7)
+
+
+def random_case(rng: np.random.Generator, n_q: int = 12, n_d: int = 40) -> tuple[dict, dict]:
+    """Graded qrels (some negative labels, some queries without a relevant doc), tied scores,
+    unjudged documents, queries missing from either side and queries with an empty ranking."""
+    qrels: dict[str, dict[str, int]] = {}
+    run: dict[str, dict[str, float]] = {}
+    options = [(0, 1), (0, 1, 2, 3), (-1, 0, 1, 2), (0,)]
+    grades = options[rng.choice(len(options), p=[0.3, 0.4, 0.2, 0.1])]
     for q in range(n_q):
-        docs = rng.choice(n_d, size=rng.integers(1, 15), replace=False)
-        qrels[f"q{q}"] = {f"d{d}": int(rng.integers(0, 4)) for d in docs}
+        qid = f"q{q}"
         if rng.random() < 0.9:
-            ranked = rng.choice(n_d, size=rng.integers(0, 30), replace=False)
-            scores = np.round(rng.random(len(ranked)) * 5) / 5  # many ties
-            run[f"q{q}"] = {f"d{d}": float(s) for d, s in zip(ranked, scores, strict=True)}
-    run[f"extra{rng.integers(100)}"] = {"d1": 1.0}  # a query absent from qrels
+            docs = rng.choice(n_d, size=rng.integers(1, 15), replace=False)
+            qrels[qid] = {_doc_id(rng, d): int(rng.choice(grades)) for d in docs}
+        if rng.random() < 0.85:
+            ranked = rng.choice(n_d, size=rng.integers(0, 35), replace=False)
+            ties = rng.choice([1, 3, 10, 1000])
+            scores = np.round(rng.random(len(ranked)) * ties) / ties
+            run[qid] = {_doc_id(rng, d): float(s) for d, s in zip(ranked, scores, strict=True)}
+    run[f"extra{rng.integers(100)}"] = {"doc-1": 1.0}  # a query absent from the qrels
+    if not qrels:
+        qrels["q0"] = {"doc-1": 1}
     return qrels, run
 
 
-@pytest.mark.parametrize("seed", range(25))
+def _trec(qrels: dict, run: dict, measures: set[str], level: int = 1) -> dict:
+    """pytrec_eval's values; negative labels become 0 (judged, not relevant, no gain) because
+    trec_eval indexes arrays by label and a negative one makes it read out of bounds (it hangs)."""
+    evaluated = {q: docs for q, docs in run.items() if docs}  # trec_eval files cannot hold an empty ranking
+    clamped = {q: {d: max(r, 0) for d, r in docs.items()} for q, docs in qrels.items()}
+    return pytrec_eval.RelevanceEvaluator(clamped, measures, relevance_level=level).evaluate(evaluated)
+
+
+def _assert_equal(ours, ref: dict, pairs: dict[str, str], empty: set[str]) -> None:
+    for q, row in ours.iterrows():
+        for mine, theirs in pairs.items():
+            expected = ref[q][theirs] if q in ref else 0.0
+            assert q in ref or q in empty
+            assert row[mine] == pytest.approx(expected, abs=1e-9), (q, mine, row[mine], expected)
+
+
+@pytest.mark.parametrize("seed", range(40))
 def test_equals_pytrec_eval(seed: int) -> None:
     rng = np.random.default_rng(seed)
-    qrels, run = random_case(rng)
-    ours = evaluate(Run.from_dict(run), Qrels.from_dict(qrels), list(PAIRS))
-    ref = pytrec_eval.RelevanceEvaluator(qrels, set(PAIRS.values())).evaluate(run)
-    assert set(ours.index) == set(ref)
-    for q, row in ours.iterrows():
-        for mine, theirs in PAIRS.items():
-            assert row[mine] == pytest.approx(ref[q][theirs], abs=1e-9), (q, mine)
+    for _ in range(8):  # 320 random collections in all
+        qrels, run = random_case(rng)
+        ours = evaluate(Run.from_dict(run), Qrels.from_dict(qrels), list(PAIRS))
+        ref = _trec(qrels, run, TREC_MEASURES)
+        empty = {q for q, docs in run.items() if not docs and q in qrels}
+        assert set(ours.index) == set(ref) | empty
+        _assert_equal(ours, ref, PAIRS, empty)
+
+
+@pytest.mark.parametrize("level", [2, 3])
+def test_relevance_level_equals_trec_eval_l(level: int) -> None:
+    rng = np.random.default_rng(level)
+    pairs = _ours_at_level(level)
+    for _ in range(60):
+        qrels, run = random_case(rng)
+        ours = evaluate(Run.from_dict(run), Qrels.from_dict(qrels), list(pairs))
+        ref = _trec(qrels, run, {"P.5", "recall.10", "map", "recip_rank", "Rprec"}, level)
+        _assert_equal(ours, ref, pairs, {q for q, docs in run.items() if not docs})
+
+
+def test_missing_as_zero_equals_trec_eval_c() -> None:
+    rng = np.random.default_rng(99)
+    for _ in range(60):
+        qrels, run = random_case(rng)
+        ours = evaluate(Run.from_dict(run), Qrels.from_dict(qrels), list(PAIRS), missing_as_zero=True)
+        ref = _trec(qrels, run, TREC_MEASURES)
+        assert set(ours.index) == set(qrels)
+        _assert_equal(ours, ref, PAIRS, set(qrels) - set(ref))
+
+
+def test_rr_at_k_and_judged_equal_ir_measures() -> None:
+    ir_measures = pytest.importorskip("ir_measures")
+    rng = np.random.default_rng(7)
+    names = {"RR@10": ir_measures.RR @ 10, "RR@3": ir_measures.RR @ 3, "Judged@10": ir_measures.Judged @ 10}
+    names |= {"Judged@5": ir_measures.Judged @ 5, "RR(rel=2)@5": ir_measures.RR(rel=2) @ 5}
+    for _ in range(80):
+        qrels, run = random_case(rng)
+        # ir_measures breaks ties by doc id ascending, trec_eval descending: compare on distinct scores
+        run = {q: {d: float(i) for i, d in enumerate(docs)} for q, docs in run.items() if docs}
+        ours = evaluate(Run.from_dict(run), Qrels.from_dict(qrels), list(names))
+        ref: dict[tuple[str, str], float] = {}
+        for m in ir_measures.iter_calc(list(names.values()), qrels, run):
+            ref[(m.query_id, str(m.measure))] = m.value
+        for q, row in ours.iterrows():
+            for mine, theirs in names.items():
+                expected = ref.get((q, str(theirs)))
+                if expected is None:  # ir_measures skips queries with no relevant or judged rows
+                    assert row[mine] == 0.0
+                else:
+                    assert row[mine] == pytest.approx(expected, abs=1e-9), (q, mine)
+
+
+def test_unsorted_run_rows_are_ordered_by_query_id() -> None:
+    run = Run.from_dict({"b": {"x": 2.0, "y": 1.0}, "a": {"y": 1.0}})
+    shuffled = Run(run.query_ids[::-1], np.array([0, 2, 3]), np.array(["x", "y", "y"]), np.array([2.0, 1.0, 1.0]))
+    qrels = Qrels.from_dict({"a": {"y": 1}, "b": {"y": 1}})
+    expected = evaluate(run, qrels, ["RR", "AP"])
+    got = evaluate(shuffled, qrels, ["RR", "AP"])
+    assert got.equals(expected)
+    assert got.loc["b", "RR"] == 0.5
 
 
 def test_missing_as_zero_counts_unretrieved_queries() -> None:
@@ -52,3 +157,10 @@ def test_missing_as_zero_counts_unretrieved_queries() -> None:
     run = Run.from_dict({"a": {"d1": 1.0}})
     assert evaluate(run, qrels, ["P@1"])["P@1"].mean() == 1.0
     assert evaluate(run, qrels, ["P@1"], missing_as_zero=True)["P@1"].mean() == 0.5
+
+
+def test_empty_run_and_empty_qrels_overlap() -> None:
+    qrels = Qrels.from_dict({"a": {"d1": 1}})
+    assert evaluate(Run.empty(), qrels, ["nDCG@10"]).empty
+    zero = evaluate(Run.empty(), qrels, ["nDCG@10", "AP", "RR", "Judged@5"], missing_as_zero=True)
+    assert zero.loc["a"].tolist() == [0.0, 0.0, 0.0, 0.0]
