@@ -1,8 +1,8 @@
 """A seeded synthetic CTR table whose clicks depend on feature crosses, not only on single features.
 
 The click logit is a weak sum of per-value effects plus strong interaction terms: two
-pairwise crosses with random full-rank tables, one third-order cross and a user x item
-affinity. Logistic regression sees only the additive part, so a model that learns crosses
+rank-3 pairwise crosses, a rank-2 third-order cross, a user x item affinity and a
+numeric x categorical cross. Logistic regression sees only the additive part, so a model that learns crosses
 (FM for the pairs, cross networks for the pairs and the third-order term) must beat it by
 a clear margin. The table is a pure function of its parameters and the seed.
 """
@@ -38,19 +38,24 @@ def generate(
     numeric = rng.normal(size=(n, n_numeric))
     logit = np.full(n, -1.0)
     for j, v in enumerate(sizes):
-        logit += 0.25 * rng.normal(size=v)[codes[:, j]]
+        logit += 0.3 * rng.normal(size=v)[codes[:, j]]
     logit += 0.2 * numeric.sum(axis=1)
-    # pairwise crosses: random tables over (hour, device) and (site, category)
-    logit += 1.5 * rng.normal(size=(vocab, vocab))[codes[:, 2], codes[:, 3]]
-    logit += 1.5 * rng.normal(size=(vocab, vocab))[codes[:, 4], codes[:, 5]]
-    # third-order cross: region x slot x device parity pattern
-    third = rng.normal(size=(vocab, vocab))[codes[:, 6], codes[:, 7]] * np.where(codes[:, 3] % 2 == 0, 1.0, -1.0)
-    logit += 1.2 * third
+
+    def factors(v: int, rank: int) -> np.ndarray:
+        # non-zero means give each cross a marginal trace too, as real crosses have (popular x busy hour)
+        return rng.normal(0.4, 1.0, size=(v, rank)) / np.sqrt(rank)
+
+    # pairwise crosses of rank 3: (hour, device) and (site, category)
+    logit += 1.5 * (factors(vocab, 3)[codes[:, 2]] * factors(vocab, 3)[codes[:, 3]]).sum(axis=1)
+    logit += 1.5 * (factors(vocab, 3)[codes[:, 4]] * factors(vocab, 3)[codes[:, 5]]).sum(axis=1)
+    # third-order cross of rank 2: (region, slot, device)
+    a, b, c = factors(vocab, 2), factors(vocab, 2), factors(vocab, 2)
+    logit += 2.0 * (a[codes[:, 6]] * b[codes[:, 7]] * c[codes[:, 3]]).sum(axis=1)
     # user x item affinity of rank 4 (what embeddings of users and items capture)
-    u, i = rng.normal(size=(n_users, 4)), rng.normal(size=(n_items, 4))
-    logit += 0.6 * (u[codes[:, 0]] * i[codes[:, 1]]).sum(axis=1)
+    logit += 0.8 * (factors(n_users, 4)[codes[:, 0]] * factors(n_items, 4)[codes[:, 1]]).sum(axis=1)
     # numeric x categorical cross
     logit += 0.8 * numeric[:, 0] * np.where(codes[:, 5] < vocab // 2, 1.0, -1.0)
+    logit -= logit.mean()
     labels = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int8)
     vocab_sizes = tuple(v + 1 for v in sizes)  # code 0 is the out-of-vocabulary bucket
     num_fields = tuple(f"num{j}" for j in range(n_numeric))

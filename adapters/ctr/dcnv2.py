@@ -46,8 +46,9 @@ class DCNv2Net(CTRNet):
         self.embedding = FieldEmbedding(table.vocab_sizes, len(table.num_fields), dim)
         width = self.embedding.n_fields * dim
         self.cross = CrossNetV2(width, n_cross)
-        self.stacked = mlp(width, stacked, dropout, batch_norm)
-        self.parallel = mlp(width, parallel, dropout, batch_norm)
+        # only the DNNs the structure uses exist: unused ones would still cost Adam updates
+        self.stacked = mlp(width, stacked if "stacked" in structure else (), dropout, batch_norm)
+        self.parallel = mlp(width, parallel if "parallel" in structure else (), dropout, batch_norm)
         out = {
             "crossnet_only": width,
             "stacked": stacked[-1] if stacked else width,

@@ -96,6 +96,11 @@ def predict(net: CTRNet, data: Tensors) -> np.ndarray:
     return torch.cat(out).double().numpy().reshape(-1) if out else np.zeros(0)
 
 
+def make_optimizer(net: nn.Module, learning_rate: float) -> torch.optim.Optimizer:
+    """Adam with the fused CPU kernel: one pass over all parameters instead of one per tensor."""
+    return torch.optim.Adam(net.parameters(), lr=learning_rate, fused=True)
+
+
 def run_epoch(
     net: CTRNet, optimizer: torch.optim.Optimizer, data: Tensors, cfg: TrainConfig, gen: torch.Generator
 ) -> None:
@@ -108,7 +113,7 @@ def run_epoch(
         loss = net.loss(out, data.labels[idx]) + embedding_penalty(net, cfg.embedding_regularizer)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        nn.utils.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)
+        nn.utils.clip_grad_norm_(net.parameters(), cfg.max_grad_norm, foreach=True)
         optimizer.step()
 
 
@@ -119,7 +124,7 @@ def train_net(net: CTRNet, train_data: Tensors, valid_data: Tensors, cfg: TrainC
     valid_labels = valid_data.labels.numpy()
     if valid_labels.min() == valid_labels.max():
         raise BadInput("early stopping needs both clicks and non-clicks in the validation table")
-    optimizer = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate)
+    optimizer = make_optimizer(net, cfg.learning_rate)
     gen = torch.Generator().manual_seed(cfg.seed)
     n = len(train_data.labels)
     best_state: dict[str, Any] | None = None
