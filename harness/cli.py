@@ -126,6 +126,17 @@ def _progress_run(cells: list, out: Path, executor_name: str, rerun: bool, **exe
     return 1 if summary.failed else 0
 
 
+def _with_protocol(ref: str, key: str, value: str) -> str:
+    """`limit-critical-n` + dims=2..12 -> `limit-critical-n(dims='2..12')`, so the stored cell names it."""
+    from rankbench.harness.adapter_ref import Stage, parse_stage
+    from rankbench.harness.suite import resolve_suite
+
+    stage = parse_stage(ref)
+    if key not in resolve_suite(stage.name).protocol:
+        raise BadInput(f"suite {stage.name!r} takes no --{key} (its protocol has no {key!r})")
+    return str(Stage(stage.name, tuple(sorted({**dict(stage.params), key: value}.items())), stage.depth))
+
+
 @app.command("run")
 def run_cmd(
     suites: Annotated[list[str], typer.Argument(help="suite names (see `rankbench list suites`)")],
@@ -137,12 +148,17 @@ def run_cmd(
     ] = "auto",
     address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (with --executor ray)")] = None,
     rerun: Annotated[bool, typer.Option("--rerun", help="run cells even if stored")] = False,
+    dims: Annotated[
+        str | None, typer.Option("--dims", help="dimensions for suites that take them, e.g. 2..12 (limit-critical-n)")
+    ] = None,
 ) -> None:
     """Run suites x adapters x seeds; stored cells are skipped (reported as cached)."""
     from rankbench.harness.executors import default_executor
     from rankbench.harness.runner import plan
     from rankbench.harness.suite import resolve_suite
 
+    if dims is not None:
+        suites = [_with_protocol(s, "dims", dims) for s in suites]
     cells = plan(suites, adapter, seed or None)
     if executor == "auto":
         executor = default_executor(resolve_suite(s) for s in suites)

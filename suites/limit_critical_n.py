@@ -156,8 +156,14 @@ def adam_update(params: Any, grad: Any, m1: Any, m2: Any, step: int, lr: float) 
 
 
 def optimise(d: int, ns: Sequence[int], k: int, config: OptimConfig) -> list[Attempt]:
-    """Optimise free embeddings for several corpus sizes at once; one `Attempt` per n in `ns`."""
+    """Optimise free embeddings for ascending corpus sizes `ns` at once; one `Attempt` per n.
+
+    A problem stops when solved, when its loss plateaus, or when a larger n is solved (which
+    certifies it); `Attempt.solved` is true only for problems that reached 100% themselves.
+    """
     torch = require("torch", "ir", "the free-embedding experiment")
+    if list(ns) != sorted(set(ns)):
+        raise BadInput(f"corpus sizes must be distinct and ascending, got {list(ns)}")
     if min(ns) < k or d < 1 or k < 1:
         raise BadInput(f"need n >= k >= 1 and d >= 1 (got n={min(ns)}, k={k}, d={d})")
     device = _device(torch, config.device)
@@ -179,7 +185,8 @@ def optimise(d: int, ns: Sequence[int], k: int, config: OptimConfig) -> list[Att
             hits = (top[..., :, None] == problems.pos[..., None, :]).any(-1).sum(-1)
             acc = (hits * valid).sum(-1) / (k * problems.n_queries)
             accuracy = torch.where(done, accuracy, torch.maximum(accuracy, acc))
-            done |= accuracy >= 1.0
+            # a solved n certifies every smaller n (drop documents, the rest stay on top): stop those
+            done |= (accuracy >= 1.0).int().flip(0).cummax(0).values.flip(0).bool()
         improved = losses < best - config.min_delta
         best = torch.where(improved, losses, best)
         stale = torch.where(improved, 0, stale + 1)
@@ -221,24 +228,15 @@ def _point(value: float) -> Estimate:
     return Estimate(float(value), float(value), float(value), 1)
 
 
-def run_critical_n(suite: Suite, adapter: Any, family: Family | None, seed: int, data: Loaded) -> TaskOutput:
-    """The task: critical n for every (d, k) of the suite's protocol, plus the cubic fit per k."""
-    proto = suite.protocol
-    dims = parse_int_list(proto.get("dims", "2..12"), "dims")
-    ks = parse_int_list(proto.get("k", 2), "k")
-    config = OptimConfig(
-        lr=float(proto.get("lr", 0.01)),
-        temperature=float(proto.get("temperature", 0.1)),
-        max_iters=int(proto.get("max_iters", 100_000)),
-        patience=int(proto.get("patience", 1000)),
-        min_delta=float(proto.get("min_delta", 1e-5)),
-        seed=seed,
-        device=str(proto.get("device", "auto")),
-    )
-    window = int(proto.get("window", 8))
+def _search(
+    dims: Sequence[int], ks: Sequence[int], config: OptimConfig, window: int
+) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Estimate]]:
+    """Critical n for every (d, k), ascending d so each starts from the last; then a cubic fit per k."""
     from rich.progress import Progress
 
-    rows, aggregates, fits = [], {}, {}
+    rows: list[dict[str, Any]] = []
+    aggregates: dict[str, Estimate] = {}
+    fits: dict[str, Any] = {}
     with Progress(transient=True) as progress:
         bar = progress.add_task("critical n", total=len(dims) * len(ks))
         for k in ks:
@@ -246,14 +244,13 @@ def run_critical_n(suite: Suite, adapter: Any, family: Family | None, seed: int,
             for d in dims:
                 t0 = time.perf_counter()
                 known, attempts = critical_n(d, k, known, config, window)
-                paper = float(np.polynomial.polynomial.polyval(d, PAPER_FIT)) if k == 2 else float("nan")
                 rows.append(
                     {
                         "unit": f"d={d},k={k}",
                         "d": d,
                         "k": k,
                         "critical_n": known,
-                        "paper_fit_n": paper,
+                        "paper_fit_n": float(np.polynomial.polynomial.polyval(d, PAPER_FIT)) if k == 2 else math.nan,
                         "n_tried": len(attempts),
                         "iterations": sum(a.iterations for a in attempts),
                         "seconds": time.perf_counter() - t0,
@@ -267,10 +264,32 @@ def run_critical_n(suite: Suite, adapter: Any, family: Family | None, seed: int,
                 coef, r2 = cubic_fit([r["d"] for r in found], [r["critical_n"] for r in found])
                 extrapolated = {str(t): float(np.polynomial.polynomial.polyval(t, coef)) for t in EXTRAPOLATE_TO}
                 fits[f"k={k}"] = {"coefficients": coef.tolist(), "r2": r2, "extrapolated": extrapolated}
-                for t, v in extrapolated.items():
-                    aggregates[f"fit_n_d{t}_k{k}"] = _point(v)
-    per_unit = pd.DataFrame(rows).set_index("unit")
+                aggregates.update({f"fit_n_d{t}_k{k}": _point(v) for t, v in extrapolated.items()})
+    return pd.DataFrame(rows).set_index("unit"), fits, aggregates
+
+
+def run_critical_n(suite: Suite, adapter: Any, family: Family | None, seed: int, data: Loaded) -> TaskOutput:
+    """The task: critical n for every (d, k) of the suite's protocol, plus the cubic fit per k."""
     torch = require("torch", "ir", "the free-embedding experiment")
+    proto = suite.protocol
+    config = OptimConfig(
+        lr=float(proto.get("lr", 0.01)),
+        temperature=float(proto.get("temperature", 0.1)),
+        max_iters=int(proto.get("max_iters", 100_000)),
+        patience=int(proto.get("patience", 1000)),
+        min_delta=float(proto.get("min_delta", 1e-5)),
+        seed=seed,
+        device=str(proto.get("device", "auto")),
+    )
+    window = int(proto.get("window", 8))
+    threads, torch_threads = int(proto.get("threads", 1)), torch.get_num_threads()
+    # the tensors are small: per-op overhead dominates, so one thread beats two contending for them
+    torch.set_num_threads(threads)
+    try:
+        dims, ks = parse_int_list(proto.get("dims", "2..12"), "dims"), parse_int_list(proto.get("k", 2), "k")
+        per_unit, fits, aggregates = _search(dims, ks, config, window)
+    finally:
+        torch.set_num_threads(torch_threads)
     info = {
         "fits": fits,
         "paper_fit": {
@@ -279,11 +298,12 @@ def run_critical_n(suite: Suite, adapter: Any, family: Family | None, seed: int,
             "citation": PAPER_CITATION,
         },
         "device": str(_device(torch, config.device)),
-        "torch_threads": torch.get_num_threads(),
+        "threads": threads,
         "optimiser": {**config.__dict__, "window": window},
     }
-    timings = {"optimise_s": float(per_unit["seconds"].sum())}
-    return TaskOutput(per_unit=per_unit, timings=timings, aggregates=aggregates, info=info)
+    return TaskOutput(
+        per_unit=per_unit, timings={"optimise_s": float(per_unit["seconds"].sum())}, aggregates=aggregates, info=info
+    )
 
 
 _DESCRIPTION = "one query per k-subset of n documents (colex order), n searched per d"
