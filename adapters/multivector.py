@@ -27,7 +27,7 @@ from rankbench.adapters.splade import texts_digest
 from rankbench.harness import registry
 from rankbench.harness.cache import OutputCache
 from rankbench.harness.deps import require
-from rankbench.harness.errors import BadInput
+from rankbench.harness.errors import BadInput, UnknownName
 from rankbench.harness.records import Corpus, Queries, Run
 from rankbench.harness.registry import AdapterSpec
 
@@ -172,19 +172,34 @@ def fde_encode(bags: TokenBags, config: FDEConfig, *, role: str) -> np.ndarray:
 
 
 class TokenEncoder:
-    """all-MiniLM-L6-v2 contextual token embeddings, L2-normalised, padding dropped."""
+    """Token embeddings, L2-normalised, padding dropped.
 
-    def __init__(self, max_seq_length: int = 256, batch_size: int = 32) -> None:
-        self.embedder = registry.ADAPTERS.get("minilm").build(max_seq_length=max_seq_length, batch_size=batch_size)
-        self.identity = f"tokens|{self.embedder.identity}"
+    `model="minilm"`: all-MiniLM-L6-v2's contextual token outputs (the ColBERT-style setting).
+    `model="static-minilm"`: the static per-token vectors of the model2vec model distilled from
+    it: no transformer at all, so a whole collection encodes in seconds (late interaction
+    without context; useful to measure index/search trade-offs on a busy CPU).
+    """
+
+    def __init__(self, max_seq_length: int = 256, batch_size: int = 32, model: str = "minilm") -> None:
+        if model == "minilm":
+            self.embedder = registry.ADAPTERS.get("minilm").build(max_seq_length=max_seq_length, batch_size=batch_size)
+        elif model == "static-minilm":
+            self.embedder = registry.ADAPTERS.get("static-minilm").build()
+        else:
+            raise UnknownName("token embedding model", model, ("minilm", "static-minilm"))
+        self.model, self.max_seq_length = model, max_seq_length
+        self.identity = f"tokens|{self.embedder.identity}|maxlen={max_seq_length}"
         self.batch_size = batch_size
 
     def n_parameters(self) -> int:
+        if self.model == "static-minilm":
+            return int(np.asarray(self.embedder.model.embedding).size)
         return int(sum(p.numel() for p in self.embedder.model.parameters()))
 
-    def encode(self, texts: Sequence[str], *, role: str) -> TokenBags:
+    def _raw(self, texts: Sequence[str]) -> list[np.ndarray]:
+        if self.model == "static-minilm":
+            return list(self.embedder.model.encode_as_sequence(list(texts), max_length=self.max_seq_length))
         torch = require("torch", "ir", "token embeddings")
-        bags = []
         with torch.inference_mode():
             out = self.embedder.model.encode(
                 list(texts),
@@ -193,10 +208,22 @@ class TokenEncoder:
                 convert_to_numpy=False,
                 show_progress_bar=len(texts) >= 2000,
             )
-        for tokens in out:
-            vec = tokens.float().cpu().numpy()
+        return [tokens.float().cpu().numpy() for tokens in out]
+
+    def encode(self, texts: Sequence[str], *, role: str) -> TokenBags:
+        bags = []
+        for vec in self._raw(texts):
+            vec = np.asarray(vec, dtype=np.float32).reshape(-1, self.dim)
+            if len(vec) == 0:  # nothing the tokenizer knows: one zero vector, which matches nothing
+                vec = np.zeros((1, self.dim), dtype=np.float32)
             bags.append(vec / np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12))
         return TokenBags.from_list(bags)
+
+    @property
+    def dim(self) -> int:
+        if self.model == "static-minilm":
+            return int(self.embedder.model.dim)
+        return int(self.embedder.model.get_embedding_dimension())
 
     def encode_cached(self, texts: Sequence[str], *, role: str) -> TokenBags:
         """Document token vectors through the output cache (stored as float16: half the disk, same ranking)."""
@@ -217,8 +244,8 @@ class TokenEncoder:
 class _TokenIndexed:
     """Shared indexing: encode (cached) the corpus into document token bags."""
 
-    def __init__(self, max_seq_length: int, batch_size: int) -> None:
-        self.encoder = TokenEncoder(max_seq_length=max_seq_length, batch_size=batch_size)
+    def __init__(self, max_seq_length: int, batch_size: int, model: str) -> None:
+        self.encoder = TokenEncoder(max_seq_length=max_seq_length, batch_size=batch_size, model=model)
         self.docs: TokenBags | None = None
         self._doc_ids: np.ndarray | None = None
 
@@ -248,8 +275,8 @@ def _topk(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 class MaxSimRetriever(_TokenIndexed):
     """Exhaustive exact MaxSim over every document: the quality ceiling MUVERA is measured against."""
 
-    def __init__(self, max_seq_length: int = 256, batch_size: int = 32) -> None:
-        super().__init__(max_seq_length, batch_size)
+    def __init__(self, max_seq_length: int = 256, batch_size: int = 32, model: str = "minilm") -> None:
+        super().__init__(max_seq_length, batch_size, model)
 
     def search(self, queries: Queries, k: int) -> Run:
         _, doc_ids = self._ready()
@@ -268,6 +295,7 @@ class MuveraRetriever(_TokenIndexed):
         self,
         max_seq_length: int = 256,
         batch_size: int = 32,
+        model: str = "minilm",
         k_sim: int = 4,
         reps: int = 10,
         d_proj: int = 16,
@@ -276,7 +304,7 @@ class MuveraRetriever(_TokenIndexed):
         candidates: int = 100,
         seed: int = 0,
     ) -> None:
-        super().__init__(max_seq_length, batch_size)
+        super().__init__(max_seq_length, batch_size, model)
         from rankbench.adapters.vector_search import make_backend
 
         self.config = FDEConfig(k_sim, reps, d_proj, d_final, fill_empty, seed)
@@ -311,8 +339,8 @@ class MuveraRetriever(_TokenIndexed):
 class MaxSimReranker:
     """ColBERT-style late interaction as a reranker: MaxSim of each candidate (e.g. over a SPLADE first stage)."""
 
-    def __init__(self, max_seq_length: int = 256, batch_size: int = 32) -> None:
-        self.encoder = TokenEncoder(max_seq_length=max_seq_length, batch_size=batch_size)
+    def __init__(self, max_seq_length: int = 256, batch_size: int = 32, model: str = "minilm") -> None:
+        self.encoder = TokenEncoder(max_seq_length=max_seq_length, batch_size=batch_size, model=model)
         self._corpus: tuple[str, TokenBags, dict[str, int]] | None = None
 
     def n_parameters(self) -> int:
@@ -345,7 +373,7 @@ class MaxSimReranker:
         )
 
 
-_TOKENS = {"max_seq_length": 256, "batch_size": 32}
+_TOKENS = {"max_seq_length": 256, "batch_size": 32, "model": "minilm"}
 ADAPTERS = (
     AdapterSpec(
         name="maxsim",
