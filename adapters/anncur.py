@@ -137,6 +137,11 @@ ADAPTERS = (
         extra="ir",
         params={"reranker": "cross-encoder", "n_anchor_items": 50, "n_anchor_queries": 100, "budget": 100, "seed": 0},
         description="ANNCUR: cross-encoder k-NN via CUR-approximated scores, `budget` exact calls per query",
-        smoke_params={"n_anchor_items": 10, "n_anchor_queries": 10, "budget": 30},
+        smoke_params={
+            "reranker": "maxsim(model='static-minilm')",
+            "n_anchor_items": 10,
+            "n_anchor_queries": 10,
+            "budget": 30,
+        },
     ),
 )
