@@ -1,0 +1,47 @@
+"""The CTR task end to end on the tiny table, and the CTR cards' one-line stops."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import log_loss, roc_auc_score
+
+from rankbench.harness.errors import DatasetMissing, HarnessError
+from rankbench.harness.reproduce import reproduce
+from rankbench.harness.runner import execute_cell
+from rankbench.harness.store import CellKey
+
+pytest.importorskip("torch")
+
+
+def test_ctr_cell_scores_every_test_impression() -> None:
+    result, units = execute_cell(CellKey("ctr-synth-tiny", "lr(max_epochs=2,batch_size=256,seed=0)", 0))
+    assert result.ok, result.error
+    assert units is not None and len(units) == result.info["n_test"]
+    assert {"label", "prediction", "logloss", "user"} <= set(units.columns)
+    y, p = units["label"].to_numpy(), units["prediction"].to_numpy()
+    assert result.measures["AUC"].value == pytest.approx(roc_auc_score(y, p), abs=1e-12)
+    assert result.measures["logloss"].value == pytest.approx(log_loss(y, p), rel=1e-9)
+    auc = result.measures["AUC"]
+    assert auc.ci_low < auc.value < auc.ci_high
+    assert 0 < result.measures["gAUC"].value < 1
+    assert result.timings["train_samples_per_s"] > 0 and np.all((p >= 0) & (p <= 1))
+
+
+def test_bars_card_stops_naming_the_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RANKBENCH_DATA", str(tmp_path))
+    with pytest.raises(DatasetMissing) as info:
+        reproduce("bars-frappe-x1", tmp_path / "out")
+    message = str(info.value)
+    assert "\n" not in message and "train.csv" in message and "test.csv" in message
+
+
+def test_agreement_card_stops_without_fuxictr_model_zoo(
+    real_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("fuxictr")
+    monkeypatch.delenv("FUXICTR_MODEL_ZOO", raising=False)
+    with pytest.raises(HarnessError, match="FUXICTR_MODEL_ZOO"):
+        reproduce("agree-fuxictr-frappe", tmp_path / "out")
