@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from rankbench.harness.errors import BadInput
+from rankbench.harness.errors import BadInput, UnknownName
 from rankbench.harness.registry import ADAPTERS, AdapterSpec
 
 _STAGE = re.compile(r"^\s*(?P<name>[A-Za-z0-9_.\-]+)\s*(?:\((?P<params>.*)\))?\s*(?:@\s*(?P<depth>\S+))?\s*$")
@@ -115,5 +115,8 @@ def parse_adapter_ref(text: str) -> AdapterRef:
     """Parse and check names against the registry (unknown names get did-you-mean errors)."""
     stages = tuple(parse_stage(part, text) for part in text.split(">>"))
     for stage in stages:
-        ADAPTERS.get(stage.name)
+        spec = ADAPTERS.get(stage.name)
+        unknown = sorted(set(dict(stage.params)) - set(spec.params))
+        if unknown:  # caught here, before any cell runs, rather than as a failed cell per seed
+            raise UnknownName(f"parameter of adapter {spec.name!r}", unknown[0], spec.params)
     return AdapterRef(stages)

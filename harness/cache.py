@@ -19,14 +19,16 @@ import shutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from rankbench.harness import __version__
 from rankbench.harness.datahome import sha256_file
 from rankbench.harness.store import atomic_write_bytes
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 ENV_VAR = "RANKBENCH_CACHE"
@@ -119,6 +121,8 @@ class OutputCache:
             return compute()
         data, hit = self._lookup(namespace, key, "parquet")
         if hit:
+            import pandas as pd  # here, not at module level: adapter modules import this one and `list` stays fast
+
             return pd.read_parquet(data)
         value = compute()
         self.put_frame(namespace, key, value)

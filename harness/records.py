@@ -28,7 +28,7 @@ def _as_str_array(values: Sequence[str] | np.ndarray) -> np.ndarray:
 def _check_unique(ids: np.ndarray, what: str) -> None:
     if len(ids) and len(np.unique(ids)) != len(ids):
         values, counts = np.unique(ids, return_counts=True)
-        raise BadInput(f"duplicate {what} id {values[counts > 1][0]!r}; ids must be unique")
+        raise BadInput(f"duplicate {what} id {str(values[counts > 1][0])!r}; ids must be unique")
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,7 +69,7 @@ class Queries:
         _check_unique(self.ids, "query")
         for qid, text in zip(self.ids, self.texts, strict=True):
             if not text or not text.strip():
-                raise BadInput(f"query {qid!r} is empty; remove it or give it text")
+                raise BadInput(f"query {str(qid)!r} is empty; remove it or give it text")
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -105,7 +105,7 @@ class Qrels:
             dup = frame.duplicated()
             if dup.any():
                 row = frame[dup].iloc[0]
-                raise BadInput(f"qrels judge document {row.d!r} twice for query {row.q!r}")
+                raise BadInput(f"qrels judge document {str(row.d)!r} twice for query {str(row.q)!r}")
 
     @classmethod
     def from_dict(cls, qrels: Mapping[str, Mapping[str, int]]) -> Qrels:
@@ -164,7 +164,9 @@ class Run:
             raise BadInput("run columns must have the same length")
         if s.size and not np.all(np.isfinite(s)):
             bad = int(np.flatnonzero(~np.isfinite(s))[0])
-            raise BadInput(f"run score for query {q[bad]!r}, doc {d[bad]!r} is {s[bad]}; scores must be finite")
+            raise BadInput(
+                f"run score for query {str(q[bad])!r}, doc {str(d[bad])!r} is {s[bad]}; scores must be finite"
+            )
         import pandas as pd  # imported here so `rankbench list` stays fast
 
         all_q = np.concatenate([q, _as_str_array(list(empty_queries))]) if len(empty_queries) else q
@@ -176,7 +178,7 @@ class Run:
             if len(np.unique(key)) != len(key):
                 frame = pd.DataFrame({"q": q, "d": d})
                 row = frame[frame.duplicated()].iloc[0]
-                raise BadInput(f"run lists document {row.d!r} twice for query {row.q!r}")
+                raise BadInput(f"run lists document {str(row.d)!r} twice for query {str(row.q)!r}")
         order = np.lexsort((-d_codes, -s, q_codes))
         counts = np.bincount(q_codes, minlength=len(q_uniques))
         offsets = np.zeros(len(q_uniques) + 1, dtype=np.int64)
@@ -343,6 +345,14 @@ class CTRTable:
         labels = np.asarray(self.labels)
         if labels.size and not np.isin(labels, (0, 1)).all():
             raise BadInput("CTR labels must be 0 or 1")
+        for j, size in enumerate(self.vocab_sizes):
+            column = self.categorical[:, j]
+            if column.size and (column.min() < 0 or column.max() >= size):
+                bad = int(column[(column < 0) | (column >= size)][0])
+                raise BadInput(
+                    f"field {self.cat_fields[j]!r} has category id {bad} outside its vocabulary 0..{size - 1}; "
+                    "encode every split with the encoder fit on train (unseen values go to the OOV id)"
+                )
 
     def __len__(self) -> int:
         return len(self.labels)

@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 
 from rankbench.harness.adapter_ref import parse_adapter_ref
-from rankbench.harness.datahome import load_dataset
+from rankbench.harness.datahome import checked_file, load_dataset
 from rankbench.harness.errors import BadInput, HarnessError
 from rankbench.harness.measures import parse_measures
 from rankbench.harness.provenance import collect, now_iso
-from rankbench.harness.registry import TASKS, resolve
+from rankbench.harness.registry import DATASETS, TASKS, resolve
 from rankbench.harness.result import ErrorInfo, Result
 from rankbench.harness.stats import bootstrap_ci
 from rankbench.harness.store import CellKey, CellLock, ResultStore
@@ -41,6 +41,7 @@ def plan(suites: Sequence[str], adapters: Sequence[str], seeds: Sequence[int] | 
     cells: list[CellKey] = []
     for suite_name in suites:
         suite = resolve_suite(suite_name)
+        check_data(suite)
         if not suite.needs_adapter:
             cells += [CellKey(suite.name, NO_ADAPTER, s) for s in (seeds or suite.seeds)]
             continue
@@ -57,6 +58,13 @@ def plan(suites: Sequence[str], adapters: Sequence[str], seeds: Sequence[int] | 
                 )
             cells += [CellKey(suite.name, str(ref), s) for s in (seeds or suite.seeds)]
     return cells
+
+
+def check_data(suite: Suite) -> None:
+    """Every file of the suite's dataset is present and intact, so bad data stops the plan, not each cell."""
+    spec = DATASETS.get(suite.dataset)
+    for relpath in spec.files:
+        checked_file(spec, relpath)
 
 
 def seed_everything(seed: int) -> None:

@@ -20,11 +20,13 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from rankbench.harness.errors import BadInput
 from rankbench.harness.result import Result, dumps
+
+if TYPE_CHECKING:  # pandas loads on use: adapter modules reach this module and `rankbench list` stays fast
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,8 @@ class ResultStore:
         path = json_path.with_name(result.units_file)
         if not path.is_file():
             raise BadInput("per-unit file is missing; re-run the cell", path=path)
+        import pandas as pd
+
         return pd.read_parquet(path)
 
     def frame(self) -> pd.DataFrame:
@@ -178,6 +182,8 @@ class ResultStore:
                         "n": est.n,
                     }
                 )
+        import pandas as pd
+
         return pd.DataFrame(
             rows,
             columns=[

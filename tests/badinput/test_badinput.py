@@ -1,0 +1,450 @@
+"""The bad-input corpus: malformed files and calls, each one case.
+
+Every case runs the real CLI in-process (`main()`, as the `rankbench` script does) or the
+library call a user would make, and checks: exactly one error line that names the file/line
+or the fix, a non-zero exit code (or a `HarnessError` for library calls), no traceback, and
+not one byte changed in the results store, the output cache or the input files.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from rankbench.harness import formats
+from rankbench.harness.errors import HarnessError
+from rankbench.harness.measures import parse_measure
+from rankbench.harness.records import CTRTable, Interactions, Qrels, Queries, Run
+from rankbench.suites import ctr_data, recsys_data
+from tests.badinput.conftest import World, tree_digest
+
+Build = Callable[[World], Any]
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    build: Build
+    """Writes the case's files under `world.work`; returns CLI argv (list) or a library call."""
+    expect: str
+    """Regex the one error line must match."""
+    code: int = 2
+    env: dict[str, str] = field(default_factory=dict)
+    hide_modules: tuple[str, ...] = ()
+
+
+def put(world: World, name: str, content: str | bytes) -> Path:
+    path = world.work / name
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return path
+
+
+def reader(fn: Callable[[Path], Any], name: str, content: str | bytes) -> Build:
+    def build(w: World) -> Callable[[], Any]:
+        path = put(w, name, content)
+        return lambda: fn(path)
+
+    return build
+
+
+def cli(*argv: str) -> Build:
+    return lambda w: [w.fill(a) for a in argv]
+
+
+def with_result(mutate: Callable[[dict[str, Any]], Any], name: str = "r.json") -> Build:
+    """A results folder holding one copy of the store's cell, altered by `mutate`."""
+
+    def build(w: World) -> list[str]:
+        doc = json.loads(next(w.results.rglob("seed-0.json")).read_text())
+        folder = w.work / "altered"
+        folder.mkdir()
+        out = mutate(doc)
+        data = out if isinstance(out, bytes) else json.dumps(doc if out is None else out).encode()
+        (folder / name).write_bytes(data)
+        return ["show", str(folder)]
+
+    return build
+
+
+def gz(text: str) -> bytes:
+    return gzip.compress(text.encode())
+
+
+def corrupt_cache(w: World) -> list[str]:
+    [npy] = list(w.cache.rglob("*.npy"))
+    npy.write_bytes(npy.read_bytes()[:-16])
+    return ["cache", "verify"]
+
+
+def corrupt_data(w: World) -> list[str]:
+    from rankbench.harness.registry import DATASETS
+
+    relpath = next(iter(DATASETS.get("beir-scifact").files))
+    (w.data / relpath).parent.mkdir(parents=True)
+    (w.data / relpath).write_bytes(gz('{"_id": "d1", "text": "not the real corpus"}\n'))
+    return ["run", "beir-scifact", "-a", "bm25", "-o", str(w.results)]
+
+
+def missing_units(w: World) -> list[str]:
+    next(w.results.rglob("*.units.parquet")).rename(w.work / "moved.parquet")
+    return ["compare", str(w.results), str(w.results)]
+
+
+CORPUS = '{"_id": "d1", "text": "a b"}\n{"_id": "d2", "text": "c d"}\n'
+R = formats.read_beir_corpus
+Q = formats.read_beir_queries
+QR = formats.read_beir_qrels
+TQ = formats.read_trec_qrels
+TR = formats.read_trec_run
+RUN_OK = "q1 Q0 d1 1 2.0 x\n"
+
+CASES = [
+    # --- BEIR corpus / queries (JSONL) ---
+    Case(
+        "corpus-truncated-jsonl",
+        reader(R, "corpus.jsonl", CORPUS + '{"_id": "d3", "te'),
+        r"corpus\.jsonl:3: invalid JSON",
+    ),
+    Case(
+        "corpus-line-not-object",
+        reader(R, "corpus.jsonl", "[1, 2]\n"),
+        r"corpus\.jsonl:1: each line must be a JSON object",
+    ),
+    Case(
+        "corpus-missing-id",
+        reader(R, "corpus.jsonl", CORPUS + '{"text": "x"}\n'),
+        r"corpus\.jsonl:3: missing field '_id'",
+    ),
+    Case("corpus-missing-text", reader(R, "corpus.jsonl", '{"_id": "d1"}\n'), r"corpus\.jsonl:1: missing field 'text'"),
+    Case(
+        "corpus-id-is-list",
+        reader(R, "corpus.jsonl", '{"_id": [1], "text": "x"}\n'),
+        r":1: field '_id' must be a string",
+    ),
+    Case(
+        "corpus-duplicate-id",
+        reader(R, "corpus.jsonl", CORPUS + '{"_id": "d1", "text": "x"}\n'),
+        r"corpus\.jsonl: duplicate document id 'd1'",
+    ),
+    Case(
+        "corpus-latin1-not-utf8",
+        reader(R, "corpus.jsonl", b'{"_id": "d1", "text": "caf\xe9"}\n'),
+        r"corpus\.jsonl:1: not valid UTF-8.*re-encode",
+    ),
+    Case("corpus-utf16", reader(R, "corpus.jsonl", CORPUS.encode("utf-16")), r"corpus\.jsonl:1: not valid UTF-8"),
+    Case(
+        "corpus-truncated-gzip",
+        reader(R, "corpus.jsonl.gz", gz(CORPUS * 50)[:-30]),
+        r"corpus\.jsonl\.gz:\d+: truncated or corrupt",
+    ),
+    Case(
+        "corpus-gz-suffix-not-gzip", reader(R, "corpus.jsonl.gz", CORPUS), r"corpus\.jsonl\.gz:1: truncated or corrupt"
+    ),
+    Case("corpus-no-such-file", lambda w: lambda: R(w.work / "absent.jsonl"), r"absent\.jsonl: no such file"),
+    Case(
+        "queries-empty-text",
+        reader(Q, "queries.jsonl", '{"_id": "q1", "text": "  "}\n'),
+        r"queries\.jsonl:1: query 'q1' has empty text",
+    ),
+    Case(
+        "queries-null-text",
+        reader(Q, "queries.jsonl", '{"_id": "q1", "text": null}\n'),
+        r"queries\.jsonl:1: field 'text' must be a string",
+    ),
+    Case(
+        "queries-duplicate-id",
+        reader(Q, "queries.jsonl", '{"_id": "q1", "text": "a"}\n' * 2),
+        r"duplicate query id 'q1'",
+    ),
+    # --- qrels (BEIR TSV / JSONL, TREC) ---
+    Case(
+        "qrels-tsv-two-columns",
+        reader(QR, "qrels.tsv", "query-id\tcorpus-id\tscore\nq1\td1\n"),
+        r"qrels\.tsv:2: expected 3 tab-separated columns",
+    ),
+    Case(
+        "qrels-tsv-spaces-not-tabs",
+        reader(QR, "qrels.tsv", "q1 d1 1\n"),
+        r"qrels\.tsv:1: expected 3 tab-separated columns .* found 1",
+    ),
+    Case(
+        "qrels-label-float",
+        reader(QR, "qrels.tsv", "q1\td1\t1.5\n"),
+        r"qrels\.tsv:1: relevance label '1\.5' is not an integer",
+    ),
+    Case(
+        "qrels-label-word",
+        reader(QR, "qrels.tsv", "q1\td1\thigh\n"),
+        r"qrels\.tsv:1: relevance label 'high' is not an integer",
+    ),
+    Case(
+        "qrels-label-nan",
+        reader(QR, "qrels.tsv", "q1\td1\t1\nq1\td2\tnan\n"),
+        r"qrels\.tsv:2: relevance label 'nan' is not an integer",
+    ),
+    Case(
+        "qrels-label-inf",
+        reader(QR, "qrels.tsv", "q1\td1\tinf\n"),
+        r"qrels\.tsv:1: relevance label 'inf' is not an integer",
+    ),
+    Case(
+        "qrels-judged-twice",
+        reader(QR, "qrels.tsv", "q1\td1\t1\nq1\td1\t2\n"),
+        r"qrels\.tsv:2: document 'd1' judged twice for query 'q1'",
+    ),
+    Case(
+        "qrels-header-only",
+        reader(QR, "qrels.tsv", "query-id\tcorpus-id\tscore\n"),
+        r"qrels\.tsv: qrels file has no judgements",
+    ),
+    Case(
+        "qrels-jsonl-missing-doc",
+        reader(QR, "qrels.jsonl", '{"query-id": "q1", "score": 1}\n'),
+        r"qrels\.jsonl:1: missing field 'corpus-id'",
+    ),
+    Case(
+        "trec-qrels-three-columns", reader(TQ, "qrels.txt", "q1 0 d1 1\nq2 d2 1\n"), r"qrels\.txt:2: expected 4 columns"
+    ),
+    Case(
+        "trec-qrels-negative-label-float",
+        reader(TQ, "qrels.txt", "q1 0 d1 -0.5\n"),
+        r"qrels\.txt:1: relevance label '-0\.5' is not an integer",
+    ),
+    # --- TREC runs ---
+    Case("run-five-columns", reader(TR, "run.txt", RUN_OK + "q1 Q0 d2 2 1.0\n"), r"run\.txt:2: expected 6 columns"),
+    Case(
+        "run-nan-score", reader(TR, "run.txt", RUN_OK + "q1 Q0 d2 2 nan x\n"), r"run\.txt:2: score 'nan' is not finite"
+    ),
+    Case("run-inf-score", reader(TR, "run.txt", "q1 Q0 d2 1 -inf x\n"), r"run\.txt:1: score '-inf' is not finite"),
+    Case("run-word-score", reader(TR, "run.txt", "q1 Q0 d2 1 high x\n"), r"run\.txt:1: score 'high' is not a number"),
+    Case(
+        "run-duplicate-doc",
+        reader(TR, "run.txt", RUN_OK + "q1 Q0 d1 2 1.0 x\n"),
+        r"run\.txt:2: document 'd1' appears twice for query 'q1'",
+    ),
+    # --- records built in code ---
+    Case(
+        "record-run-duplicate-doc",
+        lambda w: lambda: Run.from_arrays(np.array(["q1", "q1"]), np.array(["d1", "d1"]), np.array([1.0, 2.0])),
+        r"run lists document 'd1' twice for query 'q1'",
+    ),
+    Case(
+        "record-run-nan-score",
+        lambda w: lambda: Run.from_arrays(np.array(["q1"]), np.array(["d1"]), np.array([np.nan])),
+        r"run score for query 'q1', doc 'd1' is nan; scores must be finite",
+    ),
+    Case(
+        "record-run-negative-k",
+        lambda w: lambda: Run.from_dict({"q1": {"d1": 1.0}}).cut(-3),
+        r"k must be a positive integer, got -3",
+    ),
+    Case("record-empty-query", lambda w: lambda: Queries(np.array(["q1"]), ("",)), r"query 'q1' is empty"),
+    Case(
+        "record-qrels-float-labels",
+        lambda w: lambda: Qrels(np.array(["q"]), np.array(["d"]), np.array([1.5])),
+        r"labels must be integers",
+    ),
+    Case(
+        "ctr-unseen-category",
+        lambda w: lambda: CTRTable(np.array([[1, 12]]), np.zeros((1, 0)), np.array([1]), ("app", "city"), (), (5, 10)),
+        r"field 'city' has category id 12 outside its vocabulary 0\.\.9; encode every split with the encoder fit",
+    ),
+    Case(
+        "ctr-label-not-binary",
+        lambda w: lambda: CTRTable(np.array([[1]]), np.zeros((1, 0)), np.array([2]), ("app",), (), (5,)),
+        r"CTR labels must be 0 or 1",
+    ),
+    Case(
+        "ctr-csv-missing-label",
+        reader(lambda p: ctr_data.read_bars_csv(p, ["app", "city", "label"]), "train.csv", "app,city\n1,2\n"),
+        r"train\.csv:1: expected column 'label'",
+    ),
+    Case(
+        "recsys-user-absent-from-train",
+        lambda w: lambda: Interactions(np.array([0, 7]), np.array([0, 1]), 3, 2),
+        r"user ids must lie in 0\.\.2",
+    ),
+    Case(
+        "recsys-ratings-not-numeric",
+        reader(recsys_data.read_movielens, "u.data", "1\t2\t5\t100\n1\tabc\t4\t101\n"),
+        r"u\.data:2: column .* is not numeric",
+    ),
+    # --- measures ---
+    Case(
+        "measure-nDCG@ten",
+        lambda w: lambda: parse_measure("nDCG@ten"),
+        r"cutoff in 'nDCG@ten' must be a positive integer, e\.g\. nDCG@10",
+    ),
+    Case(
+        "measure-misspelt", lambda w: lambda: parse_measure("nDGC@10"), r"unknown measure 'nDGC' \(did you mean 'nDCG'"
+    ),
+    Case("measure-negative-k", lambda w: lambda: parse_measure("R@-5"), r"cutoff in 'R@-5' must be a positive integer"),
+    Case("measure-missing-cutoff", lambda w: lambda: parse_measure("P"), r"measure P needs a cutoff, e\.g\. P@10"),
+    Case(
+        "compare-measure-nDCG@ten",
+        cli("compare", "{results}", "{results}", "-m", "nDCG@ten"),
+        r"unknown measure .*'nDCG@ten' \(did you mean 'nDCG@10'",
+    ),
+    # --- rankbench run ---
+    Case(
+        "run-unknown-suite",
+        cli("run", "ir-synht", "-a", "bm25", "-o", "{results}"),
+        r"unknown suite 'ir-synht' \(did you mean 'ir-synth'",
+    ),
+    Case(
+        "run-unknown-adapter",
+        cli("run", "ir-synth-tiny", "-a", "bm26", "-o", "{results}"),
+        r"unknown adapter 'bm26' \(did you mean 'bm25'",
+    ),
+    Case(
+        "run-unknown-adapter-param",
+        cli("run", "ir-synth-tiny", "-a", "bm25(k9=1.2)", "-o", "{results}"),
+        r"unknown parameter of adapter 'bm25' 'k9' \(did you mean 'k1'",
+    ),
+    Case(
+        "run-unparsable-adapter",
+        cli("run", "ir-synth-tiny", "-a", "bm25(k1=", "-o", "{results}"),
+        r"cannot parse adapter reference 'bm25\(k1='",
+    ),
+    Case(
+        "run-negative-rerank-depth",
+        cli("run", "ir-synth-tiny", "-a", "bm25>>cross-encoder@-5", "-o", "{results}"),
+        r"rerank depth '-5' .* must be a positive integer",
+    ),
+    Case(
+        "run-wrong-family",
+        cli("run", "ir-synth-tiny", "-a", "popularity", "-o", "{results}"),
+        r"adapter 'popularity' is a recommender; suite 'ir-synth-tiny' takes",
+    ),
+    Case("run-no-adapter", cli("run", "ir-synth-tiny", "-o", "{results}"), r"needs at least one adapter: add -a NAME"),
+    Case(
+        "run-suite-with-depth",
+        cli("run", "ir-synth-tiny@5", "-a", "bm25", "-o", "{results}"),
+        r"suite reference 'ir-synth-tiny@5' cannot take @depth",
+    ),
+    Case(
+        "run-unknown-executor",
+        cli("run", "ir-synth-tiny", "-a", "bm25", "--executor", "rya", "-o", "{results}"),
+        r"unknown executor 'rya' \(did you mean 'ray'",
+    ),
+    Case(
+        "run-address-without-ray",
+        cli("run", "ir-synth-tiny", "-a", "bm25", "--address", "127.0.0.1:1", "-o", "{results}"),
+        r"--address is for the Ray executor: add --executor ray",
+    ),
+    Case(
+        "run-missing-extra-ray",
+        cli("run", "ir-synth-tiny", "-a", "bm25", "--executor", "ray", "-o", "{results}"),
+        r"missing optional dependency 'ray'.*pip install 'rankbench\[ray\]'",
+        hide_modules=("ray",),
+    ),
+    Case(
+        "run-dataset-missing",
+        cli("run", "beir-scifact", "-a", "bm25", "-o", "{results}"),
+        r"dataset 'beir-scifact' needs .*corpus\.jsonl\.gz \(set RANKBENCH_DATA",
+    ),
+    Case("run-dataset-corrupt", corrupt_data, r"corpus\.jsonl\.gz: sha256 .* does not match the expected"),
+    # --- stored results ---
+    Case(
+        "show-future-schema",
+        with_result(lambda d: d.update(schema_version=99)),
+        r"r\.json: result has schema version 99, newer .*; upgrade rankbench",
+    ),
+    Case(
+        "show-invalid-json",
+        with_result(lambda d: b'{"schema_version": 1, "suite": '),
+        r"r\.json: not a valid result file .*delete it to re-run the cell",
+    ),
+    Case("show-result-not-utf8", with_result(lambda d: b'{"suite": "\xff"}'), r"r\.json: not a valid result file"),
+    Case(
+        "show-result-is-a-list",
+        with_result(lambda d: [d]),
+        r"r\.json: not a rankbench result \(no integer schema_version\)",
+    ),
+    Case("show-result-bad-field", with_result(lambda d: d.update(seed="zero")), r"r\.json: invalid result at seed"),
+    Case(
+        "show-no-such-dir",
+        cli("show", "{work}/nowhere"),
+        r"nowhere: no such results directory; run `rankbench run \.\.\. -o DIR` first",
+    ),
+    Case("compare-units-missing", missing_units, r"units\.parquet: per-unit file is missing; re-run the cell"),
+    Case(
+        "report-unknown-format",
+        cli("report", "{results}", "-o", "{work}/site", "--format", "pdf"),
+        r"unknown report format 'pdf'",
+    ),
+    # --- other commands ---
+    Case("list-unknown-kind", cli("list", "adaptors"), r"unknown listing 'adaptors' \(did you mean 'adapters'"),
+    Case(
+        "reproduce-unknown-card",
+        cli("reproduce", "ncf-ml1n", "-o", "{work}/repro"),
+        r"unknown .*'ncf-ml1n' \(did you mean 'ncf-ml1m'",
+    ),
+    Case("data-verify-unknown-dataset", cli("data", "verify", "scifakt"), r"unknown dataset 'scifakt'"),
+    Case("cache-verify-corrupt-entry", corrupt_cache, r"^corrupt: .*\.npy \(rebuilt on next use\)$", code=1),
+    Case(
+        "cache-ls-when-off",
+        cli("cache", "ls"),
+        r"the output cache is off \(RANKBENCH_CACHE=off\)",
+        env={"RANKBENCH_CACHE": "off"},
+    ),
+]
+
+
+def invoke(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from rankbench.harness.cli import main
+
+    old = sys.argv
+    sys.argv = ["rankbench", *argv]
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sys.argv = old
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_corpus_is_large_enough() -> None:
+    assert len(CASES) >= 40
+    assert len({c.id for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input(
+    case: Case, world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in case.env.items():
+        monkeypatch.setenv(key, value)
+    for module in case.hide_modules:
+        monkeypatch.setitem(sys.modules, module, None)
+    action = case.build(world)
+    before = tree_digest(world.root)
+    if isinstance(action, list):
+        code, out, err = invoke(action, capsys)
+        assert code == case.code, (out, err)
+        text = out if case.code == 1 else err
+        lines = [line for line in text.strip().splitlines() if line.strip()]
+        message = next(line for line in lines if not re.match(r"^\d+ ok, \d+ corrupt$", line))
+        if case.code == 2:
+            assert len(lines) == 1, err
+            assert message.startswith("error: ")
+        assert "Traceback" not in out + err
+    else:
+        with pytest.raises(HarnessError) as info:
+            action()
+        message = str(info.value)
+        assert "\n" not in message
+    assert re.search(case.expect, message), message
+    assert tree_digest(world.root) == before, "the case changed files under the store, cache or inputs"
