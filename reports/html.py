@@ -66,8 +66,8 @@ def pareto_front(points: Sequence[tuple[float, float]], x_higher: bool, y_higher
 
 
 def pareto_svg(board: SuiteBoard, salt: str) -> str | None:
-    if board.latency is None or board.primary is None:
-        return None
+    if board.latency is None or board.primary is None or measure_kind(board.primary) in ("latency", "resource"):
+        return None  # no quality measure to trade against speed
     pts = [
         (r.latency, e.value, r.adapter)
         for r in board.rows
@@ -102,7 +102,7 @@ def pareto_svg(board: SuiteBoard, salt: str) -> str | None:
 def trend_svg(report: Report, board: SuiteBoard, salt: str) -> str | None:
     """One panel per quality measure: each adapter's value across the result sets."""
     points = [p for p in report.trend if p.suite == board.suite]
-    if not points:
+    if len({p.source for p in points}) < 2:  # a suite in one result set has no history yet
         return None
     from matplotlib.figure import Figure
 

@@ -174,8 +174,10 @@ def test_report_model_marks_best_by_direction_and_significance(tmp_path: Path) -
     write_cell(tmp_path / "r", "good", base_units, suite="ir-synth-tiny", timings={"search_ms_per_query": 5.0})
     write_cell(tmp_path / "r", "fast", worse, suite="ir-synth-tiny", timings={"search_ms_per_query": 0.5})
     write_cell(tmp_path / "r", "dead", None, suite="ir-synth-tiny", error="boom")
+    write_cell(tmp_path / "r", "x", None, suite="ir-synth", error="nope")  # a suite where every cell failed
     report = build_report([tmp_path / "r"], baseline="good", settings=FAST)
-    (board,) = report.suites
+    failed_only, board = report.suites
+    assert failed_only.rows[0].status == "failed" and failed_only.primary is None
     assert [r.adapter for r in board.rows] == ["good", "fast", "dead"]
     assert board.primary == "nDCG@10" and board.baseline == "good"
     assert board.best["logloss"] == pytest.approx(worse["logloss"].mean())
@@ -187,7 +189,7 @@ def test_report_model_marks_best_by_direction_and_significance(tmp_path: Path) -
     assert fast.drill.losses[0].value < fast.drill.losses[0].baseline
     assert board.rows[2].status == "failed" and "boom" in board.rows[2].error
     doc = json.loads(report_json(report))
-    assert doc["suites"][0]["rows"][1]["marks"]["nDCG@10"]["verdict"] == WORSE
+    assert doc["suites"][1]["rows"][1]["marks"]["nDCG@10"]["verdict"] == WORSE
     assert "| 2 | fast | " in report_markdown(report) and "▼" in report_markdown(report)
     html = render_html(report)
     assert html.count("<svg") == 1
