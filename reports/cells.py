@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -84,9 +85,13 @@ class Cell:
                     out[r.seed] = _measure_columns(frame, r)
         return out
 
+    @cached_property
+    def _all_units(self) -> pd.DataFrame | None:
+        return fold_seeds(self.units_by_seed())
+
     def units(self, seeds: Sequence[int] | None = None) -> pd.DataFrame | None:
         """Per-unit measure values with seeds folded (see the module docstring); index: unit id."""
-        return fold_seeds(self.units_by_seed(seeds))
+        return self._all_units if seeds is None else fold_seeds(self.units_by_seed(seeds))
 
 
 def _measure_columns(frame: pd.DataFrame, result: Result) -> pd.DataFrame:

@@ -212,3 +212,15 @@ def test_history_trend_spans_result_sets(tmp_path: Path) -> None:
     assert [p.source for p in trend] == ["v1", "v2"] and trend[1].value < trend[0].value
     html = render_html(report)
     assert 'id="history"' in html and html.count("<svg") == 1  # one adapter: a trend, but no Pareto trade-off
+
+
+def test_html_renderer_entry_point_writes_leaderboard_html(tmp_path: Path) -> None:
+    """What the quickstart calls at its end: the `html` renderer registered in pyproject."""
+    from rankbench.harness.plugins import renderer
+
+    write_cell(tmp_path / "results", "m", units_frame())
+    render = renderer("html")
+    assert render is not None
+    page = render(tmp_path / "results", tmp_path / "out")
+    assert page == tmp_path / "out" / "leaderboard.html"
+    assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
