@@ -98,7 +98,11 @@ class ResultStore:
     def lock(self, key: CellKey, *, wait: bool = False) -> CellLock | None:
         """Claim a cell before computing it (see the module docstring)."""
         path = self.json_path(key)
-        return lock_file(path.with_name(f".{path.stem}.lock"), wait=wait)
+        lock = lock_file(path.with_name(f".{path.stem}.lock"), wait=wait)
+        if lock is not None:  # only a lock holder writes this cell: temp files left here are a dead writer's
+            for leftover in path.parent.glob(f".{path.stem}.*.tmp"):
+                leftover.unlink(missing_ok=True)
+        return lock
 
     def json_path(self, key: CellKey) -> Path:
         return self.root / slug(key.suite) / slug(key.adapter) / f"seed-{key.seed}.json"
