@@ -31,17 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from rankbench.harness.datahome import data_home
-from rankbench.harness.formats import read_beir_corpus, read_beir_qrels, read_beir_queries
+from rankbench.harness.datahome import load_dataset
 from rankbench.harness.measures.ranking import evaluate
 from rankbench.harness.records import IRDataset, Run
-
-
-def load_scifact() -> IRDataset:
-    root = data_home() / "ir" / "scifact"
-    qrels = read_beir_qrels(root / "qrels" / "test.tsv")
-    queries = read_beir_queries(root / "queries.jsonl.gz", keep=set(qrels.query_ids.tolist()))
-    return IRDataset(read_beir_corpus(root / "corpus.jsonl.gz"), queries, qrels)
 
 
 def ndcg10(run: Run, ds: IRDataset) -> float:
@@ -380,7 +372,7 @@ def main() -> None:
     from threadpoolctl import threadpool_limits
 
     args.out.mkdir(parents=True, exist_ok=True)
-    ds = load_scifact()
+    ds = load_dataset("beir-scifact").data
     print(
         f"SciFact: {len(ds.corpus)} docs, {len(ds.queries)} test queries; cpu_count={os.cpu_count()}, "
         f"load average {os.getloadavg()[0]:.1f} at start; 1 thread"

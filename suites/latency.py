@@ -48,6 +48,17 @@ SUITES = (
         tags=("latency",),
     ),
     Suite(
+        "latency-scifact",
+        "beir-scifact",
+        "latency",
+        ("nDCG@10", "R@100", *COST),
+        IR,
+        protocol={**_IR_PROTOCOL, "latency_units": 50, "batch": 300},
+        budget=Budget(max_seconds=3600),
+        description="latency/throughput/memory of IR models on BEIR SciFact (5,183 docs, 300 queries)",
+        tags=("latency", "real"),
+    ),
+    Suite(
         "latency-recsys-synth",
         "recsys-synth",
         "latency",
