@@ -85,6 +85,11 @@ class Cell:
                     out[r.seed] = _measure_columns(frame, r)
         return out
 
+    def raw_units(self, seed: int) -> pd.DataFrame | None:
+        """Everything the task stored per unit for one seed (labels and predictions too)."""
+        result = next((r for r in self.ok if r.seed == seed), None)
+        return None if result is None else self.store.units(result)
+
     @cached_property
     def _all_units(self) -> pd.DataFrame | None:
         return fold_seeds(self.units_by_seed())

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from rankbench.harness.errors import BadInput, UnknownName
-from rankbench.harness.stats import compare_paired, holm
+from rankbench.harness.stats import DeLong, compare_paired, delong_test, holm
 from rankbench.reports.cells import Cell, fold_seeds, load_cells
 from rankbench.reports.leaderboard import higher_is_better
 
@@ -79,6 +80,37 @@ def _examples(ids: Sequence[str]) -> str:
     return shown + (", ..." if len(ids) > 3 else "")
 
 
+def _same_units(cell: Cell, seed: int, base_ids: pd.Index, head_ids: pd.Index) -> None:
+    b_ids, h_ids = set(base_ids), set(head_ids)
+    if b_ids != h_ids:
+        only_b, only_h = sorted(map(str, b_ids - h_ids)), sorted(map(str, h_ids - b_ids))
+        raise BadInput(
+            f"units differ for {cell.suite} / {cell.adapter} / seed {seed}: "
+            f"{len(only_b)} {cell.unit}(s) only in BASE ({_examples(only_b)}), "
+            f"{len(only_h)} only in HEAD ({_examples(only_h)}); compare results of the same data and split"
+        )
+
+
+def auc_test(base: Cell, head: Cell) -> DeLong | None:
+    """AUC is no mean over units: test it with DeLong on the stored labels and predictions.
+
+    Needs one common seed whose units hold `label` and `prediction` on both sides (the CTR task
+    stores them per impression).
+    """
+    seeds = sorted(set(base.seeds) & set(head.seeds))
+    if len(seeds) != 1:
+        return None
+    b, h = base.raw_units(seeds[0]), head.raw_units(seeds[0])
+    needed = {"label", "prediction"}
+    if b is None or h is None or not needed <= set(b.columns) or not needed <= set(h.columns):
+        return None
+    _same_units(base, seeds[0], b.index, h.index)
+    h = h.reindex(b.index)
+    if not np.array_equal(b["label"].to_numpy(), h["label"].to_numpy()):
+        raise BadInput(f"labels differ between BASE and HEAD for {base.suite} / {base.adapter}; same data needed")
+    return delong_test(b["label"].to_numpy(), b["prediction"].to_numpy(), h["prediction"].to_numpy())
+
+
 def paired_units(base: Cell, head: Cell) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """Per-unit values of both cells on the seeds both ran, aligned by unit id.
 
@@ -93,14 +125,7 @@ def paired_units(base: Cell, head: Cell) -> tuple[pd.DataFrame, pd.DataFrame] | 
     for seed in seeds:
         if seed not in base_units or seed not in head_units:
             return None
-        b_ids, h_ids = set(base_units[seed].index), set(head_units[seed].index)
-        if b_ids != h_ids:
-            only_b, only_h = sorted(b_ids - h_ids), sorted(h_ids - b_ids)
-            raise BadInput(
-                f"units differ for {base.suite} / {base.adapter} / seed {seed}: "
-                f"{len(only_b)} {base.unit}(s) only in BASE ({_examples(only_b)}), "
-                f"{len(only_h)} only in HEAD ({_examples(only_h)}); compare results of the same data and split"
-            )
+        _same_units(base, seed, base_units[seed].index, head_units[seed].index)
     folded_base, folded_head = fold_seeds(base_units), fold_seeds(head_units)
     if folded_base is None or folded_head is None:
         return None
@@ -207,9 +232,21 @@ def compare(
         pairs = paired_units(base, head)
         tested = {t.measure: t for t in paired_tests(*pairs, names, settings)} if pairs else {}
         for m in names:
+            auc = auc_test(base, head) if m == "AUC" and m not in tested else None
             if m in tested:
                 t = tested[m]
                 pending.append({**_row(key, m, t.base, t.head, ""), **_tested_fields(t)})
+            elif auc is not None:
+                z = float(ndtri(0.5 + settings.level / 2))
+                pending.append(
+                    {
+                        **_row(key, m, auc.auc_base, auc.auc_head, "", note="DeLong test"),
+                        "ci_low": auc.delta - z * auc.se,
+                        "ci_high": auc.delta + z * auc.se,
+                        "p_value": auc.p_value,
+                        "n": auc.n,
+                    }
+                )
             else:
                 b_est, h_est = base.estimate(m), head.estimate(m)
                 pending.append(
@@ -219,7 +256,7 @@ def compare(
                         b_est.value if b_est else math.nan,
                         h_est.value if h_est else math.nan,
                         UNTESTED,
-                        note="no per-unit values (aggregate measure)",
+                        note="no paired per-unit values (aggregate measure, or no common seed)",
                     )
                 )
     adjusted = holm(np.array([p["p_value"] for p in pending]))

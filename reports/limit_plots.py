@@ -35,8 +35,8 @@ def _style(ax: Any) -> None:
         ax.spines[side].set_visible(False)
 
 
-def recall_vs_size_svg(results: list[Result], measure: str = "R@100") -> str | None:
-    """One line per adapter: `measure` against corpus size on the dense-pattern (LIMIT-style) suites."""
+def size_series(results: list[Result], measure: str) -> tuple[dict[str, dict[int, float]], dict[int, str]]:
+    """`measure` per adapter per corpus size over the dense-pattern suites, and the suite of each size."""
     series: dict[str, dict[int, float]] = defaultdict(dict)
     names: dict[int, str] = {}
     for r in results:
@@ -45,6 +45,12 @@ def recall_vs_size_svg(results: list[Result], measure: str = "R@100") -> str | N
             continue
         series[r.adapter][int(n_docs)] = r.measures[measure].value
         names[int(n_docs)] = r.suite
+    return dict(series), names
+
+
+def recall_vs_size_svg(results: list[Result], measure: str = "R@100") -> str | None:
+    """One line per adapter: `measure` against corpus size on the dense-pattern (LIMIT-style) suites."""
+    series, names = size_series(results, measure)
     if not series:
         return None
     from matplotlib.figure import Figure
@@ -103,13 +109,19 @@ def critical_n_svg(result: Result, units: Any) -> str | None:
     return _svg(fig, "limit-critical-n")
 
 
-def recall_by_pattern_svg(results: list[Result], measure: str = "R@2") -> str | None:
-    """Grouped bars: `measure` of each adapter on each qrel pattern of the small generated suites."""
+def pattern_values(results: list[Result], measure: str) -> dict[str, dict[str, float]]:
+    """`measure` per adapter per qrel pattern over the small generated suites."""
     values: dict[str, dict[str, float]] = defaultdict(dict)
     for r in results:
         pattern = r.info.get("pattern")
         if pattern in PATTERN_ORDER and measure in r.measures and r.suite.endswith("-small"):
             values[r.adapter][pattern] = r.measures[measure].value
+    return dict(values)
+
+
+def recall_by_pattern_svg(results: list[Result], measure: str = "R@2") -> str | None:
+    """Grouped bars: `measure` of each adapter on each qrel pattern of the small generated suites."""
+    values = pattern_values(results, measure)
     if not values:
         return None
     from matplotlib.figure import Figure

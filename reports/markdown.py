@@ -65,7 +65,7 @@ def report_markdown(report: Report) -> str:
         "",
         f"Generated {report.generated_at} from `{text(report.sources[-1].path)}`. "
         "★ best in column; ▲/▼ significantly better/worse than the baseline "
-        f"({report.settings.test} test, Holm-corrected, α = {report.settings.alpha:g}).",
+        f"(paired {report.settings.test} test, AUC by DeLong, Holm-corrected, α = {report.settings.alpha:g}).",
         "",
     ]
     for b in report.suites:

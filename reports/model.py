@@ -21,7 +21,7 @@ from rankbench.harness.errors import BadInput
 from rankbench.harness.stats import Estimate, holm
 from rankbench.harness.store import ResultStore
 from rankbench.reports.cells import Cell, load_cells
-from rankbench.reports.compare import BETTER, SAME, WORSE, Settings, paired_tests, paired_units
+from rankbench.reports.compare import BETTER, SAME, WORSE, Settings, auc_test, paired_tests, paired_units
 from rankbench.reports.leaderboard import higher_is_better, load_leaderboards, primary_measure
 
 LATENCY_MEASURES = ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "qps")
@@ -219,11 +219,14 @@ def build_suite(
             continue
         try:
             pairs[adapter] = paired_units(base_cell, cell)
+            auc = auc_test(base_cell, cell) if "AUC" in measures else None
         except BadInput:
-            pairs[adapter] = None  # different units: no paired test is meaningful
-        if pairs[adapter] is not None:
-            for t in paired_tests(*pairs[adapter], measures, settings):
-                pending.append((adapter, t.measure, t.delta, t.p_value))
+            pairs[adapter], auc = None, None  # different units: no paired test is meaningful
+        tested = paired_tests(*pairs[adapter], measures, settings) if pairs[adapter] is not None else []
+        for t in tested:
+            pending.append((adapter, t.measure, t.delta, t.p_value))
+        if auc is not None and all(t.measure != "AUC" for t in tested):
+            pending.append((adapter, "AUC", auc.delta, auc.p_value))
     adjusted = holm(np.array([p[3] for p in pending]))
     marks: dict[str, dict[str, Mark]] = {}
     for (adapter, m, delta, _), adj in zip(pending, adjusted, strict=True):

@@ -224,3 +224,35 @@ def test_html_renderer_entry_point_writes_leaderboard_html(tmp_path: Path) -> No
     page = render(tmp_path / "results", tmp_path / "out")
     assert page == tmp_path / "out" / "leaderboard.html"
     assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_auc_is_tested_with_delong_on_stored_labels_and_predictions(tmp_path: Path) -> None:
+    """CTR cells keep label and prediction per impression; AUC gets a paired DeLong test."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(4)
+    labels = rng.integers(0, 2, 3000)
+    good = 1 / (1 + np.exp(-(2.0 * labels - 1 + rng.normal(0, 1.2, 3000))))
+    noisy = 1 / (1 + np.exp(-(0.6 * (2.0 * labels - 1) + rng.normal(0, 1.2, 3000))))
+    ids = pd.Index(np.arange(3000), name="impression")
+    for side, pred in (("base", good), ("head", noisy)):
+        units = pd.DataFrame({"label": labels, "prediction": pred}, index=ids)
+        result = Result(
+            suite="ctr-unit",
+            adapter="lr",
+            seed=0,
+            status="ok",
+            measures={"AUC": Estimate(float(roc_auc_score(labels, pred)), math.nan, math.nan, 3000)},
+            timings={},
+            provenance=collect("ctr-unit", "0" * 64, 0, now_iso()).to_json(),
+            family="ctr",
+            unit="impression",
+        )
+        ResultStore(tmp_path / side).write(result, units)
+    cmp = compare(tmp_path / "base", tmp_path / "head", settings=FAST)
+    (auc,) = cmp.rows
+    assert auc.note == "DeLong test" and auc.n == 3000
+    assert auc.base == pytest.approx(roc_auc_score(labels, good)) and auc.head == pytest.approx(
+        roc_auc_score(labels, noisy)
+    )
+    assert auc.verdict == WORSE and auc.ci_high < 0 and auc.p_holm < 1e-6

@@ -152,3 +152,43 @@ def test_mismatched_shapes_and_unknown_test_raise_bad_input() -> None:
         stats.paired_ttest(np.zeros(3), np.zeros(4))
     with pytest.raises(BadInput, match="unknown test"):
         stats.compare_paired(np.zeros(3), np.zeros(3), test="wilcoxon")
+
+
+def _delong_brute(labels: np.ndarray, base: np.ndarray, head: np.ndarray) -> tuple[float, float]:
+    """DeLong et al. (1988) as written: placement values from the full kernel matrix psi(x_i, y_j)."""
+    pos, neg = labels == 1, labels == 0
+    v10, v01 = [], []
+    for s in (base, head):
+        x, y = s[pos][:, None], s[neg][None, :]
+        psi = (x > y) + 0.5 * (x == y)
+        v10.append(psi.mean(axis=1))
+        v01.append(psi.mean(axis=0))
+    s10, s01 = np.cov(np.array(v10)), np.cov(np.array(v01))
+    var = (s10[0, 0] + s10[1, 1] - 2 * s10[0, 1]) / pos.sum() + (s01[0, 0] + s01[1, 1] - 2 * s01[0, 1]) / neg.sum()
+    delta = v10[1].mean() - v10[0].mean()
+    return delta, 2 * sps.norm.sf(abs(delta) / np.sqrt(var))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_delong_equals_its_definition_and_sklearn_auc(seed: int) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 400))
+    labels = rng.integers(0, 2, n)
+    labels[:2], labels[2:4] = 1, 0
+    base = np.round(labels * 0.5 + rng.random(n), 1)  # rounding makes ties
+    head = np.round(labels * rng.uniform(0.3, 0.8) + rng.random(n), 1)
+    res = stats.delong_test(labels, base, head)
+    assert res.auc_base == pytest.approx(roc_auc_score(labels, base), abs=1e-12)
+    assert res.auc_head == pytest.approx(roc_auc_score(labels, head), abs=1e-12)
+    delta, p = _delong_brute(labels, base, head)
+    assert res.delta == pytest.approx(delta, abs=1e-12) and res.p_value == pytest.approx(p, rel=1e-9)
+
+
+def test_delong_identical_scores_and_bad_input() -> None:
+    labels = np.array([0, 1, 0, 1, 1, 0])
+    scores = np.array([0.1, 0.9, 0.3, 0.7, 0.2, 0.4])
+    assert stats.delong_test(labels, scores, scores).p_value == 1.0
+    with pytest.raises(BadInput, match="two positives"):
+        stats.delong_test(np.array([1, 0, 0]), np.zeros(3), np.zeros(3))
