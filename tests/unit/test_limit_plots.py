@@ -1,0 +1,64 @@
+"""LIMIT plots and `run --dims`: real cells are stored, the plots read only the store."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from rankbench.harness.cli import _with_protocol
+from rankbench.harness.errors import BadInput
+from rankbench.harness.runner import execute_cell
+from rankbench.harness.store import CellKey, ResultStore
+from rankbench.reports.limit_plots import pattern_values, render, size_series
+
+pytest.importorskip("bm25s")
+pytest.importorskip("matplotlib")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> ResultStore:
+    out = ResultStore(tmp_path_factory.mktemp("limit-results"))
+    cells = [
+        CellKey("limit-synth-dense-small", "bm25", 0),
+        CellKey("limit-synth-cycle-small", "bm25", 0),
+        CellKey("limit-critical-n(dims='2..5',max_iters=300,patience=50,window=4)", "-", 0),
+    ]
+    for cell in cells:
+        result, units = execute_cell(cell)
+        assert result.ok, result.error
+        out.write(result, units)
+    return out
+
+
+def test_series_come_from_the_stored_measures(store: ResultStore) -> None:
+    results = store.results()
+    dense = next(r for r in results if r.suite == "limit-synth-dense-small")
+    series, names = size_series(results, "R@100")
+    assert series == {"bm25": {200: dense.measures["R@100"].value}} and names == {200: dense.suite}
+    values = pattern_values(results, "R@2")
+    assert set(values["bm25"]) == {"dense", "cycle"}
+
+
+def test_render_writes_every_plot_as_svg(store: ResultStore, tmp_path: Path) -> None:
+    assert render(store.root, tmp_path) == tmp_path
+    written = sorted(p.name for p in tmp_path.glob("*.svg"))
+    assert written == ["limit-critical-n.svg", "limit-recall-by-pattern.svg", "limit-recall-vs-size.svg"]
+    for path in tmp_path.glob("*.svg"):
+        assert ET.fromstring(path.read_text(encoding="utf-8")).tag.endswith("svg")
+    critical = next(r for r in store.results() if r.suite.startswith("limit-critical-n"))
+    units = store.units(critical)
+    assert list(units["d"]) == [2, 3, 4, 5] and "k=2" in critical.info["fits"]
+    assert units["critical_n"].is_monotonic_increasing  # each d starts from the last d's certificate
+
+
+def test_render_without_limit_results_writes_nothing(tmp_path: Path) -> None:
+    assert render(tmp_path, tmp_path / "plots") is None
+
+
+def test_dims_option_names_the_stored_variant() -> None:
+    assert _with_protocol("limit-critical-n", "dims", "2..12") == "limit-critical-n(dims='2..12')"
+    assert _with_protocol("limit-critical-n(k=3)", "dims", "4") == "limit-critical-n(dims='4',k=3)"
+    with pytest.raises(BadInput, match="takes no --dims"):
+        _with_protocol("limit-small", "dims", "2..12")
