@@ -192,6 +192,28 @@ def quickstart_cmd(
     raise typer.Exit(code)
 
 
+@app.command("evaluate")
+def evaluate_cmd(
+    qrels: Annotated[Path, typer.Argument(help="qrels: TREC (qid iter docno rel) or BEIR tsv/jsonl")],
+    run: Annotated[Path, typer.Argument(help="TREC run file (qid Q0 docno rank score tag)")],
+    measure: Annotated[list[str], typer.Option("--measure", "-m", help="e.g. nDCG@10, AP, P(rel=2)@5")] = [],  # noqa: B006
+    per_query: Annotated[bool, typer.Option("--per-query", "-q", help="also print every query's values")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="text (trec_eval layout) | json")] = "text",
+    missing_as_zero: Annotated[
+        bool, typer.Option("--missing-as-zero", "-c", help="qrels queries absent from the run count 0 (trec_eval -c)")
+    ] = False,
+) -> None:
+    """Evaluate a run file against qrels with trec_eval's semantics."""
+    from rankbench.harness.errors import UnknownName
+    from rankbench.harness.measures.evaluate_files import as_json, as_text, evaluate_files
+
+    writers = {"text": as_text, "json": as_json}
+    if fmt not in writers:
+        raise UnknownName("output format", fmt, list(writers))
+    result = evaluate_files(qrels, run, measure, missing_as_zero)
+    typer.echo(writers[fmt](result, per_query))
+
+
 @app.command("reproduce")
 def reproduce_cmd(
     name: Annotated[str, typer.Argument(help="reproduction card (see `rankbench list cards`)")],
