@@ -36,11 +36,16 @@ from rankbench.harness.suite import Budget, resolve_suite
 
 log = logging.getLogger(__name__)
 Outcome = tuple[CellKey, Result, pd.DataFrame | None]
+READY = "ready"
+STARTUP_S = 120.0
+"""How long a child may take to import the registry before its cell's clock starts."""
 
 
 def _child(cell: CellKey, conn: Connection, stack_file: str) -> None:
     with open(stack_file, "w") as fh:  # the parent asks for the stack (SIGUSR1) before it kills us
         faulthandler.register(signal.SIGUSR1, file=fh, all_threads=True)
+        resolve_suite(cell.suite)  # registry discovery: start-up, not the cell's budget
+        conn.send(READY)
         conn.send(execute_cell(cell))
     conn.close()
 
@@ -95,6 +100,7 @@ class _Job:
     stack_file: str
     started: float = field(default_factory=time.monotonic)
     peak_mb: float = 0.0
+    ready: bool = False
 
     def failure(self, exc: Exception, kind: str, stack: str = "") -> Outcome:
         seconds = time.monotonic() - self.started
@@ -106,7 +112,10 @@ class _Job:
         return {"peak_rss_mb": round(self.peak_mb, 1)} if self.peak_mb else {}
 
     def over_budget(self) -> Exception | None:
-        if self.budget.max_seconds is not None and time.monotonic() - self.started > self.budget.max_seconds:
+        elapsed = time.monotonic() - self.started
+        if not self.ready and elapsed > STARTUP_S:
+            return BudgetExceeded("worker start-up (importing adapters and suites)", STARTUP_S, "s")
+        if self.ready and self.budget.max_seconds is not None and elapsed > self.budget.max_seconds:
             return BudgetExceeded(f"cell {self.cell.adapter!r} on {self.cell.suite!r}", self.budget.max_seconds, "s")
         if self.budget.max_memory_mb is not None:
             self.peak_mb = max(self.peak_mb, rss_mb(self.process.pid))
@@ -115,15 +124,19 @@ class _Job:
                 return BudgetExceeded(what, self.budget.max_memory_mb, "MiB")
         return None
 
-    def collect(self) -> Outcome:
-        """The child's result, or a failure naming how it died."""
+    def receive(self) -> Outcome | None:
+        """The child's next message: `None` for its ready signal (the cell's clock starts), else the outcome."""
         try:
-            result, units = self.conn.recv()
+            message = self.conn.recv()
         except (EOFError, OSError):
             self.process.join(5)
             code = self.process.exitcode
             how = f"killed by signal {-code}" if code is not None and code < 0 else f"exited with status {code}"
             return self.failure(RuntimeError(f"worker process {how} before returning a result"), "WorkerDied")
+        if message == READY:
+            self.ready, self.started = True, time.monotonic()
+            return None
+        result, units = message
         self.process.join(5)
         return self.cell, result, units
 
@@ -182,8 +195,9 @@ class ProcessExecutor:
                 ready = set(wait([job.conn for job in running], timeout=self.poll_s))
                 for job in list(running):
                     if job.conn in ready:
+                        if (outcome := job.receive()) is None:
+                            continue
                         running.remove(job)
-                        outcome = job.collect()
                         job.conn.close()
                         job.discard()
                         yield outcome
