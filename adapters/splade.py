@@ -91,7 +91,7 @@ class SpladeEncoder:
 
     @property
     def vocab_size(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        return int(self.model.get_embedding_dimension())
 
     def n_parameters(self) -> int:
         return int(sum(p.numel() for p in self.model.parameters()))
