@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.integration._cli import rankbench, stored
+from tests.integration._cli import measures_by_cell, rankbench, stored
 
 
 def test_misbehaving_cells_fail_alone(tmp_path: Path) -> None:
@@ -38,3 +38,11 @@ def test_failed_cells_rerun_on_resume_and_ok_cells_do_not(tmp_path: Path) -> Non
     second = rankbench("run", "budgeted-tiny", "-a", "sleepy(delay=0.0)", "-a", "raises", "-o", str(out))
     assert second.returncode == 1
     assert "0 ran, 1 cached, 1 failed" in second.stderr
+
+
+def test_process_executor_gives_local_metrics(tmp_path: Path) -> None:
+    args = ("run", "ir-synth-tiny", "-a", "bm25", "-a", "sleepy(delay=0.0)", "--seed", "2")
+    assert rankbench(*args, "--executor", "process", "-o", str(tmp_path / "process")).returncode == 0
+    assert rankbench(*args, "--executor", "local", "-o", str(tmp_path / "local")).returncode == 0
+    assert measures_by_cell(tmp_path / "process") == measures_by_cell(tmp_path / "local")
+    assert len(measures_by_cell(tmp_path / "local")) == 2
