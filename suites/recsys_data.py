@@ -142,6 +142,15 @@ def load_ncf(spec: DatasetSpec, **params: Any) -> Loaded:
     users, items, negatives = read_ncf_negative(checked_file(spec, neg_rel))
     if not (np.array_equal(users, test["user"].to_numpy()) and np.array_equal(items, test["item"].to_numpy())):
         raise BadInput(f"{neg_rel} and {test_rel} list different (user, item) pairs; use files from one NCF release")
+    absent = ~np.isin(users, train["user"].to_numpy())
+    if absent.any():
+        row = int(np.flatnonzero(absent)[0])
+        raise BadInput(
+            f"test user {users[row]} has no training interactions; leave-one-out needs every test user in "
+            f"{train_rel} (use the train and test files of one NCF release)",
+            path=checked_file(spec, test_rel),
+            line=row + 1,
+        )
     n_users = int(max(train["user"].max(), users.max()) + 1)
     n_items = int(max(train["item"].max(), items.max(), negatives.max()) + 1)
     inter = Interactions(

@@ -94,6 +94,20 @@ def corrupt_data(w: World) -> list[str]:
     return ["run", "beir-scifact", "-a", "bm25", "-o", str(w.results)]
 
 
+def ncf_with_unknown_test_user(w: World) -> Callable[[], Any]:
+    """NCF files whose test file names user 2, who has no training interactions."""
+    from rankbench.harness.registry import DatasetSpec
+
+    folder = w.data / "ncf-bad"
+    folder.mkdir()
+    (folder / "x.train.rating").write_text("0\t0\t5\t1\n0\t1\t4\t2\n1\t0\t3\t3\n1\t2\t4\t4\n")
+    (folder / "x.test.rating").write_text("0\t2\t5\t9\n1\t1\t4\t9\n2\t0\t3\t9\n")
+    (folder / "x.test.negative").write_text("(0,2)\t3\t4\n(1,1)\t3\t4\n(2,0)\t3\t4\n")
+    files = {f"ncf-bad/x.{suffix}": "" for suffix in ("train.rating", "test.rating", "test.negative")}
+    spec = DatasetSpec("ncf-bad", "rankbench.suites.recsys_data:load_ncf", files=files)
+    return lambda: recsys_data.load_ncf(spec)
+
+
 def missing_units(w: World) -> list[str]:
     next(w.results.rglob("*.units.parquet")).rename(w.work / "moved.parquet")
     return ["compare", str(w.results), str(w.results)]
@@ -272,6 +286,11 @@ CASES = [
         "recsys-user-absent-from-train",
         lambda w: lambda: Interactions(np.array([0, 7]), np.array([0, 1]), 3, 2),
         r"user ids must lie in 0\.\.2",
+    ),
+    Case(
+        "recsys-test-user-absent-from-train",
+        ncf_with_unknown_test_user,
+        r"x\.test\.rating:3: test user 2 has no training interactions; leave-one-out needs every test user",
     ),
     Case(
         "recsys-ratings-not-numeric",
