@@ -63,9 +63,11 @@ def one(impl: str, model: str, epochs: int) -> dict[str, float | str]:
     import torch
 
     from rankbench.harness.registry import ADAPTERS
+    from rankbench.suites.recsys_cards import warm_up_torch
     from rankbench.suites.recsys_recbole import run_recbole
 
     split, data_name = _split()
+    warm_up_torch()
     params = {**ADAPTERS.get(model).params, **SHARED[model], "epochs": epochs}
     users = np.arange(8)
     torch.manual_seed(0)

@@ -142,4 +142,8 @@ SUITES = (
         description="Mult-VAE's ML-20M protocol: ratings > 3.5, users >= 5, 10k held-out users, 80% fold-in",
     ),
 )
-QUICKSTART = (QuickstartEntry("recsys", "recsys-synth", ("popularity", "itemknn", "ease", "multvae"), order=30),)
+QUICKSTART = (
+    QuickstartEntry(
+        "recsys", "recsys-synth", ("popularity", "itemknn", "ease", "multvae(batch_size=100,epochs=30)"), order=30
+    ),
+)

@@ -47,6 +47,14 @@ def evaluate_scores(scores: np.ndarray, split: Split, users: np.ndarray) -> dict
     return full_ranking(scores, split.test.to_csr()[users], AGREE_MEASURES)
 
 
+def warm_up_torch() -> None:
+    """Build one optimiser so torch's one-off lazy imports land in neither library's fit time."""
+    from rankbench.harness.deps import require
+
+    torch = require("torch", "recsys", "RecBole agreement")
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+
+
 def agree_recbole(card: Card, out_dir: Path) -> list[ReproRow]:
     """Ours vs RecBole, per model and measure, on the same test users.
 
@@ -60,6 +68,7 @@ def agree_recbole(card: Card, out_dir: Path) -> list[ReproRow]:
 
     split = agreement_split()
     users = np.flatnonzero(split.test.to_csr().getnnz(axis=1) > 0)
+    warm_up_torch()
     rows: list[ReproRow] = []
     for name, (rb_model, overrides) in AGREE_MODELS.items():
         spec = ADAPTERS.get(name)
