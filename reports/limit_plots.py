@@ -48,27 +48,34 @@ def size_series(results: list[Result], measure: str) -> tuple[dict[str, dict[int
     return dict(series), names
 
 
-def recall_vs_size_svg(results: list[Result], measure: str = "R@100") -> str | None:
-    """One line per adapter: `measure` against corpus size on the dense-pattern (LIMIT-style) suites."""
-    series, names = size_series(results, measure)
-    if not series:
+def recall_vs_size_svg(results: list[Result], measures: tuple[str, ...] = ("R@2", "R@10", "R@100")) -> str | None:
+    """One panel per measure, one line per adapter, against corpus size on the dense-pattern suites."""
+    panels = [(m, *size_series(results, m)) for m in measures]
+    panels = [p for p in panels if p[1]]
+    if not panels:
         return None
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(7.2, 4.0))
-    ax = fig.add_subplot()
-    for i, (adapter, points) in enumerate(sorted(series.items())):
-        xs = sorted(points)
-        ax.plot(xs, [points[x] for x in xs], "-o", ms=5, color=PALETTE[i % len(PALETTE)], label=_plain(adapter))
-    ax.set_xscale("log")
-    ax.set_xticks(sorted(names), [f"{n:,}\n{_plain(names[n])}" for n in sorted(names)], fontsize=7)
-    ax.minorticks_off()
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("documents in the corpus (suite)")
-    ax.set_ylabel(f"{_plain(measure)}  (↑ better)")
-    ax.set_title("LIMIT-style retrieval as the corpus grows", fontsize=10)
-    ax.legend(fontsize=8, frameon=False)
-    _style(ax)
+    fig = Figure(figsize=(3.9 * len(panels), 3.8))
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    adapters = sorted({a for _, series, _ in panels for a in series})
+    for ax, (measure, series, names) in zip(axes, panels, strict=True):
+        for adapter, points in sorted(series.items()):
+            xs = sorted(points)
+            color = PALETTE[adapters.index(adapter) % len(PALETTE)]
+            ax.plot(xs, [points[x] for x in xs], "-o", ms=5, color=color, label=_plain(adapter))
+        ax.set_xscale("log")
+        ax.set_xticks(sorted(names), [f"{n:,}\n{_plain(names[n])}" for n in sorted(names)], fontsize=6)
+        ax.minorticks_off()
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_title(f"{_plain(measure)}  (↑ better)", fontsize=10)
+        _style(ax)
+    axes[0].set_ylabel("recall on LIMIT-style suites")
+    fig.supxlabel("documents in the corpus (suite)", fontsize=9, y=-0.06)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles, labels, fontsize=8, frameon=False, loc="upper center", ncol=len(adapters), bbox_to_anchor=(0.5, 1.06)
+    )
     return _svg(fig, "limit-size")
 
 
