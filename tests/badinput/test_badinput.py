@@ -108,6 +108,19 @@ def ncf_with_unknown_test_user(w: World) -> Callable[[], Any]:
     return lambda: recsys_data.load_ncf(spec)
 
 
+def evaluate(qrels: str, run: str, *options: str) -> Build:
+    """`rankbench evaluate` on a qrels file and a run file written for the case."""
+
+    def build(w: World) -> list[str]:
+        q, r = put(w, "qrels.txt", qrels), put(w, "run.txt", run)
+        return ["evaluate", str(q), str(r), *options]
+
+    return build
+
+
+QRELS_OK = "q1 0 d1 1\n"
+
+
 def missing_units(w: World) -> list[str]:
     next(w.results.rglob("*.units.parquet")).rename(w.work / "moved.parquet")
     return ["compare", str(w.results), str(w.results)]
@@ -312,6 +325,20 @@ CASES = [
         "compare-measure-nDCG@ten",
         cli("compare", "{results}", "{results}", "-m", "nDCG@ten"),
         r"unknown measure .*'nDCG@ten' \(did you mean 'nDCG@10'",
+    ),
+    # --- rankbench evaluate ---
+    Case("evaluate-measure-nDCG@ten", evaluate(QRELS_OK, RUN_OK, "-m", "nDCG@ten"), r"cutoff in 'nDCG@ten' must be"),
+    Case("evaluate-run-nan-score", evaluate(QRELS_OK, "q1 Q0 d1 1 nan x\n"), r"run\.txt:1: score 'nan' is not finite"),
+    Case("evaluate-run-duplicate-doc", evaluate(QRELS_OK, RUN_OK * 2), r"run\.txt:2: document 'd1' appears twice"),
+    Case("evaluate-run-truncated-line", evaluate(QRELS_OK, RUN_OK + "q1 Q0 d2"), r"run\.txt:2: expected 6 columns"),
+    Case(
+        "evaluate-qrels-label-word", evaluate("q1 0 d1 yes\n", RUN_OK), r"qrels\.txt:1: relevance label 'yes' is not an"
+    ),
+    Case("evaluate-run-not-utf8", evaluate(QRELS_OK, b"q1 Q0 d\xe9 1 1.0 x\n"), r"run\.txt:1: not valid UTF-8"),
+    Case(
+        "evaluate-unknown-format",
+        evaluate(QRELS_OK, RUN_OK, "--format", "xml"),
+        r"unknown output format 'xml' \(did you mean 'text', 'json'",
     ),
     # --- rankbench run ---
     Case(
