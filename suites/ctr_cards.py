@@ -61,7 +61,7 @@ DCNV3_CONFIG = {
     "num_heads": 1,
 }
 PAIRS = (("dcnv2", "DCNv2", DCNV2_CONFIG), ("fcn", "DCNv3", DCNV3_CONFIG))
-FUXICTR = "FuxiCTR 2.3.10 (pip) with its model zoo at commit 7b98a49, same table, split, seed and config"
+FUXICTR = "FuxiCTR 2.3.10, zoo 7b98a49"  # same table, split, seed and config as ours
 
 
 def agree_fuxictr(card: Card, out_dir: Path) -> list[ReproRow]:
