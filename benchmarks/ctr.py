@@ -1,7 +1,7 @@
 """Training and inference throughput of our DCNv2 against FuxiCTR's DCNv2, same table and config.
 
-Both models are built for the generated `ctr-synth` table with BARS's frappe_x1 DCNv2 config
-(parallel, 4 cross layers, DNN 3x400, dropout 0.4, BatchNorm, embedding dim 10, Adam 1e-3,
+Both models are built for the generated `ctr-synth-small` table (`--table`) with BARS's
+frappe_x1 DCNv2 config (parallel, 4 cross layers, DNN 3x400, dropout 0.4, BatchNorm, embedding dim 10, Adam 1e-3,
 batch 4096). Training is timed per epoch (FuxiCTR through its own `train_step`, fed batches
 that are already tensors, so its data loader costs nothing here); inference over the test
 table. Runs alternate between the two libraries and the median is kept, so background load
@@ -48,9 +48,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--table", default="ctr-synth-small", help="a registered CTR dataset")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    splits = load_dataset("ctr-synth").data
+    splits = load_dataset(args.table).data
     train, test = Tensors.of(splits.train), Tensors.of(splits.test)
 
     torch.manual_seed(0)
@@ -102,7 +103,7 @@ def main() -> None:
             rates["theirs_infer"].append(median_rate(theirs_infer, 1))
 
     med = {k: statistics.median(v) for k, v in rates.items()}
-    print(f"table ctr-synth: {len(train.labels)} train / {len(test.labels)} test rows, torch threads {args.threads}")
+    print(f"table {args.table}: {len(train.labels)} train / {len(test.labels)} test rows, torch threads {args.threads}")
     print(f"parameters: ours {n_ours:,}  FuxiCTR {n_theirs:,}")
     for phase in ("train", "infer"):
         o, t = med[f"ours_{phase}"], med[f"theirs_{phase}"]
