@@ -155,11 +155,18 @@ def adam_update(params: Any, grad: Any, m1: Any, m2: Any, step: int, lr: float) 
     params.addcdiv_(m1, denom, value=-lr / (1 - beta1**step))
 
 
+def _shrink(torch: Any, t: Any, old_sub: int, n_sub: int, n_max: int) -> Any:
+    """Drop the queries and documents that no remaining problem uses (colex keeps them a prefix)."""
+    return torch.cat([t[:, :n_sub], t[:, old_sub : old_sub + n_max]], dim=1)
+
+
 def optimise(d: int, ns: Sequence[int], k: int, config: OptimConfig) -> list[Attempt]:
     """Optimise free embeddings for ascending corpus sizes `ns` at once; one `Attempt` per n.
 
     A problem stops when solved, when its loss plateaus, or when a larger n is solved (which
     certifies it); `Attempt.solved` is true only for problems that reached 100% themselves.
+    Stopped problems leave the batch at the next accuracy check (the batch shrinks to the
+    largest n still running), so the long failing runs do not pay for the finished ones.
     """
     torch = require("torch", "ir", "the free-embedding experiment")
     if list(ns) != sorted(set(ns)):
@@ -168,8 +175,9 @@ def optimise(d: int, ns: Sequence[int], k: int, config: OptimConfig) -> list[Att
         raise BadInput(f"need n >= k >= 1 and d >= 1 (got n={min(ns)}, k={k}, d={d})")
     device = _device(torch, config.device)
     gen = torch.Generator().manual_seed(config.seed * 1_000_003 + d * 1009 + min(ns))
-    problems = make_problems(torch, ns, k, device)
-    batch, valid = len(ns), problems.weight > 0
+    alive = list(ns)
+    problems = make_problems(torch, alive, k, device)
+    batch = len(alive)
     params = torch.randn(batch, problems.n_sub + max(ns), d, generator=gen).to(device)
     params = torch.nn.functional.normalize(params, dim=-1)
     m1, m2 = torch.zeros_like(params), torch.zeros_like(params)
@@ -178,12 +186,13 @@ def optimise(d: int, ns: Sequence[int], k: int, config: OptimConfig) -> list[Att
     accuracy = torch.zeros(batch, device=device)
     done = torch.zeros(batch, dtype=torch.bool, device=device)
     iterations = torch.zeros(batch, dtype=torch.long, device=device)
+    finished: dict[int, tuple[float, int]] = {}
     for step in range(config.max_iters):
         scores, losses, grad = infonce(params, problems, config.temperature)
         if step % config.eval_every == 0:
             top = scores.topk(k, dim=-1).indices
             hits = (top[..., :, None] == problems.pos[..., None, :]).any(-1).sum(-1)
-            acc = (hits * valid).sum(-1) / (k * problems.n_queries)
+            acc = (hits * (problems.weight > 0)).sum(-1) / (k * problems.n_queries)
             accuracy = torch.where(done, accuracy, torch.maximum(accuracy, acc))
             # a solved n certifies every smaller n (drop documents, the rest stay on top): stop those
             done |= (accuracy >= 1.0).int().flip(0).cummax(0).values.flip(0).bool()
@@ -196,8 +205,18 @@ def optimise(d: int, ns: Sequence[int], k: int, config: OptimConfig) -> list[Att
         iterations += (~done).long()
         adam_update(params, grad.mul_((~done)[:, None, None]), m1, m2, step + 1, config.lr)
         params.div_(params.norm(dim=-1, keepdim=True))
-    acc_np, its = accuracy.cpu().numpy(), iterations.cpu().numpy()
-    return [Attempt(d, n, k, float(acc_np[i]), int(its[i]), bool(acc_np[i] >= 1.0)) for i, n in enumerate(ns)]
+        if step % config.eval_every == 0 and bool(done.any()):
+            for i in done.nonzero().flatten().tolist():
+                finished[alive[i]] = (float(accuracy[i]), int(iterations[i]))
+            keep = (~done).nonzero().flatten()
+            alive = [alive[i] for i in keep.tolist()]
+            old_sub, problems = problems.n_sub, make_problems(torch, alive, k, device)
+            params, m1, m2 = (_shrink(torch, t[keep], old_sub, problems.n_sub, max(alive)) for t in (params, m1, m2))
+            best, stale, accuracy, iterations = best[keep], stale[keep], accuracy[keep], iterations[keep]
+            done = done[keep]
+    for i, n in enumerate(alive):
+        finished.setdefault(n, (float(accuracy[i]), int(iterations[i])))
+    return [Attempt(d, n, k, finished[n][0], finished[n][1], finished[n][0] >= 1.0) for n in ns]
 
 
 def critical_n(d: int, k: int, known: int, config: OptimConfig, window: int = 8) -> tuple[int, list[Attempt]]:
