@@ -258,7 +258,7 @@ def muvera_section(ds: IRDataset, out: Path, n_lat: int, repeats: int, token_mod
     )
 
 
-def hybrid_section(ds: IRDataset, out: Path, dense_model: str) -> None:
+def hybrid_section(ds: IRDataset, out: Path, dense_model: str, sparse_models: list[str]) -> None:
     from rankbench.adapters.prf import interpolate
     from rankbench.harness.registry import ADAPTERS
 
@@ -266,7 +266,7 @@ def hybrid_section(ds: IRDataset, out: Path, dense_model: str) -> None:
     for name, spec, params in (
         ("bm25", "bm25", {}),
         (dense_model, "dense", {"embedder": dense_model}),
-        ("splade", "splade", {}),
+        *((("splade", "splade", {}),) if "splade" in sparse_models else ()),
         ("bm25-rm3", "bm25-rm3", {}),
         ("bm25-rocchio", "bm25-rocchio", {}),
         (f"{dense_model} vector PRF", "dense-prf", {"embedder": dense_model}),
@@ -279,7 +279,7 @@ def hybrid_section(ds: IRDataset, out: Path, dense_model: str) -> None:
     rows = [[name, "-", ndcg10(run, ds)] for name, run in runs.items()]
     alphas = [round(a, 1) for a in np.linspace(0, 1, 11)]
     points = []
-    for sparse in ("bm25", "splade"):
+    for sparse in sparse_models:
         for a in alphas:
             fused = interpolate(runs[dense_model], runs[sparse], a, "minmax")
             score = ndcg10(fused, ds)
@@ -296,7 +296,7 @@ def hybrid_section(ds: IRDataset, out: Path, dense_model: str) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    for sparse in ("bm25", "splade"):
+    for sparse in sparse_models:
         ax.plot(alphas, [s for name, _, s in points if name == sparse], marker="o", label=f"{dense_model} + {sparse}")
     ax.set(title="Interpolation on SciFact", xlabel=f"alpha (weight of {dense_model})", ylabel="nDCG@10")
     ax.legend()
@@ -369,6 +369,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--token-model", default="static-minilm", choices=["static-minilm", "minilm"])
     parser.add_argument("--dense-model", default="static-minilm", choices=["static-minilm", "minilm"])
+    parser.add_argument("--hybrid-sparse", default="bm25,splade", help="sparse runs to interpolate with the dense one")
     parser.add_argument("--anncur-docs", type=int, default=200)
     parser.add_argument("--anncur-queries", type=int, default=10)
     args = parser.parse_args()
@@ -391,7 +392,7 @@ def main() -> None:
         if "muvera" in sections:
             muvera_section(ds, args.out, min(args.latency_queries, 30), args.repeats, args.token_model)
         if "hybrid" in sections:
-            hybrid_section(ds, args.out, args.dense_model)
+            hybrid_section(ds, args.out, args.dense_model, args.hybrid_sparse.split(","))
         if "anncur" in sections:
             anncur_section(ds, args.anncur_docs, args.anncur_queries)
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
