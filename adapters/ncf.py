@@ -102,12 +102,12 @@ class NCF:
 
     def _train(self, kind: str, train: Interactions, valid: Interactions | None, init: Any = None) -> Any:
         torch = self._torch
-        net = (
-            init if init is not None else _network(torch, kind, train.n_users, train.n_items, self.factors, self.layers)
-        )
         if init is not None:
+            net = init
             opt = torch.optim.SGD(net.parameters(), lr=self.finetune_lr)
-        else:
+        else:  # reseeded per network: pre-trained GMF / MLP are exactly the standalone adapters
+            torch.manual_seed(self.seed)
+            net = _network(torch, kind, train.n_users, train.n_items, self.factors, self.layers)
             opt = torch.optim.Adam(net.parameters(), lr=self.lr)
         rng = np.random.default_rng(self.seed)
         seen = user_csr(train)

@@ -1,0 +1,71 @@
+"""Model-specific checks beyond the contract: closed forms, neighbourhoods, annealing, pre-training."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rankbench.harness.datahome import load_dataset
+from rankbench.harness.records import Interactions
+from rankbench.harness.registry import ADAPTERS
+
+
+def _tiny() -> Interactions:
+    return load_dataset("recsys-synth-tiny").data
+
+
+def test_ease_solves_its_constrained_least_squares() -> None:
+    data = _tiny()
+    model = ADAPTERS.get("ease").build(l2=50.0)
+    model.fit(data, None)
+    b = model._b.astype(np.float64)
+    x = data.to_csr().toarray()
+    gram = x.T @ x
+    assert np.allclose(np.diag(b), 0)
+    # stationarity of ||X - XB||^2 + l2 ||B||^2 with diag(B) = 0: off-diagonal gradient vanishes
+    grad = (gram + 50.0 * np.eye(len(gram))) @ b - gram
+    off = grad - np.diag(np.diag(grad))
+    assert np.abs(off).max() < 1e-3 * np.abs(gram).max()
+
+
+def test_itemknn_matches_dense_computation() -> None:
+    data = _tiny()
+    x = data.to_csr().toarray().astype(np.float64)
+    norms = np.sqrt(np.diag(x.T @ x))
+    sim = (x.T @ x) / np.maximum(np.outer(norms, norms), 1e-12)
+    np.fill_diagonal(sim, 0)
+    full = ADAPTERS.get("itemknn").build(k=10_000)
+    full.fit(data, None)
+    users = np.arange(20)
+    np.testing.assert_allclose(full.score(users), x[users].astype(np.float64) @ sim, rtol=1e-5)
+    k = 10
+    pruned = ADAPTERS.get("itemknn").build(k=k)
+    pruned.fit(data, None)
+    kept = pruned._sim.toarray()
+    for i in range(sim.shape[1]):  # column i holds item i's k nearest neighbours (any of tied ones)
+        col = kept[:, i]
+        assert np.count_nonzero(col) <= k
+        np.testing.assert_allclose(np.sort(col[col != 0])[::-1], np.sort(sim[:, i])[::-1][: np.count_nonzero(col)])
+        np.testing.assert_allclose(col[col != 0], sim[col != 0, i])
+
+
+def test_multvae_anneals_beta_to_its_cap() -> None:
+    model = ADAPTERS.get("multvae").build(epochs=3, hidden=16, latent=4, batch_size=50, total_anneal_steps=4)
+    model.fit(_tiny(), None)
+    assert model.beta == 0.2
+    slow = ADAPTERS.get("multvae").build(epochs=1, hidden=16, latent=4, batch_size=50, total_anneal_steps=10_000)
+    slow.fit(_tiny(), None)
+    assert 0 <= slow.beta < 0.01
+
+
+def test_neumf_pretraining_starts_from_the_alpha_blend() -> None:
+    data = _tiny()
+    params = {"epochs": 2, "factors": 4, "layers": (8, 4), "batch_size": 512}
+    model = ADAPTERS.get("neumf-pretrain").build(**params, finetune_lr=0.0)  # lr 0: NeuMF keeps its init
+    model.fit(data, None)
+    gmf = ADAPTERS.get("gmf").build(**params)
+    gmf.fit(data, None)
+    mlp = ADAPTERS.get("mlp").build(**params)
+    mlp.fit(data, None)
+    users = np.arange(10)
+    # logits of NeuMF at init = alpha * GMF logit + (1 - alpha) * MLP logit (same seeds, same data)
+    np.testing.assert_allclose(model.score(users), 0.5 * gmf.score(users) + 0.5 * mlp.score(users), atol=1e-5)
