@@ -367,6 +367,7 @@ def main() -> None:
     parser.add_argument("--sections", default="splade,muvera,hybrid")
     parser.add_argument("--latency-queries", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--queries", type=int, default=0, help="use only the first N test queries (0: all 300)")
     parser.add_argument("--token-model", default="static-minilm", choices=["static-minilm", "minilm"])
     parser.add_argument("--dense-model", default="static-minilm", choices=["static-minilm", "minilm"])
     parser.add_argument("--hybrid-sparse", default="bm25,splade", help="sparse runs to interpolate with the dense one")
@@ -378,6 +379,8 @@ def main() -> None:
 
     args.out.mkdir(parents=True, exist_ok=True)
     ds = load_dataset("beir-scifact").data
+    if args.queries:
+        ds = IRDataset(ds.corpus, ds.queries.subset(np.arange(min(args.queries, len(ds.queries)))), ds.qrels)
     print(
         f"SciFact: {len(ds.corpus)} docs, {len(ds.queries)} test queries; cpu_count={os.cpu_count()}, "
         f"load average {os.getloadavg()[0]:.1f} at start; 1 thread"
