@@ -33,7 +33,7 @@ import numpy as np
 
 from rankbench.harness.datahome import load_dataset
 from rankbench.harness.measures.ranking import evaluate
-from rankbench.harness.records import IRDataset, Run
+from rankbench.harness.records import IRDataset, Qrels, Run
 
 
 def ndcg10(run: Run, ds: IRDataset) -> float:
@@ -380,7 +380,11 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     ds = load_dataset("beir-scifact").data
     if args.queries:
-        ds = IRDataset(ds.corpus, ds.queries.subset(np.arange(min(args.queries, len(ds.queries)))), ds.qrels)
+        queries = ds.queries.subset(np.arange(min(args.queries, len(ds.queries))))
+        keep = np.isin(ds.qrels.query_ids, queries.ids)
+        ds = IRDataset(
+            ds.corpus, queries, Qrels(ds.qrels.query_ids[keep], ds.qrels.doc_ids[keep], ds.qrels.labels[keep])
+        )
     print(
         f"SciFact: {len(ds.corpus)} docs, {len(ds.queries)} test queries; cpu_count={os.cpu_count()}, "
         f"load average {os.getloadavg()[0]:.1f} at start; 1 thread"
