@@ -7,14 +7,18 @@ fast; it compares mteb's own nDCG@10 with ours for the same embedder on the same
 from __future__ import annotations
 
 import gzip
+import json
+import os
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from rankbench.adapters.mteb_bridge import load_beir_folder, load_ir_datasets, run_mteb_retrieval, write_mteb_folder
+from rankbench.adapters.mteb_bridge import load_beir_folder, run_mteb_retrieval, write_mteb_folder
 from rankbench.harness.datahome import load_dataset
 from rankbench.harness.measures.ranking import evaluate
 from rankbench.harness.registry import ADAPTERS
@@ -47,7 +51,8 @@ def test_beir_generic_data_loader_matches_our_loader(real_data: Path, tmp_path: 
     _same_collection(ours, theirs)
 
 
-def test_ir_datasets_from_local_home(real_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ir_datasets_from_local_home(real_data: Path, tmp_path: Path) -> None:
+    """ir_datasets reads IR_DATASETS_HOME once at import, so it runs in a fresh interpreter."""
     pytest.importorskip("ir_datasets")
     folder = _beir_folder(real_data, tmp_path / "src" / "scifact")
     home = tmp_path / "ird"
@@ -55,11 +60,20 @@ def test_ir_datasets_from_local_home(real_data: Path, tmp_path: Path, monkeypatc
     with zipfile.ZipFile(home / "beir" / "scifact" / "source.zip", "w") as zf:
         for rel in ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv", "qrels/train.tsv"):
             zf.write(folder / rel, f"scifact/{rel}")
-    monkeypatch.setenv("IR_DATASETS_HOME", str(home))
-    import ir_datasets
-
-    monkeypatch.setattr(ir_datasets.util, "home_path", lambda: home, raising=False)
-    _same_collection(load_dataset("beir-scifact").data, load_ir_datasets("beir/scifact/test"))
+    code = (
+        "import json; from rankbench.adapters.mteb_bridge import load_ir_datasets as f; d = f('beir/scifact/test'); "
+        "print(json.dumps([len(d.corpus), sorted(d.queries.ids.tolist()), d.qrels.to_dict(), "
+        "dict(zip(d.corpus.ids.tolist(), d.corpus.texts))]))"
+    )
+    env = {**os.environ, "IR_DATASETS_HOME": str(home)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    n_docs, query_ids, qrels, texts = json.loads(proc.stdout.strip().splitlines()[-1])
+    ours = load_dataset("beir-scifact").data
+    assert n_docs == len(ours.corpus) == 5183
+    assert query_ids == sorted(ours.queries.ids.tolist())
+    assert qrels == ours.qrels.to_dict()
+    assert texts == dict(zip(ours.corpus.ids.tolist(), ours.corpus.texts, strict=True))
 
 
 def test_mteb_scores_equal_ours(real_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,74 @@
+"""`rankbench evaluate` on TREC and BEIR files equals trec_eval (pytrec_eval), with and without -c."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rankbench.harness.registry import ADAPTERS
+from rankbench.harness.reproduce import CARDS
+
+pytrec_eval = pytest.importorskip("pytrec_eval")
+RANKBENCH = [sys.executable, "-c", "from rankbench.harness.cli import main; main()"]
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*RANKBENCH, *args], capture_output=True, text=True, timeout=300)
+
+
+def _files(tmp: Path, seed: int = 3) -> tuple[Path, Path, Path, dict, dict]:
+    rng = np.random.default_rng(seed)
+    qrels = {f"q{q}": {f"d{d}": int(rng.integers(0, 3)) for d in rng.choice(50, 8, replace=False)} for q in range(30)}
+    run = {f"q{q}": {f"d{d}": float(rng.integers(0, 6)) for d in rng.choice(50, 25, replace=False)} for q in range(25)}
+    trec, beir, run_path = tmp / "qrels.txt", tmp / "qrels.tsv", tmp / "run.txt"
+    trec.write_text("".join(f"{q} 0 {d} {r}\n" for q, docs in qrels.items() for d, r in docs.items()))
+    beir.write_text(
+        "query-id\tcorpus-id\tscore\n"
+        + "".join(f"{q}\t{d}\t{r}\n" for q, docs in qrels.items() for d, r in docs.items())
+    )
+    lines = []
+    for q, docs in run.items():
+        for rank, (d, s) in enumerate(sorted(docs.items(), key=lambda x: -x[1]), start=1):
+            lines.append(f"{q} Q0 {d} {rank} {s} tagged\n")
+    run_path.write_text("".join(lines))
+    return trec, beir, run_path, qrels, run
+
+
+def test_evaluate_json_equals_trec_eval(tmp_path: Path) -> None:
+    trec, beir, run_path, qrels, run = _files(tmp_path)
+    ref = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10", "map", "P.5"}).evaluate(run)
+    for qrels_path in (trec, beir):
+        proc = cli(
+            "evaluate", str(qrels_path), str(run_path), "-m", "nDCG@10", "-m", "AP", "-m", "P@5", "--format", "json"
+        )
+        assert proc.returncode == 0, proc.stderr
+        doc = json.loads(proc.stdout)
+        assert doc["run"] == "tagged" and doc["num_q"] == 25
+        for ours, theirs in (("nDCG@10", "ndcg_cut_10"), ("AP", "map"), ("P@5", "P_5")):
+            assert doc["measures"][ours] == pytest.approx(np.mean([v[theirs] for v in ref.values()]), abs=1e-9)
+    zero = json.loads(cli("evaluate", str(trec), str(run_path), "-m", "AP", "-c", "--format", "json").stdout)
+    assert zero["num_q"] == 30
+    assert zero["measures"]["AP"] == pytest.approx(sum(v["map"] for v in ref.values()) / 30, abs=1e-9)
+
+
+def test_evaluate_text_per_query_and_errors(tmp_path: Path) -> None:
+    trec, _, run_path, _, _ = _files(tmp_path)
+    proc = cli("evaluate", str(trec), str(run_path), "-m", "RR@10", "--per-query")
+    rows = [line.split("\t") for line in proc.stdout.strip().splitlines()]
+    assert sum(r[0].strip() == "RR@10" and r[1] != "all" for r in rows) == 25
+    assert [c.strip() for c in rows[-2]] == ["num_q", "all", "25"]
+    bad = cli("evaluate", str(trec), str(run_path), "-m", "nDCG@x")
+    assert bad.returncode == 2 and bad.stderr.startswith("error:") and "Traceback" not in bad.stderr
+
+
+def test_ir_cards_name_registered_adapters_and_measures() -> None:
+    for name in ("bm25-scifact", "minilm-scifact"):
+        card = CARDS.get(name)
+        assert card.suite == "beir-scifact" and card.targets
+        for target in card.targets:
+            assert target.adapter in ADAPTERS and target.citation and 0 < target.tolerance < 0.05
