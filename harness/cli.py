@@ -266,7 +266,7 @@ def data_path_cmd() -> None:
 
 @data_app.command("verify")
 def data_verify_cmd(names: Annotated[list[str], typer.Argument(help="datasets (default: all)")] = []) -> None:  # noqa: B006
-    """Check every file of the datasets against its recorded sha256."""
+    """Check every file of the datasets against its recorded sha256 (exit 1 on a corrupt file)."""
     from rankbench.harness.datahome import verify
     from rankbench.harness.registry import DATASETS
 
@@ -275,8 +275,9 @@ def data_verify_cmd(names: Annotated[list[str], typer.Argument(help="datasets (d
     specs = [DATASETS.get(n) for n in names] if names else [d for d in DATASETS if d.files]
     for spec in specs:
         for status in verify(spec):
-            bad += status.status != "ok"
-            style = {"ok": "green", "missing": "yellow", "mismatch": "red"}[status.status]
+            # a corrupt file always fails; an absent one only when that dataset was asked for by name
+            bad += status.status == "mismatch" or (bool(names) and status.status == "missing")
+            style = {"ok": "green", "unpinned": "cyan", "missing": "yellow", "mismatch": "red"}[status.status]
             table.add_row(status.dataset, str(status.path), f"[{style}]{status.status}[/]")
     console.print(table)
     raise typer.Exit(1 if bad else 0)

@@ -54,7 +54,7 @@ def checked_file(spec: DatasetSpec, relpath: str, hint: str = "") -> Path:
 class FileStatus:
     dataset: str
     path: Path
-    status: str  # "ok" | "missing" | "mismatch"
+    status: str  # "ok" | "missing" | "mismatch" | "unpinned" (no published checksum to check against)
 
 
 def verify(spec: DatasetSpec) -> list[FileStatus]:
@@ -64,6 +64,8 @@ def verify(spec: DatasetSpec) -> list[FileStatus]:
         path = data_home() / relpath
         if not path.is_file():
             out.append(FileStatus(spec.name, path, "missing"))
+        elif not expected:
+            out.append(FileStatus(spec.name, path, "unpinned"))
         else:
             out.append(FileStatus(spec.name, path, "ok" if sha256_file(path) == expected else "mismatch"))
     return out
