@@ -9,14 +9,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import sparse
 
 from rankbench.harness.errors import BadInput
-from rankbench.harness.measures.recsys import full_ranking
 from rankbench.harness.records import Interactions
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ def validation_score(
     seed: int = 0,
 ) -> float:
     """Mean full-ranking `measure` over (at most `max_users`) validation users, seen items excluded."""
+    from rankbench.harness.measures.recsys import full_ranking  # scipy loads on use, not at `rankbench list`
+
     truth = valid.to_csr()
     users = np.flatnonzero(truth.getnnz(axis=1) > 0)
     if len(users) > max_users:

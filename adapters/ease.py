@@ -6,13 +6,17 @@ inverse, so fitting is seconds for up to ~20k items and needs no early stopping.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from scipy import linalg, sparse
 
 from rankbench.adapters._recsys_train import select, user_csr
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Interactions
 from rankbench.harness.registry import AdapterSpec
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 
 class EASE:
@@ -27,6 +31,8 @@ class EASE:
         x = user_csr(train)
         gram = np.asarray((x.T @ x).todense(), dtype=np.float64)
         gram[np.diag_indices_from(gram)] += self.l2
+        from scipy import linalg  # loaded on use so `rankbench list` stays fast
+
         p = linalg.inv(gram, overwrite_a=True, check_finite=False)
         b = -p / np.diag(p)
         b[np.diag_indices_from(b)] = 0.0

@@ -7,13 +7,17 @@ damps similarities computed from few co-occurrences.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from scipy import sparse
 
 from rankbench.adapters._recsys_train import select, user_csr
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Interactions
 from rankbench.harness.registry import AdapterSpec
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 
 class ItemKNN:
@@ -58,6 +62,8 @@ def _keep_top_k(m: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
         rows.append(np.full(len(keep), r))
         cols.append(m.indices[keep])
         vals.append(m.data[keep])
+    from scipy import sparse  # loaded on use so `rankbench list` stays fast
+
     pruned = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=m.shape)
     return pruned.T.tocsr()
 

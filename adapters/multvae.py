@@ -11,15 +11,17 @@ of the history, both score users they never trained on (strong generalization).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import sparse
 
 from rankbench.adapters._recsys_train import EarlyStopping, seed_torch, select, user_csr, validation_score
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Interactions
 from rankbench.harness.registry import AdapterSpec
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 
 def _network(torch: Any, n_items: int, hidden: int, latent: int, variational: bool, dropout: float) -> Any:

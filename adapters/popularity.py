@@ -6,13 +6,17 @@ generalization) since it ignores the history.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from scipy import sparse
 
 from rankbench.adapters._recsys_train import select
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Interactions
 from rankbench.harness.registry import AdapterSpec
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 
 class Popularity:

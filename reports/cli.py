@@ -109,3 +109,23 @@ def register(app: typer.Typer) -> None:
                 else "gate passed: no measure is significantly worse",
                 markup=False,
             )
+
+
+def register_plots(app: typer.Typer) -> None:
+    """`rankbench plots ...`: figures of stored results (imports matplotlib only when run)."""
+    plots = typer.Typer(no_args_is_help=True, help="Plots of stored results, as SVG files.")
+    app.add_typer(plots, name="plots")
+
+    @plots.command("limit")
+    def limit_cmd(
+        results: Annotated[Path, typer.Argument(help="results directory")],
+        out: Annotated[Path, typer.Option("--out", "-o", help="folder for the SVG files")] = Path("plots"),
+    ) -> None:
+        """Recall vs corpus size, critical n vs d, recall by qrel pattern (from stored LIMIT results)."""
+        from rankbench.harness.errors import BadInput
+        from rankbench.reports.limit_plots import render
+
+        if render(results, out) is None:
+            raise BadInput(f"no LIMIT results in {results}: run e.g. `rankbench run limit-small -a bm25` first")
+        for path in sorted(out.glob("limit-*.svg")):
+            typer.echo(str(path))

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
-import typer
 
 from rankbench.harness.result import Result
 from rankbench.harness.store import ResultStore, atomic_write_bytes
@@ -167,21 +166,3 @@ def render(results_dir: Path, out_dir: Path | None = None) -> Path | None:
     for name, svg in written.items():
         atomic_write_bytes(out / name, svg.encode("utf-8"))
     return out if written else None
-
-
-def register(app: typer.Typer) -> None:
-    plots = typer.Typer(no_args_is_help=True, help="Plots of stored results, as SVG files.")
-    app.add_typer(plots, name="plots")
-
-    @plots.command("limit")
-    def limit_cmd(
-        results: Annotated[Path, typer.Argument(help="results directory")],
-        out: Annotated[Path, typer.Option("--out", "-o", help="folder for the SVG files")] = Path("plots"),
-    ) -> None:
-        """Recall vs corpus size, critical n vs d, recall by qrel pattern (from stored LIMIT results)."""
-        from rankbench.harness.errors import BadInput
-
-        if render(results, out) is None:
-            raise BadInput(f"no LIMIT results in {results}: run e.g. `rankbench run limit-small -a bm25` first")
-        for path in sorted(out.glob("limit-*.svg")):
-            typer.echo(str(path))
