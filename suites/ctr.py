@@ -6,7 +6,7 @@ from rankbench.harness.registry import DatasetSpec, QuickstartEntry
 from rankbench.harness.suite import Suite
 
 CTR_MEASURES = ("AUC", "logloss", "gAUC")
-BARS_FRAPPE_FIELDS = (
+FRAPPE_FIELDS = (  # the same ten fields, in this order, in the NFM libFM files and BARS frappe_x1
     "user",
     "item",
     "daytime",
@@ -63,9 +63,9 @@ DATASETS = (
         "frappe-x1",
         "rankbench.suites.ctr_data:load_bars_csv",
         files={f"ctr/Frappe_x1/{s}.csv": "" for s in ("train", "valid", "test")},
-        params={"folder": "ctr/Frappe_x1", "cat_fields": BARS_FRAPPE_FIELDS, "user_field": "user"},
+        params={"folder": "ctr/Frappe_x1", "cat_fields": FRAPPE_FIELDS, "user_field": "user"},
         description="BARS frappe_x1 (202,027 / 57,722 / 28,860 rows)",
-        source=_BARS_HINT.format(name="frappe_x1", folder="Frappe/Frappe_x1", fields=", ".join(BARS_FRAPPE_FIELDS)),
+        source=_BARS_HINT.format(name="frappe_x1", folder="Frappe/Frappe_x1", fields=", ".join(FRAPPE_FIELDS)),
     ),
     DatasetSpec(
         "movielenslatest-x1",

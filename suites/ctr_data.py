@@ -22,6 +22,7 @@ from rankbench.harness.datahome import checked_file, files_checksum, sha256_file
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import CTRSplits, CTRTable, Loaded
 from rankbench.harness.registry import DatasetSpec
+from rankbench.suites.ctr import FRAPPE_FIELDS
 
 OOV = 0
 
@@ -135,20 +136,6 @@ def read_bars_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:
     return frame
 
 
-LIBFM_FRAPPE_FIELDS = (
-    "user",
-    "item",
-    "daytime",
-    "weekday",
-    "isweekend",
-    "homework",
-    "cost",
-    "weather",
-    "country",
-    "city",
-)
-
-
 def read_libfm(path: Path, fields: Sequence[str]) -> pd.DataFrame:
     """A libFM file with one-hot fields in a fixed order: `label idx:1 idx:1 ...`, label 1 or -1.
 
@@ -183,10 +170,10 @@ def load_frappe_nfm(spec: DatasetSpec, holdout: float = 0.2, seed: int = 2021, m
     """Frappe (NFM split): train on the validation file minus a seeded holdout, test on the BARS test file."""
     valid_path = checked_file(spec, "ctr/frappe-nfm/frappe.validation.libfm.gz")
     test_path = checked_file(spec, "ctr/frappe-nfm/frappe.test.libfm.gz")
-    pool = read_libfm(valid_path, LIBFM_FRAPPE_FIELDS)
-    test = read_libfm(test_path, LIBFM_FRAPPE_FIELDS)
+    pool = read_libfm(valid_path, FRAPPE_FIELDS)
+    test = read_libfm(test_path, FRAPPE_FIELDS)
     train, valid = _holdout(pool, holdout, seed)
-    splits = encode_splits(train, valid, test, LIBFM_FRAPPE_FIELDS, min_count=min_count, user_field="user")
+    splits = encode_splits(train, valid, test, FRAPPE_FIELDS, min_count=min_count, user_field="user")
     info = {"n_train": len(train), "n_valid": len(valid), "n_test": len(test), "holdout": holdout, "split_seed": seed}
     return Loaded(splits, files_checksum(spec), info)
 
