@@ -127,11 +127,12 @@ def _distilled_static_minilm(pca_dims: int) -> Path:
     distill = require("model2vec.distill", "ir", "distilling static-minilm (needs skeletoken)").distill
     log.warning("distilling static-minilm from %s (one time, a few minutes on two cores)", identity)
     model = distill(model_name=source, pca_dims=pca_dims)
-    workdir = Path(tempfile.mkdtemp(prefix="static-minilm-", dir=None if target is None else target.parent.parent))
+    if target is not None:  # a fresh machine has no cache folder yet; the temp dir must sit beside the target
+        target.parent.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="static-minilm-", dir=None if target is None else target.parent))
     model.save_pretrained(str(workdir / "model"))
     if target is None:
         return workdir / "model"
-    target.parent.mkdir(parents=True, exist_ok=True)
     try:
         (workdir / "model").rename(target)
     except OSError:  # another process finished first: keep theirs
