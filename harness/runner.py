@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import random
-import resource
 import sys
 import time
 import traceback
@@ -26,6 +25,7 @@ from rankbench.harness.errors import BadInput, HarnessError
 from rankbench.harness.measures import parse_measures
 from rankbench.harness.provenance import collect, now_iso
 from rankbench.harness.registry import DATASETS, TASKS, resolve
+from rankbench.harness.resources import peak_rss_mb
 from rankbench.harness.result import ErrorInfo, Result
 from rankbench.harness.stats import bootstrap_ci
 from rankbench.harness.store import CellKey, CellLock, ResultStore
@@ -72,10 +72,6 @@ def seed_everything(seed: int) -> None:
     np.random.seed(seed % 2**32)
     if "torch" in sys.modules:
         sys.modules["torch"].manual_seed(seed)
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _aggregate(suite: Suite, out: TaskOutput, seed: int) -> dict[str, Any]:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import os
-import resource
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -39,6 +38,7 @@ from rankbench.harness.measures.ctr import auc_estimate
 from rankbench.harness.measures.ranking import evaluate
 from rankbench.harness.records import CTRSplits, Interactions, IRDataset, Loaded
 from rankbench.harness.registry import Family, TaskSpec
+from rankbench.harness.resources import peak_rss_mb
 from rankbench.harness.stats import Estimate
 from rankbench.harness.suite import Suite, TaskOutput
 from rankbench.harness.tasks.retrieval import as_retriever
@@ -79,18 +79,6 @@ def reset_peak_rss() -> bool:
         return True
     except OSError:
         return False
-
-
-def peak_rss_mb() -> float:
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    scale = 1.0 if sys.platform != "darwin" else 1 / 1024.0  # ru_maxrss is KiB on Linux, bytes on macOS
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 1024.0
 
 
 @contextmanager
