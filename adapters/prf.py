@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from rankbench.adapters.bm25 import ADAPTERS as BM25_ADAPTERS
 from rankbench.adapters.bm25 import BM25
 from rankbench.harness import registry
 from rankbench.harness.deps import require
@@ -238,7 +239,8 @@ class DenseVectorPRF:
         return Run.from_topk(queries.ids, self._doc_ids, idx, scores, name="dense-prf")
 
 
-_BM25 = {"k1": 0.9, "b": 0.4, "stemmer": "english", "stopwords": "en"}
+# the BM25 defaults come from the bm25 adapter's record, so the two cannot drift apart
+_BM25 = {k: v for k, v in BM25_ADAPTERS[0].params.items() if k != "method"}
 ADAPTERS = (
     AdapterSpec(
         name="bm25-rm3",
