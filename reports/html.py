@@ -36,12 +36,12 @@ def _static(name: str) -> str:
     return files("rankbench.reports").joinpath(f"static/{name}").read_text(encoding="utf-8")
 
 
-def _plain(text: str) -> str:
+def plain_label(text: str) -> str:
     """Matplotlib reads `$...$` as math; adapter names are plain text."""
     return text.replace("$", r"\$")
 
 
-def _svg(fig: object, salt: str) -> str:
+def figure_svg(fig: object, salt: str) -> str:
     """The figure as an inline <svg> element; the salt keeps element ids unique across figures."""
     import matplotlib
 
@@ -86,17 +86,17 @@ def pareto_svg(board: SuiteBoard, salt: str) -> str | None:
         [xs[i] for i in front], [ys[i] for i in front], "-o", color=PALETTE[0], ms=6, zorder=3, label="Pareto front"
     )
     for x, y, name in pts:
-        ax.annotate(_plain(name), (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8, color="#344054")
+        ax.annotate(plain_label(name), (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8, color="#344054")
     if min(xs) > 0 and max(xs) / min(xs) > 20:
         ax.set_xscale("log")
     arrow = "→ better" if board.latency.higher_is_better else "← better"
-    ax.set_xlabel(f"{_plain(board.latency.label)}  ({arrow})")
-    ax.set_ylabel(f"{_plain(board.primary)}  ({'↑' if board.higher[board.primary] else '↓'} better)")
+    ax.set_xlabel(f"{plain_label(board.latency.label)}  ({arrow})")
+    ax.set_ylabel(f"{plain_label(board.primary)}  ({'↑' if board.higher[board.primary] else '↓'} better)")
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8, frameon=False)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    return _svg(fig, salt)
+    return figure_svg(fig, salt)
 
 
 def trend_svg(report: Report, board: SuiteBoard, salt: str) -> str | None:
@@ -119,9 +119,9 @@ def trend_svg(report: Report, board: SuiteBoard, salt: str) -> str | None:
             xs = [j for j, label in enumerate(labels) if label in series]
             if xs:
                 ys = [series[labels[j]] for j in xs]
-                ax.plot(xs, ys, "-o", ms=4, color=PALETTE[i % len(PALETTE)], label=_plain(adapter))
-        ax.set_title(_plain(m), fontsize=10)
-        ax.set_xticks(range(len(labels)), [_plain(label) for label in labels], rotation=30, ha="right", fontsize=7)
+                ax.plot(xs, ys, "-o", ms=4, color=PALETTE[i % len(PALETTE)], label=plain_label(adapter))
+        ax.set_title(plain_label(m), fontsize=10)
+        ax.set_xticks(range(len(labels)), [plain_label(label) for label in labels], rotation=30, ha="right", fontsize=7)
         ax.tick_params(axis="y", labelsize=8)
         ax.grid(alpha=0.3)
         for side in ("top", "right"):
@@ -137,7 +137,7 @@ def trend_svg(report: Report, board: SuiteBoard, salt: str) -> str | None:
         frameon=False,
     )
     fig.tight_layout()
-    return _svg(fig, salt)
+    return figure_svg(fig, salt)
 
 
 def plural(unit: str) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 
 from rankbench.harness.result import Result
 from rankbench.harness.store import ResultStore, atomic_write_bytes
-from rankbench.reports.html import PALETTE, _plain, _svg
+from rankbench.reports.html import PALETTE, figure_svg, plain_label
 
 PATTERN_ORDER = ("dense", "random", "cycle", "disjoint")
 
@@ -62,12 +62,12 @@ def recall_vs_size_svg(results: list[Result], measures: tuple[str, ...] = ("R@2"
         for adapter, points in sorted(series.items()):
             xs = sorted(points)
             color = PALETTE[adapters.index(adapter) % len(PALETTE)]
-            ax.plot(xs, [points[x] for x in xs], "-o", ms=5, color=color, label=_plain(adapter))
+            ax.plot(xs, [points[x] for x in xs], "-o", ms=5, color=color, label=plain_label(adapter))
         ax.set_xscale("log")
-        ax.set_xticks(sorted(names), [f"{n:,}\n{_plain(names[n])}" for n in sorted(names)], fontsize=6)
+        ax.set_xticks(sorted(names), [f"{n:,}\n{plain_label(names[n])}" for n in sorted(names)], fontsize=6)
         ax.minorticks_off()
         ax.set_ylim(-0.02, 1.02)
-        ax.set_title(f"{_plain(measure)}  (↑ better)", fontsize=10)
+        ax.set_title(f"{plain_label(measure)}  (↑ better)", fontsize=10)
         _style(ax)
     axes[0].set_ylabel("recall on LIMIT-style suites")
     fig.supxlabel("documents in the corpus (suite)", fontsize=9, y=-0.06)
@@ -75,7 +75,7 @@ def recall_vs_size_svg(results: list[Result], measures: tuple[str, ...] = ("R@2"
     fig.legend(
         handles, labels, fontsize=8, frameon=False, loc="upper center", ncol=len(adapters), bbox_to_anchor=(0.5, 1.06)
     )
-    return _svg(fig, "limit-size")
+    return figure_svg(fig, "limit-size")
 
 
 def critical_n_svg(result: Result, units: Any) -> str | None:
@@ -112,7 +112,7 @@ def critical_n_svg(result: Result, units: Any) -> str | None:
     ax.set_title("Free-embedding experiment: critical n vs d", fontsize=10)
     ax.legend(fontsize=8, frameon=False, loc="lower right")
     _style(ax)
-    return _svg(fig, "limit-critical-n")
+    return figure_svg(fig, "limit-critical-n")
 
 
 def pattern_values(results: list[Result], measure: str) -> dict[str, dict[str, float]]:
@@ -140,14 +140,14 @@ def recall_by_pattern_svg(results: list[Result], measure: str = "R@2") -> str | 
     for i, adapter in enumerate(adapters):
         xs = [j + (i - (len(adapters) - 1) / 2) * width for j in range(len(patterns))]
         ys = [values[adapter].get(p, np.nan) for p in patterns]
-        ax.bar(xs, ys, width=width, color=PALETTE[i % len(PALETTE)], label=_plain(adapter))
+        ax.bar(xs, ys, width=width, color=PALETTE[i % len(PALETTE)], label=plain_label(adapter))
     ax.set_xticks(range(len(patterns)), patterns)
     ax.set_ylim(0, 1.05)
-    ax.set_ylabel(f"{_plain(measure)}  (↑ better)")
+    ax.set_ylabel(f"{plain_label(measure)}  (↑ better)")
     ax.set_title("Recall by qrel pattern (limit-synth-*-small)", fontsize=10)
     ax.legend(fontsize=8, frameon=False)
     _style(ax)
-    return _svg(fig, "limit-patterns")
+    return figure_svg(fig, "limit-patterns")
 
 
 def render(results_dir: Path, out_dir: Path | None = None) -> Path | None:
