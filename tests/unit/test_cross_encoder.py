@@ -33,3 +33,16 @@ def test_relevant_passage_scores_higher_and_scores_do_not_depend_on_other_pairs(
 def test_unknown_model_path_is_a_clear_error() -> None:
     with pytest.raises(BadInput, match="nothing is downloaded"):
         ADAPTERS.get("cross-encoder").build(model="no/such/model")
+
+
+def test_parallel_workers_give_the_same_scores_as_one() -> None:
+    queries = ["how do vaccines train the immune system"] * 6
+    docs = [f"Vaccines expose the immune system to antigen number {i} of a pathogen." * (1 + i % 3) for i in range(6)]
+    one = ADAPTERS.get("cross-encoder").build(max_length=128, workers=1).score_pairs(queries, docs)
+    three = ADAPTERS.get("cross-encoder").build(max_length=128, workers=3).score_pairs(queries, docs)
+    np.testing.assert_array_equal(one, three)
+
+
+def test_negative_workers_is_a_clear_error() -> None:
+    with pytest.raises(BadInput, match="workers must be >= 0"):
+        ADAPTERS.get("cross-encoder").build(workers=-1)
