@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from scipy import sparse
 
 
-def _network(torch: Any, n_items: int, hidden: int, latent: int, variational: bool, dropout: float) -> Any:
+def _network(
+    torch: Any, n_items: int, hidden: int, latent: int, variational: bool, dropout: float, noise_std: float
+) -> Any:
     nn, F = torch.nn, torch.nn.functional
 
     class MultAE(nn.Module):
@@ -44,7 +46,7 @@ def _network(torch: Any, n_items: int, hidden: int, latent: int, variational: bo
             mu = logvar = None
             if variational:
                 mu, logvar = h[:, :latent], h[:, latent:]
-                h = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
+                h = mu + noise_std * torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
             return self.out(torch.tanh(self.dec(h))), mu, logvar
 
     return MultAE()
@@ -66,13 +68,18 @@ class MultVAE:
         patience: int = 20,
         valid_measure: str = "nDCG@100",
         seed: int = 0,
+        noise_std: float = 1.0,
     ) -> None:
+        """`noise_std` scales the reparameterisation noise: 1 in the paper; RecBole 1.2.1 hard-codes 0.01."""
         if not 0 <= dropout < 1:
             raise BadInput(f"dropout must lie in [0, 1), got {dropout}")
+        if not noise_std >= 0:
+            raise BadInput(f"noise_std must be >= 0, got {noise_std}")
         self.variational, self.hidden, self.latent, self.dropout = variational, hidden, latent, dropout
         self.anneal_cap, self.total_anneal_steps, self.lam = anneal_cap, total_anneal_steps, lam
         self.epochs, self.batch_size, self.lr = epochs, batch_size, lr
         self.patience, self.valid_measure, self.seed = patience, valid_measure, seed
+        self.noise_std = noise_std
         self._net: Any = None
         self._torch: Any = None
         self._train: sparse.csr_matrix | None = None
@@ -84,7 +91,7 @@ class MultVAE:
         rng = np.random.default_rng(self.seed)
         x = user_csr(train)
         self._train = x
-        net = _network(torch, train.n_items, self.hidden, self.latent, self.variational, self.dropout)
+        net = _network(torch, train.n_items, self.hidden, self.latent, self.variational, self.dropout, self.noise_std)
         self._net = net
         opt = torch.optim.Adam(net.parameters(), lr=self.lr)
         rows = np.flatnonzero(x.getnnz(axis=1) > 0)
@@ -152,6 +159,7 @@ _PARAMS = {
     "patience": 20,
     "valid_measure": "nDCG@100",
     "seed": 0,
+    "noise_std": 1.0,
 }
 _SMOKE = {"epochs": 10, "hidden": 64, "latent": 16, "batch_size": 50, "total_anneal_steps": 100, "lr": 0.003}
 ADAPTERS = (
