@@ -57,6 +57,21 @@ def test_multvae_anneals_beta_to_its_cap() -> None:
     assert 0 <= slow.beta < 0.01
 
 
+def test_multvae_noise_std_scales_the_reparameterisation_noise() -> None:
+    import torch
+
+    def spread(noise_std: float) -> float:
+        model = ADAPTERS.get("multvae").build(epochs=1, hidden=16, latent=4, dropout=0.0, noise_std=noise_std)
+        model.fit(_tiny(), None)
+        x = torch.from_numpy(model._train[:5].toarray())
+        model._net.train()  # sampling mode: the code is mu + noise_std * eps * sigma
+        with torch.no_grad():
+            return float((model._net(x)[0] - model._net(x)[0]).abs().max())
+
+    assert spread(0.0) == 0.0
+    assert spread(1.0) > 10 * spread(0.01) > 0
+
+
 def test_neumf_pretraining_starts_from_the_alpha_blend() -> None:
     data = _tiny()
     params = {"epochs": 2, "factors": 4, "layers": (8, 4), "batch_size": 512}
