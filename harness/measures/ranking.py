@@ -1,11 +1,12 @@
 """Ranking measures over the array layout of `Run` and `Qrels`, with trec_eval's semantics.
 
-Vectorised in one pass: every run row gets its query index, rank and judged label through
-one join, then each measure is a weighted `bincount` or a segmented cumulative sum over the
-rows, which `Run` already keeps grouped by query and ordered by rank. The join hashes the
-fixed-width id strings to 64-bit keys with a few array operations (no Python objects), looks
-them up in a hash table of the qrels keys and then compares the matched strings, so a hash
-collision can never produce a wrong label.
+Every measure is a function of the judged rows alone (their query, rank and label) plus the
+number of rows retrieved per query, so the join keeps only those: the run's doc ids are hashed
+to 64-bit keys once (`Run.doc_hashes`), a bitmap of the qrels keys screens all run rows in one
+gather, the survivors are looked up in a hash table of the qrels keys and their strings are
+compared, so a hash collision can never produce a wrong label. Each measure is then a weighted
+`bincount` or a segmented cumulative sum over the judged rows, which stay grouped by query in
+rank order.
 
 Semantics follow trec_eval: rows ordered by score desc, then doc id desc; queries averaged are
 those in both run and qrels unless `missing_as_zero` (trec_eval -c); a query whose qrels hold no
@@ -23,59 +24,61 @@ import numpy as np
 import pandas as pd
 
 from rankbench.harness.errors import BadInput
+from rankbench.harness.ids import MIX, pair_keys, string_hash, width_of
 from rankbench.harness.measures.grammar import Measure, parse_measures
 from rankbench.harness.records import Qrels, Run
-
-_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 @dataclass(frozen=True)
 class _Joined:
+    """The judged rows of the run (all that any measure needs), grouped by query in rank order."""
+
     n_queries: int
     query_ids: np.ndarray
-    offsets: np.ndarray  # CSR offsets of the kept rows per evaluated query
-    row_query: np.ndarray  # eval-query index of each kept run row (non-decreasing)
+    retrieved: np.ndarray  # rows retrieved per evaluated query
+    offsets: np.ndarray  # CSR offsets of the judged rows per evaluated query
+    row_query: np.ndarray  # eval-query index of each judged row (non-decreasing)
     row_rank: np.ndarray  # zero-based rank within its query
-    row_label: np.ndarray  # label of the row, 0 when unjudged
-    row_judged: np.ndarray  # bool
+    row_label: np.ndarray
     qrel_query: np.ndarray  # eval-query index of each qrels row (-1 if not evaluated)
     qrel_label: np.ndarray
 
 
-def _string_hash(values: np.ndarray, width: int) -> np.ndarray:
-    """A 64-bit hash per string, computed column by column over the fixed-width code points."""
-    width = max(width + width % 2, 2)  # two code points per 64-bit word
-    arr = np.ascontiguousarray(values.astype(f"<U{width}", copy=False))
-    codes = arr.view(np.uint64).reshape(len(arr), -1)
-    h = np.full(len(arr), np.uint64(1469598103934665603))
+def _bloom_hits(keys: np.ndarray, row_keys: np.ndarray) -> np.ndarray:
+    """Rows whose key may be in `keys`: a one-hash bitmap with ~16 slots per key (~6% false hits).
+
+    Testing 10M run rows against the bitmap is one gather; only the survivors (the judged rows
+    and a few false hits) go through the exact hash-table lookup.
+    """
+    bits = max(16, int(np.ceil(np.log2(max(len(keys), 1) * 16))))
+    shift = np.uint64(64 - bits)
+    table = np.zeros(1 << bits, dtype=bool)
     with np.errstate(over="ignore"):
-        for col in range(codes.shape[1]):
-            h ^= codes[:, col]
-            h *= np.uint64(1099511628211)
-            h ^= h >> np.uint64(29)
-    return h
+        table[(keys.view(np.uint64) * MIX) >> shift] = True
+        return np.flatnonzero(table[(row_keys.view(np.uint64) * MIX) >> shift])
 
 
-def _pair_keys(query_index: np.ndarray, doc_hash: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return (doc_hash ^ (query_index.astype(np.uint64) * _MIX)).view(np.int64)
-
-
-def _lookup(run_docs: np.ndarray, row_query: np.ndarray, qrel_docs: np.ndarray, qrel_query: np.ndarray) -> np.ndarray:
-    """For every run row, the position of its (query, doc) in the qrels rows, or -1."""
-    width = max(run_docs.dtype.itemsize, qrel_docs.dtype.itemsize) // 4
-    qkeys = _pair_keys(qrel_query, _string_hash(qrel_docs, width))
+def _judged_rows(run: Run, qrels: Qrels, qrel_runq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(run rows, qrels rows) of every judged (query, doc) the run retrieved."""
+    sub = np.flatnonzero(qrel_runq >= 0)
+    width = width_of(run.doc_ids)
+    qdocs, qq = qrels.doc_ids[sub], qrel_runq[sub]
+    qkeys = pair_keys(qq, string_hash(qdocs, width))
     index = pd.Index(qkeys)
     if not index.is_unique:  # a 64-bit collision inside the qrels: join on the strings themselves
-        codes, _ = pd.factorize(np.concatenate([qrel_docs, run_docs]))
-        n = int(codes.max()) + 1 if len(codes) else 1
-        index = pd.Index(qrel_query.astype(np.int64) * n + codes[: len(qrel_docs)])
-        return index.get_indexer(row_query.astype(np.int64) * n + codes[len(qrel_docs) :])
-    pos = index.get_indexer(_pair_keys(row_query, _string_hash(run_docs, width)))
-    hit = np.flatnonzero(pos >= 0)
-    same = (run_docs[hit] == qrel_docs[pos[hit]]) & (row_query[hit] == qrel_query[pos[hit]])
-    pos[hit[~same]] = -1
-    return pos
+        codes, _ = pd.factorize(np.concatenate([qdocs, run.doc_ids]))
+        n = int(codes.max()) + 1
+        exact = pd.Index(qq.astype(np.int64) * n + codes[: len(sub)])
+        pos = exact.get_indexer(run.row_query_index().astype(np.int64) * n + codes[len(sub) :])
+        rows = np.flatnonzero(pos >= 0)
+        return rows, sub[pos[rows]]
+    row_keys = pair_keys(run.row_query_index(), run.doc_hashes())
+    rows = _bloom_hits(qkeys, row_keys)
+    pos = index.get_indexer(row_keys[rows])
+    found = pos >= 0
+    rows, pos = rows[found], pos[found]
+    same = run.doc_ids[rows] == qdocs[pos]  # the query already matched through its index
+    return rows[same], sub[pos[same]]
 
 
 def _by_query_id(run: Run) -> Run:
@@ -97,29 +100,27 @@ def _join(run: Run, qrels: Qrels, missing_as_zero: bool) -> _Joined:
     eval_ids = qrel_queries if missing_as_zero else np.intersect1d(run.query_ids, qrel_queries)
     index = pd.Index(eval_ids)
     run_to_eval = index.get_indexer(run.query_ids)
-    lengths = run.lengths
-    # Run.query_ids and eval_ids are both sorted, so kept rows stay grouped by eval query.
-    counts = np.zeros(len(eval_ids), dtype=np.int64)
-    kept_q = run_to_eval >= 0
-    counts[run_to_eval[kept_q]] = lengths[kept_q]
+    retrieved = np.zeros(len(eval_ids), dtype=np.int64)
+    kept = run_to_eval >= 0
+    retrieved[run_to_eval[kept]] = run.lengths[kept]
+    rows, qrow = _judged_rows(run, qrels, pd.Index(run.query_ids).get_indexer(qrels.query_ids))
+    runq = np.searchsorted(run.offsets, rows, side="right") - 1
+    evq = run_to_eval[runq]
+    rows, runq, qrow, evq = rows[evq >= 0], runq[evq >= 0], qrow[evq >= 0], evq[evq >= 0]
+    # Run.query_ids and eval_ids are both sorted, so judged rows stay grouped by eval query.
     offsets = np.zeros(len(eval_ids) + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    row_query = np.repeat(np.arange(len(eval_ids), dtype=np.int64), counts)
-    if kept_q.all():
-        row_docs, row_rank = run.doc_ids, run.ranks()
-    else:
-        keep = np.repeat(kept_q, lengths)
-        row_docs, row_rank = run.doc_ids[keep], run.ranks()[keep]
-    qrel_query = index.get_indexer(qrels.query_ids)
-    qmask = qrel_query >= 0
-    pos = np.full(len(row_docs), -1, dtype=np.int64)
-    if qmask.any() and len(row_docs):
-        sub = np.flatnonzero(qmask)
-        found = _lookup(row_docs, row_query, qrels.doc_ids[sub], qrel_query[sub])
-        pos = np.where(found >= 0, sub[np.maximum(found, 0)], -1)
-    judged = pos >= 0
-    labels = np.where(judged, qrels.labels[np.maximum(pos, 0)] if len(qrels.labels) else 0, 0)
-    return _Joined(len(eval_ids), eval_ids, offsets, row_query, row_rank, labels, judged, qrel_query, qrels.labels)
+    np.cumsum(np.bincount(evq, minlength=len(eval_ids)), out=offsets[1:])
+    return _Joined(
+        len(eval_ids),
+        eval_ids,
+        retrieved,
+        offsets,
+        evq,
+        rows - run.offsets[runq],
+        qrels.labels[qrow],
+        index.get_indexer(qrels.query_ids),
+        qrels.labels,
+    )
 
 
 def _per_query(j: _Joined, weights: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
@@ -153,7 +154,7 @@ def _in_cutoff(j: _Joined, k: int | None) -> np.ndarray | None:
 
 
 def _retrieved(j: _Joined, k: int | None) -> np.ndarray:
-    counts = np.diff(j.offsets).astype(np.float64)
+    counts = j.retrieved.astype(np.float64)
     return counts if k is None else np.minimum(counts, k)
 
 
@@ -178,7 +179,7 @@ def _compute(j: _Joined, m: Measure, cache: dict[object, np.ndarray]) -> np.ndar
     if name in ("Success", "HR"):
         return (_per_query(j, rel, in_k) > 0).astype(np.float64)
     if name == "Judged":
-        return _safe_div(_per_query(j, j.row_judged.astype(np.float64), in_k), _retrieved(j, k))
+        return _safe_div(_per_query(j, np.ones(len(j.row_query)), in_k), _retrieved(j, k))
     if name == "RR":
         hits = rel > 0 if in_k is None else (rel > 0) & in_k
         first = np.flatnonzero(hits)

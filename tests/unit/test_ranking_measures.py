@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rankbench.harness.errors import BadInput
 from rankbench.harness.measures.ranking import evaluate
 from rankbench.harness.records import Qrels, Run
 
@@ -164,3 +165,26 @@ def test_empty_run_and_empty_qrels_overlap() -> None:
     assert evaluate(Run.empty(), qrels, ["nDCG@10"]).empty
     zero = evaluate(Run.empty(), qrels, ["nDCG@10", "AP", "RR", "Judged@5"], missing_as_zero=True)
     assert zero.loc["a"].tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_hash_collisions_never_change_a_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids are joined through 64-bit hashes; with a hash that collides all the time (three
+    values) every fallback path runs, and the values must still equal trec_eval's."""
+    import rankbench.harness.ids as ids
+    import rankbench.harness.measures.ranking as ranking
+    import rankbench.harness.records as records
+
+    def weak_hash(values: np.ndarray, width: int | None = None) -> np.ndarray:
+        return np.array([len(v) % 3 for v in values.tolist()], dtype=np.uint64)
+
+    for module in (ids, ranking, records):
+        monkeypatch.setattr(module, "string_hash", weak_hash)
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        qrels, run = random_case(rng)
+        ours = evaluate(Run.from_dict(run), Qrels.from_dict(qrels), list(PAIRS))
+        empty = {q for q, docs in run.items() if not docs and q in qrels}
+        _assert_equal(ours, _trec(qrels, run, TREC_MEASURES), PAIRS, empty)
+    with pytest.raises(BadInput, match="twice for query 'q'"):
+        Run.from_arrays(["q", "q", "q"], ["ab", "cd", "ab"], [1.0, 2.0, 3.0])
+    assert len(Run.from_arrays(["q", "q"], ["ab", "cd"], [1.0, 2.0]).doc_ids) == 2  # equal hashes, distinct ids

@@ -1,0 +1,36 @@
+"""String-id hashing and ordering: the fast paths must agree with plain string operations."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rankbench.harness.ids import factorize_sorted, order_words, string_hash
+
+
+def _random_ids(rng: np.random.Generator, n: int, alphabet: str) -> np.ndarray:
+    return np.array(["".join(rng.choice(list(alphabet), size=rng.integers(0, 9))) for _ in range(n)])
+
+
+def test_order_words_sort_like_the_strings() -> None:
+    rng = np.random.default_rng(0)
+    for alphabet in ("ab", "0123456789d-", "aé𝄞z\u00ff"):  # ASCII, digits, and code points up to 21 bits
+        ids = _random_ids(rng, 2000, alphabet)
+        words = order_words(ids)
+        by_words = np.lexsort([words[:, j] for j in reversed(range(words.shape[1]))])
+        assert ids[by_words].tolist() == sorted(ids.tolist())
+
+
+def test_factorize_sorted_matches_sorted_unique() -> None:
+    rng = np.random.default_rng(1)
+    ids = _random_ids(rng, 5000, "xyz01")
+    codes, uniques = factorize_sorted(ids)
+    assert uniques.tolist() == sorted(set(ids.tolist()))
+    assert np.array_equal(uniques[codes], ids)
+
+
+def test_hash_depends_on_the_id_at_a_given_width() -> None:
+    ids = np.array(["a", "ab", "ba", "a", ""])
+    h = string_hash(ids)
+    assert h[0] == h[3] and len(set(h[[0, 1, 2, 4]].tolist())) == 4
+    wide = string_hash(ids.astype("<U12"), width=ids.dtype.itemsize // 4)  # the width is the caller's choice
+    assert np.array_equal(h, wide)
