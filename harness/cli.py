@@ -231,12 +231,13 @@ def reproduce_cmd(
         "delta",
         "tolerance",
         "verdict",
-        "source",
+        "src",
         title=f"reproduction: {name}",
         box=None,
         header_style="bold",
         title_justify="left",
     )
+    sources = list(dict.fromkeys(r.citation for r in rows))
     for r in rows:
         style = {"reproduced": "green", "differs": "yellow", "failed": "red"}[r.verdict]
         table.add_row(
@@ -245,14 +246,17 @@ def reproduce_cmd(
             f"{r.published:.4f}",
             f"{r.ours:.4f}",
             f"{r.delta:+.4f}",
-            f"±{r.tolerance:g}",
+            f"±{r.tolerance:.4g}",
             f"[{style}]{r.verdict}[/]",
-            r.citation,
+            f"[{sources.index(r.citation) + 1}]",
         )
     console.print(table)
+    for i, source in enumerate(sources, 1):
+        console.print(f"[{i}] {source}", markup=False)
     for r in rows:
         if r.detail:
             console.print(f"{r.label} {r.measure}: {r.detail}", markup=False)
+    console.print(f"written: {out / name / 'reproduction.json'}", markup=False)
     raise typer.Exit(0 if all(r.verdict == "reproduced" for r in rows) else 1)
 
 

@@ -7,16 +7,18 @@ check is not "run a suite" (agreement with another library) name a `check` funct
 
 from __future__ import annotations
 
+import json
 import math
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
 from rankbench.harness.datahome import checked_file
 from rankbench.harness.registry import DATASETS, Registry, resolve
 from rankbench.harness.runner import plan, run_plan
-from rankbench.harness.store import ResultStore
+from rankbench.harness.store import REPORT_FILE, ResultStore, atomic_write_bytes
 
 
 @dataclass(frozen=True)
@@ -75,9 +77,40 @@ def require_files(dataset: str) -> None:
 
 
 def reproduce(name: str, out: Path) -> list[ReproRow]:
+    """Run the card, then write `out/reproduction.json` (rows, verdicts, wall time, environment)."""
     card = CARDS.get(name)
-    if card.check:
-        return resolve(card.check)(card, out)
+    start = time.perf_counter()
+    rows = resolve(card.check)(card, out) if card.check else _run_targets(card, out)
+    write_report(card, rows, time.perf_counter() - start, out)
+    return rows
+
+
+def write_report(card: Card, rows: list[ReproRow], wall_s: float, out: Path) -> Path:
+    """The card's outcome as JSON, written atomically beside its result cells."""
+    from rankbench.harness import __version__
+    from rankbench.harness.provenance import git_state, hardware, now_iso, package_versions
+
+    sha, dirty = git_state()
+    report = {
+        "card": card.name,
+        "description": card.description,
+        "wall_s": round(wall_s, 1),
+        "reproduced": all(r.verdict == "reproduced" for r in rows),
+        "rows": [{**asdict(r), "delta": r.delta, "verdict": r.verdict} for r in rows],
+        "finished_at": now_iso(),
+        "rankbench_version": __version__,
+        "git_sha": sha,
+        "git_dirty": dirty,
+        "packages": package_versions(),
+        "hardware": hardware(),
+    }
+    path = out / REPORT_FILE
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, json.dumps(report, indent=2, allow_nan=True).encode())
+    return path
+
+
+def _run_targets(card: Card, out: Path) -> list[ReproRow]:
     from rankbench.harness.suite import resolve_suite
 
     suite = resolve_suite(card.suite)

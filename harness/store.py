@@ -42,6 +42,10 @@ def slug(text: str) -> str:
     return f"{readable}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
 
+REPORT_FILE = "reproduction.json"
+"""A reproduction's summary, kept beside its cells but not a cell itself."""
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -135,7 +139,7 @@ class ResultStore:
             return
         if not self.root.is_dir():
             raise BadInput("no such results directory; run `rankbench run ... -o DIR` first", path=self.root)
-        yield from sorted(p for p in self.root.rglob("*.json") if not p.name.startswith("."))
+        yield from sorted(p for p in self.root.rglob("*.json") if not p.name.startswith(".") and p.name != REPORT_FILE)
 
     def results(self) -> list[Result]:
         out = []

@@ -90,7 +90,9 @@ def test_ncf_card_runs_on_a_stand_in(stand_in_home: Path, tmp_path: Path) -> Non
     rows = reproduce("ncf-ml1m", tmp_path / "out")
     assert [(r.measure, r.published) for r in rows] == [(t.measure, t.published) for t in card.targets]
     assert all(0 <= r.ours <= 1 and r.verdict in ("reproduced", "differs") for r in rows), rows
-    docs = [json.loads(p.read_text()) for p in (tmp_path / "out").rglob("*.json")]
+    docs = [json.loads(p.read_text()) for p in (tmp_path / "out").rglob("*.json") if p.name != "reproduction.json"]
+    report = json.loads((tmp_path / "out/reproduction.json").read_text())
+    assert [r["ours"] for r in report["rows"]] == [r.ours for r in rows] and report["wall_s"] > 0
     assert len(docs) == 2 and all(d["info"]["negatives_from"] == "dataset files" for d in docs)
     assert all(d["info"]["n_test_users"] == 80 for d in docs)
 
@@ -114,7 +116,7 @@ def test_multvae_card_runs_on_a_stand_in(stand_in_home: Path, tmp_path: Path) ->
     out = reproduce("multvae-ml20m", tmp_path / "out")
     assert [r.measure for r in out] == ["nRecall@20", "nRecall@50", "nDCG@100"]
     assert all(0 < r.ours <= 1 for r in out), out
-    (doc,) = [json.loads(p.read_text()) for p in (tmp_path / "out").rglob("*.json")]
+    (doc,) = [json.loads(p.read_text()) for p in (tmp_path / "out").rglob("*.json") if p.name != "reproduction.json"]
     assert doc["provenance"]["protocol"]["binarize"] == 3.5 and doc["provenance"]["protocol"]["heldout_users"] == 20
     assert doc["info"]["n_test_users"] <= 20
 
