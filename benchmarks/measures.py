@@ -75,12 +75,29 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     return value, wall
 
 
+def time_screen(run_src: dict, qrels_src: dict) -> None:
+    """The join's first step on this data: numpy expression vs compiled loop (same output)."""
+    from rankbench.harness.ids import pair_keys, string_hash
+    from rankbench.harness.measures import screen
+
+    run = Run.from_arrays(run_src["q"], run_src["d"], run_src["s"])
+    runq = np.searchsorted(run.query_ids, qrels_src["q"])
+    keys = pair_keys(runq, string_hash(qrels_src["d"], run.doc_ids.dtype.itemsize // 4))
+    rows = run.row_keys()
+    screen.screen(keys[:10], rows[:10])  # compile outside the timing
+    slow, t_numpy = timed(lambda: screen.screen_numpy(keys, rows))
+    fast, t_compiled = timed(lambda: screen.screen(keys, rows))
+    assert np.array_equal(slow, fast)
+    print(f"row screen over {len(rows):,} rows: numpy {t_numpy:.3f} s, compiled {t_compiled:.3f} s", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--queries", type=int, default=10_000)
     parser.add_argument("--docs", type=int, default=1_000)
     parser.add_argument("--repeat", type=int, default=3, help="rankbench and ranx: best of this many runs")
     parser.add_argument("--skip", action="append", default=[], choices=["ranx", "pytrec_eval", "ir_measures"])
+    parser.add_argument("--screen", action="store_true", help="also time the row screen: numpy vs compiled")
     args = parser.parse_args()
 
     run_a, qrels_a = make_data(args.queries, args.docs)
@@ -114,6 +131,8 @@ def main() -> None:
     print(f"rankbench evaluated in {times['rankbench']:.3f} s", flush=True)
     means["rankbench"] = frame.mean().to_dict()
     del fn, frame
+    if args.screen:
+        time_screen(run_a, qrels_a)
 
     need_dicts = {"pytrec_eval", "ir_measures", "ranx"} - set(args.skip)
     if need_dicts:

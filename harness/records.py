@@ -129,9 +129,8 @@ class Qrels:
         return np.unique(self.query_ids)
 
 
-def _reject_duplicates(q: np.ndarray, d: np.ndarray, q_codes: np.ndarray, d_hash: np.ndarray) -> None:
+def _reject_duplicates(q: np.ndarray, d: np.ndarray, keys: np.ndarray) -> None:
     """One error line naming the first (query, doc) listed twice; hash ties are checked on the strings."""
-    keys = pair_keys(q_codes, d_hash)
     if len(keys) < 2 or not np.any(np.diff(np.sort(keys)) == 0):  # a sort beats a hash table here
         return
     import pandas as pd
@@ -218,15 +217,15 @@ class Run:
         all_q = np.concatenate([q, _as_str_array(list(empty_queries))]) if len(empty_queries) else q
         q_codes, q_uniques = factorize_sorted(all_q)
         q_codes = q_codes[: len(q)]
-        d_hash = string_hash(d)
-        _reject_duplicates(q, d, q_codes, d_hash)
+        keys = pair_keys(q_codes, string_hash(d))
+        _reject_duplicates(q, d, keys)
         order = _by_query_then_score_desc(q_codes, s, len(q_uniques))
         _break_ties_by_doc_id_desc(order, q_codes, s, d)
         counts = np.bincount(q_codes, minlength=len(q_uniques))
         offsets = np.zeros(len(q_uniques) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
         run = cls(q_uniques, offsets, d[order], s[order], name)
-        object.__setattr__(run, "_doc_hash", d_hash[order])
+        object.__setattr__(run, "_row_keys", keys[order])
         return run
 
     @classmethod
@@ -288,19 +287,20 @@ class Run:
         offsets = np.zeros(len(self) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
         cut = Run(self.query_ids, offsets, self.doc_ids[keep], self.scores[keep], self.name)
-        if "_doc_hash" in self.__dict__:
-            object.__setattr__(cut, "_doc_hash", self.__dict__["_doc_hash"][keep])
+        if "_row_keys" in self.__dict__:  # same query positions, so the same keys
+            object.__setattr__(cut, "_row_keys", self.__dict__["_row_keys"][keep])
         return cut
 
-    def doc_hashes(self) -> np.ndarray:
-        """The 64-bit hash of every row's doc id (at the width of `doc_ids`), computed once.
+    def row_keys(self) -> np.ndarray:
+        """A 64-bit key per row for its (query position, doc id), computed once.
 
-        `from_arrays` computes them while it sorts; measures join the run to qrels with them.
+        The doc id is hashed at the width of `doc_ids`; `from_arrays` computes the keys while
+        it checks for duplicates, and measures join the run to qrels through them.
         """
-        cached = self.__dict__.get("_doc_hash")
+        cached = self.__dict__.get("_row_keys")
         if cached is None or len(cached) != len(self.doc_ids):
-            cached = string_hash(self.doc_ids)
-            object.__setattr__(self, "_doc_hash", cached)
+            cached = pair_keys(self.row_query_index(), string_hash(self.doc_ids))
+            object.__setattr__(self, "_row_keys", cached)
         return cached
 
     def to_dict(self) -> dict[str, dict[str, float]]:

@@ -2,8 +2,8 @@
 
 Every measure is a function of the judged rows alone (their query, rank and label) plus the
 number of rows retrieved per query, so the join keeps only those: the run's doc ids are hashed
-to 64-bit keys once (`Run.doc_hashes`), a bitmap of the qrels keys screens all run rows in one
-gather, the survivors are looked up in a hash table of the qrels keys and their strings are
+to 64-bit keys once (`Run.row_keys`), a bitmap of the qrels keys screens all run rows in one
+pass (`screen.py`), the survivors are looked up in a hash table of the qrels keys and their strings are
 compared, so a hash collision can never produce a wrong label. Each measure is then a weighted
 `bincount` or a segmented cumulative sum over the judged rows, which stay grouped by query in
 rank order.
@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from rankbench.harness.errors import BadInput
-from rankbench.harness.ids import MIX, pair_keys, string_hash, width_of
+from rankbench.harness.ids import factorize_sorted, pair_keys, string_hash, width_of
 from rankbench.harness.measures.grammar import Measure, parse_measures
+from rankbench.harness.measures.screen import screen
 from rankbench.harness.records import Qrels, Run
 
 
@@ -44,20 +45,6 @@ class _Joined:
     qrel_label: np.ndarray
 
 
-def _bloom_hits(keys: np.ndarray, row_keys: np.ndarray) -> np.ndarray:
-    """Rows whose key may be in `keys`: a one-hash bitmap with ~16 slots per key (~6% false hits).
-
-    Testing 10M run rows against the bitmap is one gather; only the survivors (the judged rows
-    and a few false hits) go through the exact hash-table lookup.
-    """
-    bits = max(16, int(np.ceil(np.log2(max(len(keys), 1) * 16))))
-    shift = np.uint64(64 - bits)
-    table = np.zeros(1 << bits, dtype=bool)
-    with np.errstate(over="ignore"):
-        table[(keys.view(np.uint64) * MIX) >> shift] = True
-        return np.flatnonzero(table[(row_keys.view(np.uint64) * MIX) >> shift])
-
-
 def _judged_rows(run: Run, qrels: Qrels, qrel_runq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(run rows, qrels rows) of every judged (query, doc) the run retrieved."""
     sub = np.flatnonzero(qrel_runq >= 0)
@@ -72,13 +59,21 @@ def _judged_rows(run: Run, qrels: Qrels, qrel_runq: np.ndarray) -> tuple[np.ndar
         pos = exact.get_indexer(run.row_query_index().astype(np.int64) * n + codes[len(sub) :])
         rows = np.flatnonzero(pos >= 0)
         return rows, sub[pos[rows]]
-    row_keys = pair_keys(run.row_query_index(), run.doc_hashes())
-    rows = _bloom_hits(qkeys, row_keys)
+    row_keys = run.row_keys()
+    rows = screen(qkeys, row_keys)
     pos = index.get_indexer(row_keys[rows])
     found = pos >= 0
     rows, pos = rows[found], pos[found]
     same = run.doc_ids[rows] == qdocs[pos]  # the query already matched through its index
     return rows[same], sub[pos[same]]
+
+
+def _positions(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Index of each of `ids` in the sorted unique `sorted_ids`, or -1 (numpy only: no string Index)."""
+    if len(sorted_ids) == 0:
+        return np.full(len(ids), -1, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+    return np.where(sorted_ids[pos] == ids, pos, -1).astype(np.int64)
 
 
 def _by_query_id(run: Run) -> Run:
@@ -96,14 +91,13 @@ def _by_query_id(run: Run) -> Run:
 
 def _join(run: Run, qrels: Qrels, missing_as_zero: bool) -> _Joined:
     run = _by_query_id(run)
-    qrel_queries = qrels.query_set()
-    eval_ids = qrel_queries if missing_as_zero else np.intersect1d(run.query_ids, qrel_queries)
-    index = pd.Index(eval_ids)
-    run_to_eval = index.get_indexer(run.query_ids)
+    qrel_codes, qrel_queries = factorize_sorted(qrels.query_ids)
+    eval_ids = qrel_queries if missing_as_zero else np.intersect1d(run.query_ids, qrel_queries, assume_unique=True)
+    run_to_eval = _positions(eval_ids, run.query_ids)
     retrieved = np.zeros(len(eval_ids), dtype=np.int64)
     kept = run_to_eval >= 0
     retrieved[run_to_eval[kept]] = run.lengths[kept]
-    rows, qrow = _judged_rows(run, qrels, pd.Index(run.query_ids).get_indexer(qrels.query_ids))
+    rows, qrow = _judged_rows(run, qrels, _positions(run.query_ids, qrel_queries)[qrel_codes])
     runq = np.searchsorted(run.offsets, rows, side="right") - 1
     evq = run_to_eval[runq]
     rows, runq, qrow, evq = rows[evq >= 0], runq[evq >= 0], qrow[evq >= 0], evq[evq >= 0]
@@ -118,7 +112,7 @@ def _join(run: Run, qrels: Qrels, missing_as_zero: bool) -> _Joined:
         evq,
         rows - run.offsets[runq],
         qrels.labels[qrow],
-        index.get_indexer(qrels.query_ids),
+        _positions(eval_ids, qrel_queries)[qrel_codes],
         qrels.labels,
     )
 

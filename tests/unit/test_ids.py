@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from rankbench.harness.ids import factorize_sorted, order_words, string_hash
 
@@ -34,3 +35,19 @@ def test_hash_depends_on_the_id_at_a_given_width() -> None:
     assert h[0] == h[3] and len(set(h[[0, 1, 2, 4]].tolist())) == 4
     wide = string_hash(ids.astype("<U12"), width=ids.dtype.itemsize // 4)  # the width is the caller's choice
     assert np.array_equal(h, wide)
+
+
+def test_compiled_screen_equals_numpy_screen_and_keeps_every_match() -> None:
+    pytest.importorskip("numba")
+    from rankbench.harness.measures import screen
+
+    rng = np.random.default_rng(3)
+    rows = rng.integers(-(2**63), 2**63 - 1, 200_000, dtype=np.int64)
+    keys = np.concatenate([rows[rng.choice(len(rows), 5000, replace=False)], rng.integers(0, 2**62, 3000)])
+    packed, mask = screen._table(keys)
+    out = np.empty(len(rows), dtype=np.int64)
+    fast = out[: screen._compiled()(packed, mask, rows.view(np.uint64), out)]
+    slow = screen.screen_numpy(keys, rows)
+    assert np.array_equal(fast, slow)
+    assert np.isin(np.flatnonzero(np.isin(rows, keys)), slow).all()
+    assert len(slow) < 0.1 * len(rows)  # false hits stay rare

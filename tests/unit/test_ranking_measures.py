@@ -188,3 +188,16 @@ def test_hash_collisions_never_change_a_value(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(BadInput, match="twice for query 'q'"):
         Run.from_arrays(["q", "q", "q"], ["ab", "cd", "ab"], [1.0, 2.0, 3.0])
     assert len(Run.from_arrays(["q", "q"], ["ab", "cd"], [1.0, 2.0]).doc_ids) == 2  # equal hashes, distinct ids
+
+
+def test_compiled_screen_path_equals_pytrec_eval(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("numba")
+    from rankbench.harness.measures import screen
+
+    monkeypatch.setattr(screen, "COMPILED_FROM_ROWS", 0)  # large runs take this path
+    rng = np.random.default_rng(11)
+    for _ in range(10):
+        qrels, run = random_case(rng)
+        ours = evaluate(Run.from_dict(run), Qrels.from_dict(qrels), list(PAIRS))
+        empty = {q for q, docs in run.items() if not docs and q in qrels}
+        _assert_equal(ours, _trec(qrels, run, TREC_MEASURES), PAIRS, empty)
