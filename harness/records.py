@@ -171,8 +171,17 @@ def _break_ties_by_doc_id_desc(order: np.ndarray, q_codes: np.ndarray, s: np.nda
     pos = np.flatnonzero(in_tie)
     group = np.cumsum(~np.concatenate([[False], tie])[pos])
     words = order_words(d[order[pos]])
-    descending = [~words[:, j] for j in reversed(range(words.shape[1]))]
-    order[pos] = order[pos][np.lexsort((*descending, group))]
+    bits = max(len(pos).bit_length(), 1)
+    if 2 * bits > 63:  # too many tied rows to pack (group, rank) into one key
+        descending = [~words[:, j] for j in reversed(range(words.shape[1]))]
+        order[pos] = order[pos][np.lexsort((*descending, group))]
+        return
+    # dense rank of each id among the tied rows, word by word; then one sort on (group, -rank)
+    rank = np.unique(words[:, 0], return_inverse=True)[1].astype(np.int64)
+    for j in range(1, words.shape[1]):
+        rank = np.unique((rank << bits) | np.unique(words[:, j], return_inverse=True)[1], return_inverse=True)[1]
+    key = (group.astype(np.int64) << bits) | (rank.max() - rank)
+    order[pos] = order[pos][np.argsort(key)]
 
 
 @dataclass(frozen=True, eq=False)
