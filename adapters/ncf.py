@@ -8,8 +8,10 @@
   prediction layer being [alpha h_GMF, (1 - alpha) h_MLP], then tuned with vanilla SGD (Sec. 3.4.1).
 
 Trained pointwise with log loss on each interaction plus `negatives` unseen items sampled anew
-every epoch (the paper's 4), embeddings initialised N(0, 0.01), Adam. Early stopping on a
-validation split when one is given; otherwise (the NCF files have none) `epochs` are run.
+every epoch (the paper's 4), embeddings initialised N(0, 0.01), Adam. Dense layers start as
+in the authors' Keras code (`init="xavier"`: Glorot-uniform weights, zero biases) or with
+PyTorch's defaults (`init="torch"`, as RecBole leaves them). Early stopping on a validation
+split when one is given; otherwise (the NCF files have none) `epochs` are run.
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ from rankbench.harness.records import Interactions
 from rankbench.harness.registry import AdapterSpec
 
 MODELS = ("gmf", "mlp", "neumf")
+INITS = ("xavier", "torch")
 
 
-def _network(torch: Any, kind: str, n_users: int, n_items: int, factors: int, layers: tuple[int, ...]) -> Any:
+def _network(
+    torch: Any, kind: str, n_users: int, n_items: int, factors: int, layers: tuple[int, ...], init: str
+) -> Any:
     nn = torch.nn
 
     class NCFNet(nn.Module):
@@ -50,7 +55,7 @@ def _network(torch: Any, kind: str, n_users: int, n_items: int, factors: int, la
             for module in self.modules():
                 if isinstance(module, nn.Embedding):
                     nn.init.normal_(module.weight, std=0.01)
-                elif isinstance(module, nn.Linear):
+                elif isinstance(module, nn.Linear) and init == "xavier":
                     nn.init.xavier_uniform_(module.weight)
                     nn.init.zeros_(module.bias)
 
@@ -84,9 +89,12 @@ class NCF:
         patience: int = 3,
         valid_measure: str = "nDCG@10",
         seed: int = 0,
+        init: str = "xavier",
     ) -> None:
         if model not in MODELS:
             raise BadInput(f"ncf model must be one of {', '.join(MODELS)}, got {model!r}")
+        if init not in INITS:
+            raise BadInput(f"ncf init must be one of {', '.join(INITS)}, got {init!r}")
         if pretrain and model != "neumf":
             raise BadInput("pre-training applies to NeuMF only (it initialises NeuMF from GMF and MLP)")
         layers = tuple(int(x) for x in layers)
@@ -96,6 +104,7 @@ class NCF:
         self.epochs, self.batch_size, self.lr = epochs, batch_size, lr
         self.pretrain, self.alpha, self.finetune_lr = pretrain, alpha, finetune_lr
         self.patience, self.valid_measure, self.seed = patience, valid_measure, seed
+        self.init = init
         self._net: Any = None
         self._torch: Any = None
         self.epochs_run: dict[str, int] = {}
@@ -107,7 +116,7 @@ class NCF:
             opt = torch.optim.SGD(net.parameters(), lr=self.finetune_lr)
         else:  # reseeded per network: pre-trained GMF / MLP are exactly the standalone adapters
             torch.manual_seed(self.seed)
-            net = _network(torch, kind, train.n_users, train.n_items, self.factors, self.layers)
+            net = _network(torch, kind, train.n_users, train.n_items, self.factors, self.layers, self.init)
             opt = torch.optim.Adam(net.parameters(), lr=self.lr)
         rng = np.random.default_rng(self.seed)
         seen = user_csr(train)
@@ -152,7 +161,7 @@ class NCF:
             return
         gmf = self._train("gmf", train, valid)
         mlp = self._train("mlp", train, valid)
-        net = _network(torch, "neumf", train.n_users, train.n_items, self.factors, self.layers)
+        net = _network(torch, "neumf", train.n_users, train.n_items, self.factors, self.layers, self.init)
         with torch.no_grad():
             for name in ("mf_user", "mf_item"):
                 getattr(net, name).weight.copy_(getattr(gmf, name).weight)
@@ -209,6 +218,7 @@ _PARAMS = {
     "patience": 3,
     "valid_measure": "nDCG@10",
     "seed": 0,
+    "init": "xavier",
 }
 _SMOKE = {"epochs": 6, "batch_size": 512, "lr": 0.005, "factors": 8, "layers": (16, 8)}
 ADAPTERS = (

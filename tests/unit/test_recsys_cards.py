@@ -125,3 +125,28 @@ def test_missing_file_error_type(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("RANKBENCH_DATA", str(tmp_path))
     with pytest.raises(DatasetMissing, match=r"ncf/ml-1m\.train\.rating"):
         reproduce("ncf-ml1m", tmp_path / "out")
+
+
+def test_recbole_agreement_card_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The card's whole path on the real ML-100k split, with one short seed per model."""
+    pytest.importorskip("recbole")
+    try:
+        datahome.checked_file(DATASETS.get("ml-100k"), next(iter(DATASETS.get("ml-100k").files)))
+    except DatasetMissing:
+        pytest.skip("ML-100k is not in the data home")
+    from rankbench.suites import recsys_cards
+
+    short = {
+        "neumf": ("NeuMF", {**recsys_cards.AGREE_MODELS["neumf"][1], "epochs": 1, "batch_size": 4096}),
+        "multvae": ("MultiVAE", {**recsys_cards.AGREE_MODELS["multvae"][1], "epochs": 2, "hidden": 64}),
+    }
+    monkeypatch.setattr(recsys_cards, "AGREE_MODELS", short)
+    monkeypatch.setattr(recsys_cards, "AGREE_SEEDS", (0,))
+    rows = reproduce("agree-recbole-ml100k", tmp_path / "out")
+    assert [(r.label.split()[0], r.measure) for r in rows] == [
+        (m, k) for m in ("neumf", "multvae") for k in recsys_cards.AGREE_MEASURES
+    ]
+    assert all(0 < r.published < 1 and 0 < r.ours < 1 and r.tolerance > 0 for r in rows), rows
+    assert all("seeds 0" in r.detail and "paired over 943 users" in r.detail for r in rows)
+    report = json.loads((tmp_path / "out/reproduction.json").read_text())
+    assert report["card"] == "agree-recbole-ml100k" and len(report["rows"]) == 4
