@@ -88,16 +88,19 @@ def _assert_equal(ours, ref: dict, pairs: dict[str, str], empty: set[str]) -> No
             assert row[mine] == pytest.approx(expected, abs=1e-9), (q, mine, row[mine], expected)
 
 
-@pytest.mark.parametrize("seed", range(40))
-def test_equals_pytrec_eval(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    for _ in range(8):  # 320 random collections in all
+def _assert_random_cases_equal_trec(rng: np.random.Generator, n_cases: int) -> None:
+    for _ in range(n_cases):
         qrels, run = random_case(rng)
         ours = evaluate(Run.from_dict(run), Qrels.from_dict(qrels), list(PAIRS))
         ref = _trec(qrels, run, TREC_MEASURES)
         empty = {q for q, docs in run.items() if not docs and q in qrels}
         assert set(ours.index) == set(ref) | empty
         _assert_equal(ours, ref, PAIRS, empty)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_equals_pytrec_eval(seed: int) -> None:
+    _assert_random_cases_equal_trec(np.random.default_rng(seed), 8)  # 320 random collections in all
 
 
 @pytest.mark.parametrize("level", [2, 3])
@@ -179,12 +182,7 @@ def test_hash_collisions_never_change_a_value(monkeypatch: pytest.MonkeyPatch) -
 
     for module in (ids, ranking, records):
         monkeypatch.setattr(module, "string_hash", weak_hash)
-    rng = np.random.default_rng(7)
-    for _ in range(20):
-        qrels, run = random_case(rng)
-        ours = evaluate(Run.from_dict(run), Qrels.from_dict(qrels), list(PAIRS))
-        empty = {q for q, docs in run.items() if not docs and q in qrels}
-        _assert_equal(ours, _trec(qrels, run, TREC_MEASURES), PAIRS, empty)
+    _assert_random_cases_equal_trec(np.random.default_rng(7), 20)
     with pytest.raises(BadInput, match="twice for query 'q'"):
         Run.from_arrays(["q", "q", "q"], ["ab", "cd", "ab"], [1.0, 2.0, 3.0])
     assert len(Run.from_arrays(["q", "q"], ["ab", "cd"], [1.0, 2.0]).doc_ids) == 2  # equal hashes, distinct ids
@@ -195,9 +193,4 @@ def test_compiled_screen_path_equals_pytrec_eval(monkeypatch: pytest.MonkeyPatch
     from rankbench.harness.measures import screen
 
     monkeypatch.setattr(screen, "COMPILED_FROM_ROWS", 0)  # large runs take this path
-    rng = np.random.default_rng(11)
-    for _ in range(10):
-        qrels, run = random_case(rng)
-        ours = evaluate(Run.from_dict(run), Qrels.from_dict(qrels), list(PAIRS))
-        empty = {q for q, docs in run.items() if not docs and q in qrels}
-        _assert_equal(ours, _trec(qrels, run, TREC_MEASURES), PAIRS, empty)
+    _assert_random_cases_equal_trec(np.random.default_rng(11), 10)
