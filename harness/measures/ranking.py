@@ -64,7 +64,8 @@ def _judged_rows(run: Run, qrels: Qrels, qrel_runq: np.ndarray) -> tuple[np.ndar
     pos = index.get_indexer(row_keys[rows])
     found = pos >= 0
     rows, pos = rows[found], pos[found]
-    same = run.doc_ids[rows] == qdocs[pos]  # the query already matched through its index
+    row_query = np.searchsorted(run.offsets, rows, side="right") - 1
+    same = (row_query == qq[pos]) & (run.doc_ids[rows] == qdocs[pos])  # keys may collide; ids decide
     return rows[same], sub[pos[same]]
 
 
