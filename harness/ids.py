@@ -65,7 +65,7 @@ def factorize_sorted(values: np.ndarray, hashes: np.ndarray | None = None) -> tu
     if not np.array_equal(representative[codes], values):  # two ids share a hash
         codes, uniques = pd.factorize(values, sort=True)
         return codes.astype(np.int64), np.asarray(uniques, dtype=values.dtype)
-    order = np.argsort(representative, kind="stable")
+    order = argsort_strings(representative)
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     return rank[codes].astype(np.int64), representative[order]
@@ -88,3 +88,11 @@ def order_words(values: np.ndarray) -> np.ndarray:
         word, slot = divmod(col, per_word)
         words[:, word] |= points[:, col].astype(np.uint64) << np.uint64(bits * (per_word - 1 - slot))
     return words
+
+
+def argsort_strings(values: np.ndarray) -> np.ndarray:
+    """`np.argsort(values, kind="stable")` for string ids, sorting packed integer words instead."""
+    words = order_words(values)
+    if words.shape[1] == 1:
+        return np.argsort(words[:, 0], kind="stable")
+    return np.lexsort([words[:, j] for j in reversed(range(words.shape[1]))])

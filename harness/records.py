@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rankbench.harness.errors import BadInput
-from rankbench.harness.ids import factorize_sorted, order_words, pair_keys, string_hash
+from rankbench.harness.ids import factorize_sorted, pair_keys, string_hash
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -129,6 +129,22 @@ class Qrels:
         return np.unique(self.query_ids)
 
 
+def _query_codes(q: np.ndarray, empty_queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted-order codes of each row's query, and the sorted unique queries (with `empty_queries`).
+
+    Runs usually list a query's rows together; then only the first id of each stretch is
+    factorised (one comparison pass instead of hashing every row's id).
+    """
+    starts = np.flatnonzero(np.concatenate([[True], q[1:] != q[:-1]])) if len(q) else np.zeros(0, np.int64)
+    grouped = len(starts) <= len(q) // 4
+    ids = q[starts] if grouped else q
+    codes, uniques = factorize_sorted(np.concatenate([ids, empty_queries]) if len(empty_queries) else ids)
+    codes = codes[: len(ids)]
+    if grouped:
+        codes = np.repeat(codes, np.diff(np.append(starts, len(q))))
+    return codes, uniques
+
+
 def _reject_duplicates(q: np.ndarray, d: np.ndarray, keys: np.ndarray) -> None:
     """One error line naming the first (query, doc) listed twice; hash ties are checked on the strings."""
     if len(keys) < 2 or not np.any(np.diff(np.sort(keys)) == 0):  # a sort beats a hash table here
@@ -156,10 +172,14 @@ def _by_query_then_score_desc(q_codes: np.ndarray, s: np.ndarray, n_queries: int
     return by_score[np.argsort(q_codes[by_score].astype(np.uint16), kind="stable")]
 
 
-def _break_ties_by_doc_id_desc(order: np.ndarray, q_codes: np.ndarray, s: np.ndarray, d: np.ndarray) -> None:
+def _break_ties_by_doc_id_desc(
+    order: np.ndarray, q_codes: np.ndarray, s: np.ndarray, d: np.ndarray, d_hash: np.ndarray
+) -> None:
     """Reorder, in place, rows of equal (query, score) by doc id descending (trec_eval's tie-break).
 
-    Only rows inside a tie are touched, so runs without ties pay one comparison pass.
+    Only rows inside a tie are touched, so runs without ties pay one comparison pass. The tied
+    ids are ranked through their hashes (`factorize_sorted`), then one sort on (tie group,
+    reversed rank) puts every group in order.
     """
     qs, ss = q_codes[order], s[order]
     tie = (qs[1:] == qs[:-1]) & (ss[1:] == ss[:-1])
@@ -169,19 +189,14 @@ def _break_ties_by_doc_id_desc(order: np.ndarray, q_codes: np.ndarray, s: np.nda
     in_tie[1:] |= tie
     in_tie[:-1] |= tie
     pos = np.flatnonzero(in_tie)
+    rows = order[pos]
     group = np.cumsum(~np.concatenate([[False], tie])[pos])
-    words = order_words(d[order[pos]])
-    bits = max(len(pos).bit_length(), 1)
-    if 2 * bits > 63:  # too many tied rows to pack (group, rank) into one key
-        descending = [~words[:, j] for j in reversed(range(words.shape[1]))]
-        order[pos] = order[pos][np.lexsort((*descending, group))]
+    rank, uniques = factorize_sorted(d[rows], d_hash[rows])
+    group_bits, rank_bits = len(pos).bit_length(), max(len(uniques).bit_length(), 1)
+    if group_bits + rank_bits > 63:  # too many tied rows to pack (group, rank) into one key
+        order[pos] = rows[np.lexsort((-rank, group))]
         return
-    # dense rank of each id among the tied rows, word by word; then one sort on (group, -rank)
-    rank = np.unique(words[:, 0], return_inverse=True)[1].astype(np.int64)
-    for j in range(1, words.shape[1]):
-        rank = np.unique((rank << bits) | np.unique(words[:, j], return_inverse=True)[1], return_inverse=True)[1]
-    key = (group.astype(np.int64) << bits) | (rank.max() - rank)
-    order[pos] = order[pos][np.argsort(key)]
+    order[pos] = rows[np.argsort((group.astype(np.int64) << rank_bits) | (len(uniques) - 1 - rank))]
 
 
 @dataclass(frozen=True, eq=False)
@@ -223,13 +238,12 @@ class Run:
             raise BadInput(
                 f"run score for query {str(q[bad])!r}, doc {str(d[bad])!r} is {s[bad]}; scores must be finite"
             )
-        all_q = np.concatenate([q, _as_str_array(list(empty_queries))]) if len(empty_queries) else q
-        q_codes, q_uniques = factorize_sorted(all_q)
-        q_codes = q_codes[: len(q)]
-        keys = pair_keys(q_codes, string_hash(d))
+        q_codes, q_uniques = _query_codes(q, _as_str_array(list(empty_queries)))
+        d_hash = string_hash(d)
+        keys = pair_keys(q_codes, d_hash)
         _reject_duplicates(q, d, keys)
         order = _by_query_then_score_desc(q_codes, s, len(q_uniques))
-        _break_ties_by_doc_id_desc(order, q_codes, s, d)
+        _break_ties_by_doc_id_desc(order, q_codes, s, d, d_hash)
         counts = np.bincount(q_codes, minlength=len(q_uniques))
         offsets = np.zeros(len(q_uniques) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
