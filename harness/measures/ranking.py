@@ -45,8 +45,8 @@ class _Joined:
     qrel_label: np.ndarray
 
 
-def _judged_rows(run: Run, qrels: Qrels, qrel_runq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(run rows, qrels rows) of every judged (query, doc) the run retrieved."""
+def _judged_rows(run: Run, qrels: Qrels, qrel_runq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(run rows, their run-query index, qrels rows) of every judged (query, doc) the run retrieved."""
     sub = np.flatnonzero(qrel_runq >= 0)
     width = width_of(run.doc_ids)
     qdocs, qq = qrels.doc_ids[sub], qrel_runq[sub]
@@ -58,7 +58,7 @@ def _judged_rows(run: Run, qrels: Qrels, qrel_runq: np.ndarray) -> tuple[np.ndar
         exact = pd.Index(qq.astype(np.int64) * n + codes[: len(sub)])
         pos = exact.get_indexer(run.row_query_index().astype(np.int64) * n + codes[len(sub) :])
         rows = np.flatnonzero(pos >= 0)
-        return rows, sub[pos[rows]]
+        return rows, qq[pos[rows]], sub[pos[rows]]
     row_keys = run.row_keys()
     rows = screen(qkeys, row_keys)
     pos = index.get_indexer(row_keys[rows])
@@ -66,7 +66,7 @@ def _judged_rows(run: Run, qrels: Qrels, qrel_runq: np.ndarray) -> tuple[np.ndar
     rows, pos = rows[found], pos[found]
     row_query = np.searchsorted(run.offsets, rows, side="right") - 1
     same = (row_query == qq[pos]) & (run.doc_ids[rows] == qdocs[pos])  # keys may collide; ids decide
-    return rows[same], sub[pos[same]]
+    return rows[same], row_query[same], sub[pos[same]]
 
 
 def _positions(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -98,8 +98,7 @@ def _join(run: Run, qrels: Qrels, missing_as_zero: bool) -> _Joined:
     retrieved = np.zeros(len(eval_ids), dtype=np.int64)
     kept = run_to_eval >= 0
     retrieved[run_to_eval[kept]] = run.lengths[kept]
-    rows, qrow = _judged_rows(run, qrels, _positions(run.query_ids, qrel_queries)[qrel_codes])
-    runq = np.searchsorted(run.offsets, rows, side="right") - 1
+    rows, runq, qrow = _judged_rows(run, qrels, _positions(run.query_ids, qrel_queries)[qrel_codes])
     evq = run_to_eval[runq]
     rows, runq, qrow, evq = rows[evq >= 0], runq[evq >= 0], qrow[evq >= 0], evq[evq >= 0]
     # Run.query_ids and eval_ids are both sorted, so judged rows stay grouped by eval query.
