@@ -83,9 +83,8 @@ def _per_seed(
         run = run_recbole(rb_model, split, {**spec.params, **settings}, users, str(overrides["valid_measure"]))
         fit_theirs.append(run.fit_s)
         theirs.append(evaluate_scores(run.scores, split, users))
-        log.info(
-            "%s seed %d: ours %s, RecBole %s", name, seed, ours[-1]["nDCG@20"].mean(), theirs[-1]["nDCG@20"].mean()
-        )
+        m = AGREE_MEASURES[0]
+        log.info("%s seed %d: %s ours %.4f, RecBole %.4f", name, seed, m, ours[-1][m].mean(), theirs[-1][m].mean())
     return ours, theirs, (float(np.mean(fit_ours)), float(np.mean(fit_theirs)))
 
 
