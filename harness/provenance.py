@@ -111,20 +111,27 @@ def hardware() -> dict[str, str | int | float]:
     return info
 
 
+def environment() -> dict[str, object]:
+    """What ran a result: rankbench version and git state, package versions, hardware, Python."""
+    sha, dirty = git_state()
+    return {
+        "rankbench_version": __version__,
+        "git_sha": sha,
+        "git_dirty": dirty,
+        "packages": package_versions(),
+        "hardware": hardware(),
+        "python": platform.python_version(),
+    }
+
+
 def collect(
     dataset: str, checksum: str, seed: int, started_at: str, protocol: dict[str, object] | None = None
 ) -> Provenance:
-    sha, dirty = git_state()
     return Provenance(
-        rankbench_version=__version__,
-        git_sha=sha,
-        git_dirty=dirty,
-        packages=package_versions(),
+        **environment(),  # type: ignore[arg-type]
         dataset=dataset,
         dataset_checksum=checksum,
         seed=seed,
-        hardware=hardware(),
-        python=platform.python_version(),
         started_at=started_at,
         finished_at=now_iso(),
         protocol=dict(protocol or {}),

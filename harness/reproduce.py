@@ -87,10 +87,8 @@ def reproduce(name: str, out: Path) -> list[ReproRow]:
 
 def write_report(card: Card, rows: list[ReproRow], wall_s: float, out: Path) -> Path:
     """The card's outcome as JSON, written atomically beside its result cells."""
-    from rankbench.harness import __version__
-    from rankbench.harness.provenance import git_state, hardware, now_iso, package_versions
+    from rankbench.harness.provenance import environment, now_iso
 
-    sha, dirty = git_state()
     report = {
         "card": card.name,
         "description": card.description,
@@ -98,11 +96,7 @@ def write_report(card: Card, rows: list[ReproRow], wall_s: float, out: Path) -> 
         "reproduced": all(r.verdict == "reproduced" for r in rows),
         "rows": [{**asdict(r), "delta": r.delta, "verdict": r.verdict} for r in rows],
         "finished_at": now_iso(),
-        "rankbench_version": __version__,
-        "git_sha": sha,
-        "git_dirty": dirty,
-        "packages": package_versions(),
-        "hardware": hardware(),
+        **environment(),
     }
     path = out / REPORT_FILE
     out.mkdir(parents=True, exist_ok=True)
