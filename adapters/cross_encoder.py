@@ -38,6 +38,13 @@ def _packaged_reranker() -> Path:
     return folder
 
 
+def _usable_cores() -> int:
+    """Cores this process may run on (the affinity mask where the OS has one, e.g. not macOS)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 class _OnnxPairScorer:
     """BERT-style pair classifier in ONNX: [CLS] query [SEP] doc [SEP] -> one logit."""
 
@@ -106,7 +113,7 @@ class CrossEncoder:
         else:
             self._score = _SentenceTransformersScorer(folder, max_length)
         self.batch_size = batch_size
-        self.workers = workers or len(os.sched_getaffinity(0))
+        self.workers = workers or _usable_cores()
 
     def score_pairs(self, queries: Sequence[str], documents: Sequence[str]) -> np.ndarray:
         """Scores of (query, document) pairs, independent of batch size.
