@@ -23,7 +23,7 @@ import torch
 from rankbench.adapters.ctr.dcnv2 import DCNv2
 from rankbench.adapters.ctr.trainer import Tensors, TrainConfig, make_optimizer, predict, run_epoch
 from rankbench.harness.datahome import load_dataset
-from rankbench.suites.ctr_fuxictr import Batches, build_model
+from rankbench.suites.ctr.fuxictr_runner import Batches, build_model
 
 CONFIG = {
     "model_structure": "parallel",

@@ -98,8 +98,8 @@ def plot(path: Path, title: str, xlabel: str, ylabel: str, points: list[tuple[st
 
 
 def splade_section(ds: IRDataset, out: Path, n_lat: int, repeats: int) -> None:
-    from rankbench.adapters.seismic import build_index, search_index
-    from rankbench.adapters.splade import SpladeRetriever
+    from rankbench.adapters.ir.seismic import build_index, search_index
+    from rankbench.adapters.ir.splade import SpladeRetriever
 
     exact = SpladeRetriever()
     t0 = time.perf_counter()
@@ -189,7 +189,7 @@ def splade_section(ds: IRDataset, out: Path, n_lat: int, repeats: int) -> None:
 
 
 def muvera_section(ds: IRDataset, out: Path, n_lat: int, repeats: int, token_model: str) -> None:
-    from rankbench.adapters.multivector import FDEConfig, MuveraRetriever, maxsim
+    from rankbench.adapters.ir.multivector import FDEConfig, MuveraRetriever, maxsim
     from rankbench.harness.cache import OutputCache
 
     mv = MuveraRetriever(model=token_model)
@@ -260,7 +260,7 @@ def muvera_section(ds: IRDataset, out: Path, n_lat: int, repeats: int, token_mod
 
 
 def hybrid_section(ds: IRDataset, out: Path, dense_model: str, sparse_models: list[str]) -> None:
-    from rankbench.adapters.prf import interpolate
+    from rankbench.adapters.ir.prf import interpolate
     from rankbench.harness.registry import ADAPTERS
 
     runs: dict[str, Run] = {}
@@ -309,7 +309,7 @@ def hybrid_section(ds: IRDataset, out: Path, dense_model: str, sparse_models: li
 
 
 def anncur_section(ds: IRDataset, n_docs: int, n_queries: int) -> None:
-    from rankbench.adapters.anncur import ANNCUR
+    from rankbench.adapters.ir.anncur import ANNCUR
     from rankbench.harness.records import Corpus
 
     rng = np.random.default_rng(0)

@@ -13,7 +13,7 @@ import time
 
 import torch
 
-from rankbench.suites.limit_critical_n import adam_update, infonce, make_problems
+from rankbench.suites.limit.critical_n import adam_update, infonce, make_problems
 
 SHAPES = ((4, range(5, 13)), (8, range(26, 34)), (12, range(45, 53)))
 

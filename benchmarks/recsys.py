@@ -63,8 +63,8 @@ def one(impl: str, model: str, epochs: int) -> dict[str, float | str]:
     import torch
 
     from rankbench.harness.registry import ADAPTERS
-    from rankbench.suites.recsys_cards import warm_up_torch
-    from rankbench.suites.recsys_recbole import run_recbole
+    from rankbench.suites.recsys.cards import warm_up_torch
+    from rankbench.suites.recsys.recbole_runner import run_recbole
 
     split, data_name = _split()
     warm_up_torch()

@@ -52,7 +52,7 @@ def main() -> None:
     import faiss
     from threadpoolctl import threadpool_limits
 
-    from rankbench.adapters.vector_search import make_backend
+    from rankbench.adapters.ir.vector_search import make_backend
 
     rng = np.random.default_rng(0)
     docs = rng.standard_normal((args.docs, args.dim), dtype=np.float32)

@@ -1,9 +1,10 @@
 """Registries of named records: adapters, suites, datasets, tasks and quickstart entries.
 
 Built-in adapter and suite modules declare module-level tuples (`ADAPTERS`, `SUITES`,
-`DATASETS`, `TASKS`, `QUICKSTART`) instead of mutating a global at import; discovery
-reads those tuples from every module of `rankbench.adapters` / `rankbench.suites` and
-from modules named by the `rankbench.adapters` / `rankbench.suites` entry-point groups.
+`DATASETS`, `TASKS`, `QUICKSTART`, `CARDS`) instead of mutating a global at import; discovery
+walks every subpackage of `rankbench.adapters` / `rankbench.suites` and takes each module that
+declares one of those tuples (a helper module without them is simply not registered), plus the
+modules named by the `rankbench.adapters` / `rankbench.suites` entry-point groups.
 Adapter modules import only numpy and the harness at module level, so `rankbench list`
 stays instant; the model class behind `factory` is resolved only when an adapter is built.
 """
@@ -11,23 +12,23 @@ stays instant; the model class behind `factory` is resolved only when an adapter
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import os
 import pkgutil
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from types import MappingProxyType
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from rankbench.harness.errors import HarnessError, MissingDependency, UnknownName
+from rankbench.harness.interfaces import Family
 
 log = logging.getLogger(__name__)
 PLUGINS_ENV = "RANKBENCH_PLUGINS"
 """Comma-separated modules scanned like `rankbench.adapters`/`rankbench.suites` modules."""
-
-Family = Literal["embedder", "retriever", "reranker", "recommender", "ctr"]
-FAMILIES: tuple[Family, ...] = ("embedder", "retriever", "reranker", "recommender", "ctr")
 
 
 class Named(Protocol):
@@ -156,12 +157,41 @@ class Registry(Generic[T]):
         return sorted(self._load())
 
 
+_DECLARATION = re.compile(rb"^(?:ADAPTERS|SUITES|DATASETS|TASKS|QUICKSTART|CARDS)\s*[:=]", re.MULTILINE)
+
+
+def _declares_records(origin: str | None) -> bool:
+    """Whether a module's source assigns one of the record tuples at top level (read, not imported).
+
+    Reading the source keeps discovery cheap: a model module that imports torch at the top is
+    never imported by `rankbench list`, because it declares no records.
+    """
+    if not origin or not origin.endswith(".py"):
+        return True  # compiled or frozen: import to find out
+    try:
+        with open(origin, "rb") as fh:
+            return _DECLARATION.search(fh.read()) is not None
+    except OSError:
+        return False
+
+
+def _walk(package: str) -> list[str]:
+    """Every module of `package` and its subpackages that declares records, in name order."""
+    pkg = importlib.import_module(package)
+    found = [package] if _declares_records(getattr(pkg, "__file__", None)) else []
+    for info in pkgutil.walk_packages(pkg.__path__, prefix=f"{package}."):
+        spec = importlib.util.find_spec(info.name) if not info.ispkg else None
+        origin = spec.origin if spec else getattr(importlib.import_module(info.name), "__file__", None)
+        if _declares_records(origin):
+            found.append(info.name)
+    return sorted(found)
+
+
 @cache
 def _module_names(packages: tuple[str, ...], group: str | None) -> tuple[str, ...]:
     names: list[str] = []
     for package in packages:
-        pkg = importlib.import_module(package)
-        names += [f"{package}.{m.name}" for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_")]
+        names += _walk(package)
     if group:
         from rankbench.harness.plugins import group as entry_point_group
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from rankbench.harness.interfaces import Family
 from rankbench.harness.measures import parse_measures
 from rankbench.harness.records import Loaded
-from rankbench.harness.registry import Family
 from rankbench.harness.stats import Estimate
 
 if TYPE_CHECKING:

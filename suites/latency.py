@@ -2,13 +2,14 @@
 
 Each suite runs the `latency` task (see `harness/tasks/latency.py`): threads pinned to one,
 warm-up, five timed repeats, per-unit p50/p95/p99 at batch size 1 and QPS at a large batch,
-index/fit time and size, peak RSS and parameter count. IR suites also score nDCG@10 and
+index/fit time and size, peak RSS and parameter count. IR_FAMILIES suites also score nDCG@10 and
 R@100 on the same index, CTR suites AUC. Protocol overrides derive variants, e.g.
 `latency-ir-synth(threads=2,repeats=10)`.
 """
 
 from __future__ import annotations
 
+from rankbench.harness.interfaces import IR_FAMILIES
 from rankbench.harness.suite import Budget, Suite
 
 COST = (
@@ -23,7 +24,6 @@ COST = (
     "params_m",
     "threads",
 )
-IR = ("retriever", "embedder", "reranker")
 _IR_PROTOCOL = {"k": 100, "warmup": 2, "repeats": 5, "latency_units": 100, "batch": 1024, "threads": 1}
 
 SUITES = (
@@ -32,7 +32,7 @@ SUITES = (
         "ir-synth",
         "latency",
         ("nDCG@10", "R@100", *COST),
-        IR,
+        IR_FAMILIES,
         protocol=_IR_PROTOCOL,
         description="latency/throughput/memory of IR models on the generated collection (600 docs, 60 queries)",
         tags=("latency",),
@@ -42,7 +42,7 @@ SUITES = (
         "ir-synth-tiny",
         "latency",
         ("nDCG@10", *COST),
-        IR,
+        IR_FAMILIES,
         protocol={**_IR_PROTOCOL, "repeats": 2, "latency_units": 4, "warmup": 1},
         description="a quick latency check on the tiny generated collection (tests, smoke runs)",
         tags=("latency",),
@@ -52,7 +52,7 @@ SUITES = (
         "beir-scifact",
         "latency",
         ("nDCG@10", "R@100", *COST),
-        IR,
+        IR_FAMILIES,
         protocol={**_IR_PROTOCOL, "latency_units": 50, "batch": 300},
         budget=Budget(max_seconds=3600),
         description="latency/throughput/memory of IR models on BEIR SciFact (5,183 docs, 300 queries)",

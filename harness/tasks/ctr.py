@@ -15,10 +15,11 @@ import pandas as pd
 
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput
+from rankbench.harness.interfaces import Family
 from rankbench.harness.measures import parse_measures
 from rankbench.harness.measures.ctr import auc_estimate, gauc, logloss_per_impression
 from rankbench.harness.records import CTRSplits, Loaded
-from rankbench.harness.registry import Family, TaskSpec
+from rankbench.harness.registry import TaskSpec
 from rankbench.harness.stats import Estimate
 from rankbench.harness.suite import Suite, TaskOutput
 

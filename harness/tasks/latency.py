@@ -33,19 +33,18 @@ import pandas as pd
 
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput
+from rankbench.harness.interfaces import IR_FAMILIES, Family
 from rankbench.harness.measures import parse_measures
 from rankbench.harness.measures.ctr import auc_estimate
 from rankbench.harness.measures.ranking import evaluate
 from rankbench.harness.records import CTRSplits, Interactions, IRDataset, Loaded
-from rankbench.harness.registry import Family, TaskSpec
+from rankbench.harness.registry import TaskSpec
 from rankbench.harness.resources import peak_rss_mb
 from rankbench.harness.stats import Estimate
 from rankbench.harness.suite import Suite, TaskOutput
 from rankbench.harness.tasks.retrieval import as_retriever
 
 log = logging.getLogger(__name__)
-
-IR_FAMILIES = ("retriever", "embedder", "reranker")
 
 
 @dataclass(frozen=True)

@@ -27,17 +27,18 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
 from rankbench.harness.errors import BadInput
+from rankbench.harness.interfaces import Family, HistoryScorer
 from rankbench.harness.measures import parse_measures
 from rankbench.harness.measures.recsys import full_ranking, sampled
 from rankbench.harness.records import Interactions, Loaded
-from rankbench.harness.registry import Family, TaskSpec
+from rankbench.harness.registry import TaskSpec
 from rankbench.harness.suite import Suite, TaskOutput
 
 log = logging.getLogger(__name__)
@@ -78,13 +79,6 @@ class StrongSplit:
     test_users: np.ndarray  # original user ids of the test users
     fold_in: sparse.csr_matrix  # (n_test, n_items)
     held_out: sparse.csr_matrix  # (n_test, n_items)
-
-
-@runtime_checkable
-class HistoryScorer(Protocol):
-    """A recommender that scores users it never trained on from their interaction rows."""
-
-    def score_histories(self, histories: sparse.csr_matrix) -> np.ndarray: ...
 
 
 def binarize(data: Interactions, threshold: float | None) -> Interactions:

@@ -10,10 +10,11 @@ import time
 from typing import Any
 
 from rankbench.harness.errors import BadInput
+from rankbench.harness.interfaces import Family
 from rankbench.harness.measures import parse_measures
 from rankbench.harness.measures.ranking import evaluate
 from rankbench.harness.records import IRDataset, Loaded
-from rankbench.harness.registry import ADAPTERS, Family, TaskSpec
+from rankbench.harness.registry import ADAPTERS, TaskSpec
 from rankbench.harness.suite import Suite, TaskOutput
 
 

@@ -24,7 +24,8 @@ from rankbench.harness import formats
 from rankbench.harness.errors import HarnessError
 from rankbench.harness.measures import parse_measure
 from rankbench.harness.records import CTRTable, Interactions, Qrels, Queries, Run
-from rankbench.suites import ctr_data, recsys_data
+from rankbench.suites.ctr import data as ctr_data
+from rankbench.suites.recsys import data as recsys_data
 from tests.badinput.conftest import World, tree_digest
 
 Build = Callable[[World], Any]
@@ -104,7 +105,7 @@ def ncf_with_unknown_test_user(w: World) -> Callable[[], Any]:
     (folder / "x.test.rating").write_text("0\t2\t5\t9\n1\t1\t4\t9\n2\t0\t3\t9\n")
     (folder / "x.test.negative").write_text("(0,2)\t3\t4\n(1,1)\t3\t4\n(2,0)\t3\t4\n")
     files = {f"ncf-bad/x.{suffix}": "" for suffix in ("train.rating", "test.rating", "test.negative")}
-    spec = DatasetSpec("ncf-bad", "rankbench.suites.recsys_data:load_ncf", files=files)
+    spec = DatasetSpec("ncf-bad", "rankbench.suites.recsys.data:load_ncf", files=files)
     return lambda: recsys_data.load_ncf(spec)
 
 

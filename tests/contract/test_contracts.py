@@ -6,7 +6,7 @@ import pytest
 
 from rankbench.harness.errors import MissingDependency
 from rankbench.harness.registry import ADAPTERS
-from tests.contract.kit import check_adapter
+from rankbench.harness.testing.contract import check_adapter
 
 
 @pytest.mark.parametrize("name", [a.name for a in ADAPTERS if a.name != "pipeline"])

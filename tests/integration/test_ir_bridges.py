@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rankbench.adapters.mteb_bridge import load_beir_folder, run_mteb_retrieval, write_mteb_folder
+from rankbench.adapters.ir.mteb_bridge import load_beir_folder, run_mteb_retrieval, write_mteb_folder
 from rankbench.harness.datahome import load_dataset
 from rankbench.harness.measures.ranking import evaluate
 from rankbench.harness.registry import ADAPTERS
@@ -61,7 +61,7 @@ def test_ir_datasets_from_local_home(real_data: Path, tmp_path: Path) -> None:
         for rel in ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv", "qrels/train.tsv"):
             zf.write(folder / rel, f"scifact/{rel}")
     code = (
-        "import json; from rankbench.adapters.mteb_bridge import load_ir_datasets as f; d = f('beir/scifact/test'); "
+        "import json; from rankbench.adapters.ir.mteb_bridge import load_ir_datasets as f; d = f('beir/scifact/test'); "
         "print(json.dumps([len(d.corpus), sorted(d.queries.ids.tolist()), d.qrels.to_dict(), "
         "dict(zip(d.corpus.ids.tolist(), d.corpus.texts))]))"
     )

@@ -15,7 +15,7 @@ import numpy as np
 from rankbench.harness.records import Corpus, Queries, Run
 from rankbench.harness.registry import AdapterSpec
 from rankbench.harness.suite import Budget, Suite
-from rankbench.suites.ir_synth import IR_MEASURES
+from rankbench.suites.ir.synth import IR_MEASURES
 
 
 class Sleepy:

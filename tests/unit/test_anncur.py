@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rankbench.adapters.anncur import ANNCUR, cur_scores
+from rankbench.adapters.ir.anncur import ANNCUR, cur_scores
 from rankbench.harness.datahome import load_dataset
 from rankbench.harness.errors import BadInput, MissingDependency
 from rankbench.harness.records import Run

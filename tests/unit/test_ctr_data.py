@@ -11,8 +11,8 @@ import pytest
 
 from rankbench.harness.datahome import load_dataset
 from rankbench.harness.errors import BadInput, DatasetMissing
-from rankbench.suites.ctr_data import FieldEncoder, encode_splits, read_bars_csv, read_libfm
-from rankbench.suites.ctr_synth import generate
+from rankbench.suites.ctr.data import FieldEncoder, encode_splits, read_bars_csv, read_libfm
+from rankbench.suites.ctr.synth import generate
 
 
 def _frame(values: list[str], nums: list[float], labels: list[int]) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from rankbench.adapters.dense import Dense, corpus_checksum
+from rankbench.adapters.ir.dense import Dense, corpus_checksum
 from rankbench.harness.datahome import load_dataset
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Corpus

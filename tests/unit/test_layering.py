@@ -36,3 +36,23 @@ def test_imports_run_one_way(package: str) -> None:
         if name.startswith(FORBIDDEN[package])
     ]
     assert not offenders, offenders
+
+
+def test_every_package_folder_is_installed() -> None:
+    """A non-editable install ships only the packages pyproject lists: every folder must be there."""
+    import tomllib
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    folders = {
+        "rankbench." + ".".join(init.parent.relative_to(REPO).parts)
+        for top in FORBIDDEN
+        for init in (REPO / top).rglob("__init__.py")
+    }
+    assert folders == listed
+
+
+@pytest.mark.parametrize("package", ["adapters", "suites"])
+def test_no_hidden_modules(package: str) -> None:
+    """Helpers get a home in a family folder; no module hides behind a leading underscore."""
+    hidden = [p.relative_to(REPO) for p in (REPO / package).rglob("_*.py") if p.name != "__init__.py"]
+    assert not hidden, hidden

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rankbench.harness.errors import BadInput
-from rankbench.suites.limit_critical_n import (
+from rankbench.suites.limit.critical_n import (
     OptimConfig,
     adam_update,
     colex_subsets,

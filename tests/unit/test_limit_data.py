@@ -10,7 +10,7 @@ import pytest
 from rankbench.harness.datahome import load_dataset
 from rankbench.harness.errors import ChecksumMismatch, DatasetMissing
 from rankbench.harness.registry import DATASETS
-from rankbench.suites.limit import load_reconstructed, load_small
+from rankbench.suites.limit.official import load_reconstructed, load_small
 
 
 def _sums(home: Path) -> dict[str, str]:

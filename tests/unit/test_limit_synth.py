@@ -12,8 +12,8 @@ import pytest
 
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import IRDataset
-from rankbench.suites.ir_synth import checksum_ir
-from rankbench.suites.limit_synth import core_size, dense_core_size, generate, qrel_sets
+from rankbench.suites.ir.synth import checksum_ir
+from rankbench.suites.limit.synth import core_size, dense_core_size, generate, qrel_sets
 
 
 def _sets(ds: IRDataset) -> dict[str, frozenset[str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rankbench.adapters.multivector import FDEConfig, TokenBags, fde_encode, maxsim, maxsim_pairs
+from rankbench.adapters.ir.multivector import FDEConfig, TokenBags, fde_encode, maxsim, maxsim_pairs
 from rankbench.harness.errors import BadInput
 
 DIM = 24

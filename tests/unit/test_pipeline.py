@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rankbench.adapters.pipeline import Pipeline, keep_tail
+from rankbench.adapters.ir.pipeline import Pipeline, keep_tail
 from rankbench.harness.adapter_ref import parse_adapter_ref
 from rankbench.harness.datahome import load_dataset
 from rankbench.harness.errors import BadInput

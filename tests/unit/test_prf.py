@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rankbench.adapters.prf import BM25PRF, interpolate
+from rankbench.adapters.ir.prf import BM25PRF, interpolate
 from rankbench.harness.datahome import load_dataset
 from rankbench.harness.errors import BadInput, UnknownName
 from rankbench.harness.measures.ranking import evaluate

@@ -20,7 +20,7 @@ from rankbench.harness.errors import DatasetMissing
 from rankbench.harness.registry import DATASETS
 from rankbench.harness.reproduce import CARDS, Target, reproduce
 from rankbench.harness.tasks.recommendation import leave_one_out, sample_negatives
-from rankbench.suites.recsys_synth import generate
+from rankbench.suites.recsys.synth import generate
 
 CLI = [sys.executable, "-c", "from rankbench.harness.cli import main; main()"]
 
@@ -134,7 +134,7 @@ def test_recbole_agreement_card_runs_end_to_end(tmp_path: Path, monkeypatch: pyt
         datahome.checked_file(DATASETS.get("ml-100k"), next(iter(DATASETS.get("ml-100k").files)))
     except DatasetMissing:
         pytest.skip("ML-100k is not in the data home")
-    from rankbench.suites import recsys_cards
+    from rankbench.suites.recsys import cards as recsys_cards
 
     short = {
         "neumf": ("NeuMF", {**recsys_cards.AGREE_MODELS["neumf"][1], "epochs": 1, "batch_size": 4096}),

@@ -12,8 +12,8 @@ import pytest
 from rankbench.harness.datahome import load_dataset
 from rankbench.harness.errors import BadInput, DatasetMissing
 from rankbench.harness.registry import DATASETS
-from rankbench.suites.recsys_data import load_file, read_movielens, read_ncf_negative, read_table, to_interactions
-from rankbench.suites.recsys_synth import generate
+from rankbench.suites.recsys.data import load_file, read_movielens, read_ncf_negative, read_table, to_interactions
+from rankbench.suites.recsys.synth import generate
 
 
 def test_movielens_formats_parse_the_same(tmp_path: Path) -> None:

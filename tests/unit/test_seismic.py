@@ -8,8 +8,8 @@ from scipy import sparse
 
 pytest.importorskip("numba")
 
-from rankbench.adapters.seismic import build_index, search_index
-from rankbench.adapters.splade import topk_dense
+from rankbench.adapters.ir.seismic import build_index, search_index
+from rankbench.adapters.ir.splade import topk_dense
 from rankbench.harness.errors import BadInput
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from rankbench.adapters.splade import SpladeRetriever, cached_csr, topk_dense
+from rankbench.adapters.ir.splade import SpladeRetriever, cached_csr, topk_dense
 from rankbench.harness.datahome import load_dataset
 from rankbench.harness.errors import MissingDependency
 

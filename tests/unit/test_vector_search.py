@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rankbench.adapters.vector_search import ExactSearch, make_backend
+from rankbench.adapters.ir.vector_search import ExactSearch, make_backend
 from rankbench.harness.errors import BadInput, UnknownName
 
 

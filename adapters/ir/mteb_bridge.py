@@ -1,0 +1,191 @@
+"""Bridges to MTEB, BEIR and ir_datasets, all offline.
+
+- `MtebEmbedder`: any MTEB model object (mteb's encoder protocol: `encode(DataLoader, task_metadata=,
+  hf_split=, hf_subset=, prompt_type=)`) used as a rankbench Embedder; registered as `mteb`.
+- `RankbenchEncoder` + `run_mteb_retrieval`: a rankbench Embedder run through mteb itself on an MTEB
+  retrieval task whose data comes from a local folder (HF-repo layout, all JSONL), so mteb's own
+  evaluator scores it and the two harnesses can be checked against each other.
+- `write_mteb_folder`: builds that folder from an `IRDataset`.
+- `load_beir_folder` (BEIR's `GenericDataLoader`) and `load_ir_datasets` (`ir_datasets` ids from
+  `IR_DATASETS_HOME`) turn third-party loaders' output into rankbench records.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rankbench.harness.deps import require
+from rankbench.harness.errors import BadInput
+from rankbench.harness.records import Corpus, IRDataset, Qrels, Queries
+from rankbench.harness.registry import AdapterSpec
+
+log = logging.getLogger(__name__)
+
+
+def _default_task_metadata(task: str) -> Any:
+    return require("mteb", "ir", "the MTEB bridge").get_task(task).metadata
+
+
+class MtebEmbedder:
+    """Wraps an MTEB encoder; `model="minilm"` wraps the packaged MiniLM in mteb's own wrapper."""
+
+    def __init__(self, model: Any = "minilm", task: str = "SciFact", batch_size: int = 64) -> None:
+        mteb = require("mteb", "ir", "the MTEB bridge")
+        if isinstance(model, str):
+            st = require("sentence_transformers", "ir", "the MTEB bridge")
+            if model == "minilm":
+                from rankbench.adapters.ir.embedders import _packaged_minilm
+
+                path = _packaged_minilm()[0]
+            elif Path(model).expanduser().is_dir():
+                path = str(Path(model).expanduser())
+            else:
+                raise BadInput(f"mteb model {model!r} is neither 'minilm', a local folder nor an MTEB model object")
+            model = mteb.models.SentenceTransformerEncoderWrapper(st.SentenceTransformer(path, device="cpu"))
+        if not callable(getattr(model, "encode", None)):
+            raise BadInput(f"{type(model).__name__} does not follow mteb's encoder protocol (no encode)")
+        self.model = model
+        self.task_metadata = _default_task_metadata(task)
+        self.batch_size = batch_size
+        self._prompt_types = {"query": mteb.types.PromptType.query, "document": mteb.types.PromptType.document}
+
+    def encode(self, texts: Sequence[str], *, role: str) -> np.ndarray:
+        datasets = require("datasets", "ir", "the MTEB bridge")
+        torch_data = require("torch.utils.data", "ir", "the MTEB bridge")
+        items = list(texts)
+        column = {"text": items} if role == "query" else {"text": items, "title": [""] * len(items), "body": items}
+        if role == "query":
+            column["query"] = items
+        loader = torch_data.DataLoader(datasets.Dataset.from_dict(column), batch_size=self.batch_size)
+        out = self.model.encode(
+            loader,
+            task_metadata=self.task_metadata,
+            hf_split="test",
+            hf_subset="default",
+            prompt_type=self._prompt_types[role],
+        )
+        if hasattr(out, "detach"):
+            out = out.detach().cpu().numpy()
+        return np.asarray(out, dtype=np.float32)
+
+
+def _abs_encoder() -> type:
+    mteb = require("mteb", "ir", "the MTEB bridge")
+    return mteb.models.abs_encoder.AbsEncoder
+
+
+def rankbench_encoder(embedder: Any, name: str = "rankbench/embedder") -> Any:
+    """An MTEB encoder (subclass of mteb's `AbsEncoder`) that encodes with a rankbench Embedder."""
+    mteb = require("mteb", "ir", "the MTEB bridge")
+
+    class RankbenchEncoder(_abs_encoder()):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.model = embedder
+            meta = mteb.models.model_meta
+            self.mteb_model_meta = meta.ModelMeta.create_empty(
+                {"name": name, "revision": "local", "similarity_fn_name": meta.ScoringFunction.COSINE}
+            )
+
+        def encode(self, inputs: Any, *, prompt_type: Any = None, **_: Any) -> np.ndarray:
+            role = "query" if prompt_type == mteb.types.PromptType.query else "document"
+            texts = [t for batch in inputs for t in batch["text"]]
+            return np.asarray(self.model.encode(texts, role=role), dtype=np.float32)
+
+    return RankbenchEncoder()
+
+
+def write_mteb_folder(ds: IRDataset, folder: Path, split: str = "test") -> Path:
+    """Write an IR dataset in the HF-repo layout mteb loads offline (corpus/queries/qrels JSONL + README)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "qrels").mkdir(exist_ok=True)
+    titles = ds.corpus.titles or ("",) * len(ds.corpus)
+    with open(folder / "corpus.jsonl", "w", encoding="utf-8") as fh:
+        for i, t, x in zip(ds.corpus.ids.tolist(), titles, ds.corpus.texts, strict=True):
+            fh.write(json.dumps({"_id": i, "title": t, "text": x}, ensure_ascii=False) + "\n")
+    with open(folder / "queries.jsonl", "w", encoding="utf-8") as fh:
+        for i, x in zip(ds.queries.ids.tolist(), ds.queries.texts, strict=True):
+            fh.write(json.dumps({"_id": i, "text": x}, ensure_ascii=False) + "\n")
+    with open(folder / "qrels" / f"{split}.jsonl", "w", encoding="utf-8") as fh:
+        for q, d, r in zip(
+            ds.qrels.query_ids.tolist(), ds.qrels.doc_ids.tolist(), ds.qrels.labels.tolist(), strict=True
+        ):
+            fh.write(json.dumps({"query-id": q, "corpus-id": d, "score": r}) + "\n")
+    (folder / "README.md").write_text(
+        "---\nconfigs:\n"
+        "- config_name: corpus\n  data_files:\n  - split: corpus\n    path: corpus.jsonl\n"
+        "- config_name: queries\n  data_files:\n  - split: queries\n    path: queries.jsonl\n"
+        f"- config_name: default\n  data_files:\n  - split: {split}\n    path: qrels/{split}.jsonl\n"
+        "---\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def run_mteb_retrieval(embedder: Any, task_name: str, folder: Path, split: str = "test") -> dict[str, float]:
+    """Score a rankbench Embedder with mteb's own evaluator on `task_name`, data read from `folder`."""
+    mteb = require("mteb", "ir", "the MTEB bridge")
+    task = mteb.get_task(task_name, eval_splits=[split])
+    task.metadata.dataset["path"] = str(folder)
+    task.metadata.dataset["revision"] = "local"
+    result = mteb.evaluate(
+        rankbench_encoder(embedder), task, cache=None, show_progress_bar=False, overwrite_strategy="always"
+    )
+    scores = result.task_results[0].scores[split][0]
+    return {k: float(v) for k, v in scores.items() if isinstance(v, int | float)}
+
+
+def load_beir_folder(folder: Path, split: str = "test") -> IRDataset:
+    """A BEIR-layout folder read by BEIR's own `GenericDataLoader` (corpus.jsonl, queries.jsonl, qrels/)."""
+    beir_data = require("beir.datasets.data_loader", "ir", "loading BEIR folders")
+    if not (Path(folder) / "corpus.jsonl").is_file():
+        raise BadInput(f"{folder} is not a BEIR folder (no corpus.jsonl; gunzip corpus.jsonl.gz first)")
+    corpus, queries, qrels = beir_data.GenericDataLoader(data_folder=str(folder)).load(split=split)
+    ids = list(corpus)
+    return IRDataset(
+        Corpus(
+            np.array(ids), tuple(corpus[i].get("text", "") for i in ids), tuple(corpus[i].get("title", "") for i in ids)
+        ),
+        Queries(np.array(list(queries)), tuple(queries.values())),
+        Qrels.from_dict(qrels),
+    )
+
+
+def load_ir_datasets(dataset_id: str) -> IRDataset:
+    """An `ir_datasets` id (e.g. `beir/scifact/test`) read from `IR_DATASETS_HOME`, judged queries only."""
+    ir_datasets = require("ir_datasets", "ir", "loading ir_datasets ids")
+    ds = ir_datasets.load(dataset_id)
+    qrels = Qrels.from_dict({})
+    rows = [(q.query_id, q.doc_id, int(q.relevance)) for q in ds.qrels_iter()]
+    if rows:
+        q, d, r = zip(*rows, strict=True)
+        qrels = Qrels(np.array(q), np.array(d), np.array(r))
+    judged = set(qrels.query_ids.tolist())
+    queries = [(q.query_id, q.text) for q in ds.queries_iter() if q.query_id in judged]
+    docs = list(ds.docs_iter())
+    return IRDataset(
+        Corpus(
+            np.array([d.doc_id for d in docs]),
+            tuple(d.text for d in docs),
+            tuple(getattr(d, "title", "") or "" for d in docs),
+        ),
+        Queries(np.array([q for q, _ in queries]), tuple(t for _, t in queries)),
+        qrels,
+    )
+
+
+ADAPTERS = (
+    AdapterSpec(
+        name="mteb",
+        family="embedder",
+        factory="rankbench.adapters.ir.mteb_bridge:MtebEmbedder",
+        extra="ir",
+        params={"model": "minilm", "task": "SciFact", "batch_size": 64},
+        description="any MTEB encoder-protocol model as an embedder (default: MiniLM in mteb's wrapper)",
+    ),
+)

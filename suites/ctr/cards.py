@@ -1,0 +1,136 @@
+"""CTR reproduction cards: BARS frappe_x1 leaderboard values, and agreement with FuxiCTR on Frappe.
+
+`bars-frappe-x1` needs BARS's full frappe_x1 CSVs in the data home and stops with one line
+naming them when they are absent. FCN/ECN have no published frappe_x1 number (the FCN paper
+evaluates Avazu, Criteo, ML-1M, KDD12, iPinYou and KKBox; BARS lists no FCN row), so the card
+carries the BARS rows of the CTR family we implement. `agree-fuxictr-frappe` runs here: our
+DCNv2 and FCN against FuxiCTR's DCNv2 and DCNv3 on the same encoded table, split, seed and
+config; the "published" column is FuxiCTR's computed value and the detail line gives the
+paired-bootstrap AUC difference. Both libraries get the same budget of at most 10 epochs
+(early stopping may end sooner), so the card finishes in minutes on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from rankbench.harness.datahome import load_dataset
+from rankbench.harness.measures.ctr import logloss, paired_auc_test
+from rankbench.harness.registry import ADAPTERS
+from rankbench.harness.reproduce import Card, ReproRow, Target, require_files
+from rankbench.harness.store import atomic_write_bytes
+
+log = logging.getLogger(__name__)
+
+BARS = "BARS frappe_x1 leaderboard (Zhu et al., arXiv 2205.09626), reczoo/BARS docs/CTR/leaderboard/frappe_x1.csv"
+BARS_DCNV2_REG = "dcnv2(embedding_regularizer=0.05)"  # BARS DCNv2_frappe_x1_007 config; other knobs are our defaults
+
+BARS_TARGETS = (
+    Target("lr", "AUC", 0.9356, 0.003, BARS),
+    Target("lr", "logloss", 0.3076, 0.01, BARS),
+    Target("fm", "AUC", 0.9671, 0.003, BARS),
+    Target("fm", "logloss", 0.2065, 0.01, BARS),
+    Target("dnn", "AUC", 0.9833, 0.003, BARS),
+    Target("dnn", "logloss", 0.1622, 0.01, BARS),
+    Target("dcn", "AUC", 0.9839, 0.003, BARS),
+    Target("dcn", "logloss", 0.1527, 0.01, BARS),
+    Target(BARS_DCNV2_REG, "AUC", 0.9845, 0.003, BARS),
+    Target(BARS_DCNV2_REG, "logloss", 0.1491, 0.01, BARS),
+)
+
+# one config for both libraries (FuxiCTR's parameter names; ours take the same names)
+SHARED = {"embedding_dim": 10, "learning_rate": 1e-3}
+DCNV2_CONFIG = {
+    "model_structure": "parallel",
+    "num_cross_layers": 4,
+    "parallel_dnn_hidden_units": (400, 400, 400),
+    "net_dropout": 0.4,
+    "batch_norm": True,
+}
+DCNV3_CONFIG = {
+    "num_deep_cross_layers": 4,
+    "num_shallow_cross_layers": 4,
+    "deep_net_dropout": 0.1,
+    "shallow_net_dropout": 0.3,
+    "layer_norm": True,
+    "batch_norm": False,
+    "num_heads": 1,
+}
+PAIRS = (("dcnv2", "DCNv2", DCNV2_CONFIG), ("fcn", "DCNv3", DCNV3_CONFIG))
+FUXICTR = "FuxiCTR 2.3.10, zoo 7b98a49"  # same table, split, seed and config as ours
+
+
+def agree_fuxictr(card: Card, out_dir: Path) -> list[ReproRow]:
+    """Train each pair on frappe-nfm, then compare test AUC (paired bootstrap) and logloss."""
+    from rankbench.suites.ctr.fuxictr_runner import fit_predict, model_class
+
+    require_files("frappe-nfm")
+    for _, theirs, _ in PAIRS:
+        model_class(theirs)  # stop before any training if FuxiCTR or its model zoo is missing
+    splits = load_dataset("frappe-nfm").data
+    seed = int(card.options.get("seed", 2021))
+    batch_size = int(card.options.get("batch_size", 4096))
+    max_epochs = int(card.options.get("max_epochs", 100))
+    labels = np.asarray(splits.test.labels)
+    rows, record = [], {}
+    for ours_name, theirs_name, config in PAIRS:
+        ours = ADAPTERS.get(ours_name).build(
+            **SHARED, **config, batch_size=batch_size, max_epochs=max_epochs, seed=seed
+        )
+        ours.fit(splits.train, splits.valid)
+        p_ours = np.asarray(ours.predict_proba(splits.test))
+        p_theirs = fit_predict(
+            theirs_name,
+            splits.train,
+            splits.valid,
+            splits.test,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            seed=seed,
+            **SHARED,
+            **{k: list(v) if isinstance(v, tuple) else v for k, v in config.items()},
+        )
+        test = paired_auc_test(labels, p_theirs, p_ours, seed=seed)
+        detail = (
+            f"AUC ours - FuxiCTR {theirs_name} = {test.delta:+.4f} "
+            f"[95% CI {test.ci_low:+.4f}, {test.ci_high:+.4f}], paired bootstrap p = {test.p_value:.3f}"
+        )
+        label = f"{ours_name} vs FuxiCTR {theirs_name}"
+        rows.append(
+            ReproRow(
+                label, "AUC", test.auc_a, test.auc_b, float(card.options.get("auc_tolerance", 0.005)), FUXICTR, detail
+            )
+        )
+        rows.append(ReproRow(label, "logloss", logloss(labels, p_theirs), logloss(labels, p_ours), 0.02, FUXICTR))
+        record[label] = {
+            "auc_fuxictr": test.auc_a,
+            "auc_ours": test.auc_b,
+            "delta": test.delta,
+            "ci": [test.ci_low, test.ci_high],
+            "p_value": test.p_value,
+        }
+        log.info("%s", detail)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out_dir / "agreement.json", json.dumps(record, indent=2).encode())
+    return rows
+
+
+CARDS = (
+    Card(
+        "bars-frappe-x1",
+        "BARS frappe_x1: LR, FM, DNN, DCN and DCNv2 against the BARS leaderboard (needs the full BARS CSVs)",
+        suite="frappe-x1",
+        targets=BARS_TARGETS,
+    ),
+    Card(
+        "agree-fuxictr-frappe",
+        "our DCNv2 and FCN vs FuxiCTR's DCNv2 and DCNv3 on frappe-nfm: same table, split, seed and config",
+        suite="frappe-nfm",
+        check="rankbench.suites.ctr.cards:agree_fuxictr",
+        options={"seed": 2021, "batch_size": 4096, "max_epochs": 10, "auc_tolerance": 0.005},
+    ),
+)

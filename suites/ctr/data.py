@@ -1,0 +1,198 @@
+"""CTR tables from files: BARS-style CSV splits and libFM files, encoded with statistics of train only.
+
+Encoding follows FuxiCTR's preprocessing: a categorical value seen fewer than `min_count` times
+in train, or never seen there, maps to the out-of-vocabulary code 0; numeric fields are
+standardised with train mean and std (or cut into train quantile buckets, which then act as
+categorical fields). Valid and test never influence the encoding, so no test statistic leaks.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rankbench.harness.datahome import checked_file, files_checksum, sha256_file
+from rankbench.harness.errors import BadInput
+from rankbench.harness.records import CTRSplits, CTRTable, Loaded
+from rankbench.harness.registry import DatasetSpec
+from rankbench.suites.ctr.suites import FRAPPE_FIELDS
+
+OOV = 0
+
+
+@dataclass(frozen=True)
+class FieldEncoder:
+    """Train-fitted encoding: a vocabulary per categorical field and scaling per numeric field."""
+
+    cat_fields: tuple[str, ...]
+    num_fields: tuple[str, ...]
+    vocabularies: tuple[pd.Index, ...]
+    num_mean: np.ndarray
+    num_std: np.ndarray
+    bucket_edges: tuple[np.ndarray, ...]
+    label: str
+    user_field: str | None
+
+    @classmethod
+    def fit(
+        cls,
+        train: pd.DataFrame,
+        cat_fields: Sequence[str],
+        num_fields: Sequence[str] = (),
+        *,
+        label: str = "label",
+        min_count: int = 1,
+        numeric: str = "normalize",
+        n_buckets: int = 10,
+        user_field: str | None = None,
+    ) -> FieldEncoder:
+        if min_count < 1:
+            raise BadInput(f"min_count must be at least 1, got {min_count}")
+        if numeric not in ("normalize", "bucket"):
+            raise BadInput(f"numeric encoding must be 'normalize' or 'bucket', got {numeric!r}")
+        missing = [c for c in (*cat_fields, *num_fields, label) if c not in train.columns]
+        if missing:
+            raise BadInput(f"column {missing[0]!r} is missing; the table has {list(train.columns)}")
+        vocabs = []
+        for c in cat_fields:
+            counts = train[c].astype(str).value_counts()
+            vocabs.append(pd.Index(sorted(counts.index[counts >= min_count])))
+        num = train[list(num_fields)].to_numpy(np.float64) if num_fields else np.zeros((len(train), 0))
+        mean = np.nanmean(num, axis=0) if num_fields else np.zeros(0)
+        std = np.nanstd(num, axis=0) if num_fields else np.zeros(0)
+        edges: tuple[np.ndarray, ...] = ()
+        if numeric == "bucket":
+            qs = np.linspace(0, 1, n_buckets + 1)[1:-1]
+            edges = tuple(np.unique(np.nanquantile(num[:, j], qs)) for j in range(num.shape[1]))
+        return cls(
+            tuple(cat_fields),
+            tuple(num_fields),
+            tuple(vocabs),
+            mean,
+            np.where(std > 0, std, 1.0),
+            edges,
+            label,
+            user_field,
+        )
+
+    def transform(self, frame: pd.DataFrame) -> CTRTable:
+        cats = [
+            v.get_indexer(frame[c].astype(str)) + 1 for c, v in zip(self.cat_fields, self.vocabularies, strict=True)
+        ]
+        vocab_sizes = [len(v) + 1 for v in self.vocabularies]
+        cat_names = list(self.cat_fields)
+        num = frame[list(self.num_fields)].to_numpy(np.float64) if self.num_fields else np.zeros((len(frame), 0))
+        if self.bucket_edges:
+            for j, (name, edges) in enumerate(zip(self.num_fields, self.bucket_edges, strict=True)):
+                col = num[:, j]
+                cats.append(np.where(np.isnan(col), OOV, np.searchsorted(edges, col, side="right") + 1))
+                vocab_sizes.append(len(edges) + 2)
+                cat_names.append(name)
+            num, num_names = np.zeros((len(frame), 0)), ()
+        else:
+            num = np.nan_to_num((num - self.num_mean) / self.num_std)
+            num_names = self.num_fields
+        labels = pd.to_numeric(frame[self.label], errors="coerce").to_numpy()
+        if np.isnan(labels).any() or not np.isin(labels, (0, 1)).all():
+            raise BadInput(f"column {self.label!r} must hold 0/1 click labels")
+        categorical = np.stack(cats, axis=1).astype(np.int64) if cats else np.zeros((len(frame), 0), np.int64)
+        return CTRTable(
+            categorical,
+            num.astype(np.float32),
+            labels.astype(np.int8),
+            tuple(cat_names),
+            tuple(num_names),
+            tuple(vocab_sizes),
+            self.user_field,
+        )
+
+
+def encode_splits(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    test: pd.DataFrame,
+    cat_fields: Sequence[str],
+    num_fields: Sequence[str] = (),
+    **options: Any,
+) -> CTRSplits:
+    """Fit the encoder on train only and apply it to all three splits."""
+    encoder = FieldEncoder.fit(train, cat_fields, num_fields, **options)
+    return CTRSplits(encoder.transform(train), encoder.transform(valid), encoder.transform(test))
+
+
+def read_bars_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+    """A BARS/FuxiCTR CSV split: a header naming the fields and a `label` column."""
+    frame = pd.read_csv(path, dtype=str)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise BadInput(f"expected column {missing[0]!r}; the header has {list(frame.columns)}", path=path, line=1)
+    return frame
+
+
+def read_libfm(path: Path, fields: Sequence[str]) -> pd.DataFrame:
+    """A libFM file with one-hot fields in a fixed order: `label idx:1 idx:1 ...`, label 1 or -1.
+
+    Feature ids are global across fields, so the field of a token is its position on the line.
+    """
+    opener = gzip.open if path.suffix == ".gz" else open
+    rows: list[list[str]] = []
+    with opener(path, "rt", encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            parts = line.split()
+            if not parts:
+                continue
+            if len(parts) != len(fields) + 1 or parts[0] not in ("1", "-1", "0"):
+                raise BadInput(
+                    f"expected a label (1/-1) and {len(fields)} idx:value tokens, got {len(parts)} tokens",
+                    path=path,
+                    line=lineno,
+                )
+            rows.append(["1" if parts[0] == "1" else "0", *(tok.partition(":")[0] for tok in parts[1:])])
+    return pd.DataFrame(rows, columns=["label", *fields])
+
+
+def _holdout(frame: pd.DataFrame, fraction: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if not 0 < fraction < 1:
+        raise BadInput(f"holdout fraction must lie in (0, 1), got {fraction}")
+    order = np.random.default_rng(seed).permutation(len(frame))
+    cut = round(len(frame) * (1 - fraction))
+    return frame.iloc[order[:cut]].reset_index(drop=True), frame.iloc[order[cut:]].reset_index(drop=True)
+
+
+def load_frappe_nfm(spec: DatasetSpec, holdout: float = 0.2, seed: int = 2021, min_count: int = 1) -> Loaded:
+    """Frappe (NFM split): train on the validation file minus a seeded holdout, test on the BARS test file."""
+    valid_path = checked_file(spec, "ctr/frappe-nfm/frappe.validation.libfm.gz")
+    test_path = checked_file(spec, "ctr/frappe-nfm/frappe.test.libfm.gz")
+    pool = read_libfm(valid_path, FRAPPE_FIELDS)
+    test = read_libfm(test_path, FRAPPE_FIELDS)
+    train, valid = _holdout(pool, holdout, seed)
+    splits = encode_splits(train, valid, test, FRAPPE_FIELDS, min_count=min_count, user_field="user")
+    info = {"n_train": len(train), "n_valid": len(valid), "n_test": len(test), "holdout": holdout, "split_seed": seed}
+    return Loaded(splits, files_checksum(spec), info)
+
+
+def load_bars_csv(
+    spec: DatasetSpec,
+    folder: str,
+    cat_fields: Sequence[str],
+    num_fields: Sequence[str] = (),
+    min_count: int = 1,
+    user_field: str | None = None,
+) -> Loaded:
+    """A BARS dataset folder with train.csv, valid.csv and test.csv (header row, `label` column)."""
+    frames = []
+    digest = hashlib.sha256()
+    for split in ("train", "valid", "test"):
+        path = checked_file(spec, f"{folder}/{split}.csv")
+        frames.append(read_bars_csv(path, [*cat_fields, *num_fields, "label"]))
+        digest.update(sha256_file(path).encode())
+    splits = encode_splits(*frames, cat_fields, num_fields, min_count=min_count, user_field=user_field)
+    info = {f"n_{name}": len(f) for name, f in zip(("train", "valid", "test"), frames, strict=True)}
+    return Loaded(splits, digest.hexdigest(), info)

@@ -1,0 +1,1 @@
+"""Recommender suites: interaction loaders, split settings per suite, generated data, cards, RecBole runner."""

@@ -1,0 +1,218 @@
+"""Interaction loaders: MovieLens (`u.data`, `ratings.dat`, `ratings.csv`), the NCF files, CSV/Parquet.
+
+Every reader returns a frame of raw (user, item, rating, timestamp) rows; `to_interactions`
+maps raw ids to the contiguous ids `Interactions` needs. Files are read from the data home
+only (MovieLens may not be redistributed); a missing one is a one-line `DatasetMissing`
+that says which file to put where. Gzipped copies are read transparently.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rankbench.harness.datahome import checked_file, data_home, files_checksum
+from rankbench.harness.errors import BadInput
+from rankbench.harness.records import Interactions, Loaded
+from rankbench.harness.registry import DatasetSpec
+from rankbench.harness.tasks.recommendation import SampledTest
+from rankbench.suites.recsys.synth import checksum_interactions
+
+COLUMNS = ("user", "item", "rating", "timestamp")
+
+
+def _text(path: Path) -> str:
+    raw = path.read_bytes()
+    return (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8", errors="replace")
+
+
+def _read_delimited(path: Path, sep: str, header: bool = False) -> pd.DataFrame:
+    text = _text(path)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=sep, header=0 if header else None, engine="python" if len(sep) > 1 else "c"
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise BadInput(f"cannot parse as {sep!r}-separated interactions: {exc}", path=path) from exc
+    if frame.shape[1] < 2:
+        raise BadInput(f"expected at least user and item columns separated by {sep!r}", path=path, line=1)
+    frame = frame.iloc[:, :4]
+    frame.columns = list(COLUMNS[: frame.shape[1]])
+    for col in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[col]):
+            bad = int(np.flatnonzero(pd.to_numeric(frame[col], errors="coerce").isna().to_numpy())[0])
+            raise BadInput(f"column {col} is not numeric: {frame[col].iloc[bad]!r}", path=path, line=bad + 1 + header)
+    return frame
+
+
+def read_movielens(path: Path) -> pd.DataFrame:
+    """`u.data` (tab), `ratings.dat` (`::`) or `ratings.csv` (comma, header) of MovieLens."""
+    name = path.name.removesuffix(".gz")
+    if name.endswith(".dat"):
+        return _read_delimited(path, "::")
+    if name.endswith(".csv"):
+        return _read_delimited(path, ",", header=True)
+    return _read_delimited(path, "\t")
+
+
+def read_ncf_rating(path: Path) -> pd.DataFrame:
+    """NCF `*.train.rating` / `*.test.rating`: `user\\titem\\trating\\ttimestamp`, 0-based ids."""
+    return _read_delimited(path, "\t")
+
+
+def read_ncf_negative(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """NCF `*.test.negative`: `(user,item)\\tneg1...negN` -> users, held-out items, (n, N) negatives."""
+    users, items, negs = [], [], []
+    for lineno, line in enumerate(_text(path).splitlines(), 1):
+        if not line.strip():
+            continue
+        head, *rest = line.rstrip("\n").split("\t")
+        try:
+            u, i = head.strip("()").split(",")
+            users.append(int(u))
+            items.append(int(i))
+            negs.append([int(x) for x in rest if x])
+        except ValueError as exc:
+            raise BadInput(f"expected '(user,item)<TAB>neg...': {line[:60]!r}", path=path, line=lineno) from exc
+        if len(negs[-1]) != len(negs[0]):
+            raise BadInput(f"{len(negs[-1])} negatives where line 1 has {len(negs[0])}", path=path, line=lineno)
+    if not users:
+        raise BadInput("no negatives in file", path=path)
+    return np.array(users), np.array(items), np.array(negs, dtype=np.int64)
+
+
+def read_table(
+    path: Path, user: str = "user", item: str = "item", rating: str = "rating", timestamp: str = "timestamp"
+) -> pd.DataFrame:
+    """Generic CSV/TSV/Parquet with named columns; rating and timestamp columns are optional."""
+    name = path.name.removesuffix(".gz")
+    if name.endswith(".parquet"):
+        frame = pd.read_parquet(path)
+    else:
+        frame = pd.read_csv(io.StringIO(_text(path)), sep="\t" if name.endswith(".tsv") else ",")
+    missing = [c for c in (user, item) if c not in frame.columns]
+    if missing:
+        raise BadInput(f"no column {missing[0]!r}; columns are {list(frame.columns)}", path=path, line=1)
+    out = pd.DataFrame({"user": frame[user], "item": frame[item]})
+    for src, dst in ((rating, "rating"), (timestamp, "timestamp")):
+        if src in frame.columns:
+            out[dst] = frame[src]
+    return out
+
+
+def to_interactions(frame: pd.DataFrame) -> tuple[Interactions, np.ndarray, np.ndarray]:
+    """Contiguous ids (sorted raw ids) and the raw user / item ids they stand for."""
+    u_codes, u_raw = pd.factorize(frame["user"], sort=True)
+    i_codes, i_raw = pd.factorize(frame["item"], sort=True)
+    data = Interactions(
+        u_codes,
+        i_codes,
+        len(u_raw),
+        len(i_raw),
+        frame["rating"].to_numpy(np.float32) if "rating" in frame else None,
+        frame["timestamp"].to_numpy(np.int64) if "timestamp" in frame else None,
+    )
+    return data, np.asarray(u_raw), np.asarray(i_raw)
+
+
+def _loaded(spec: DatasetSpec, frame: pd.DataFrame, **info: Any) -> Loaded:
+    data, _, _ = to_interactions(frame)
+    checksum = files_checksum(spec) if spec.files and all(spec.files.values()) else checksum_interactions(data)
+    return Loaded(
+        data, checksum, {"n_users": data.n_users, "n_items": data.n_items, "n_interactions": len(data), **info}
+    )
+
+
+def load_movielens(spec: DatasetSpec, **params: Any) -> Loaded:
+    """The dataset's single MovieLens ratings file."""
+    (relpath,) = spec.files
+    return _loaded(spec, read_movielens(checked_file(spec, relpath)), file=relpath)
+
+
+def load_ncf(spec: DatasetSpec, **params: Any) -> Loaded:
+    """NCF's pre-split leave-one-out data: train file, test items and the 99 negatives per user."""
+    train_rel, test_rel, neg_rel = spec.files
+    train = read_ncf_rating(checked_file(spec, train_rel))
+    test = read_ncf_rating(checked_file(spec, test_rel))
+    users, items, negatives = read_ncf_negative(checked_file(spec, neg_rel))
+    if not (np.array_equal(users, test["user"].to_numpy()) and np.array_equal(items, test["item"].to_numpy())):
+        raise BadInput(f"{neg_rel} and {test_rel} list different (user, item) pairs; use files from one NCF release")
+    absent = ~np.isin(users, train["user"].to_numpy())
+    if absent.any():
+        row = int(np.flatnonzero(absent)[0])
+        raise BadInput(
+            f"test user {users[row]} has no training interactions; leave-one-out needs every test user in "
+            f"{train_rel} (use the train and test files of one NCF release)",
+            path=checked_file(spec, test_rel),
+            line=row + 1,
+        )
+    n_users = int(max(train["user"].max(), users.max()) + 1)
+    n_items = int(max(train["item"].max(), items.max(), negatives.max()) + 1)
+    inter = Interactions(
+        train["user"].to_numpy(),
+        train["item"].to_numpy(),
+        n_users,
+        n_items,
+        train["rating"].to_numpy(np.float32) if "rating" in train else None,
+        train["timestamp"].to_numpy(np.int64) if "timestamp" in train else None,
+    )
+    checksum = files_checksum(spec) if all(spec.files.values()) else checksum_interactions(inter)
+    data = SampledTest(inter, users, items, negatives)
+    return Loaded(data, checksum, {"n_users": n_users, "n_items": n_items, "n_train": len(inter), "n_test": len(users)})
+
+
+def load_file(spec: DatasetSpec, path: str = "", **columns: str) -> Loaded:
+    """Any CSV/TSV/Parquet interactions file, absolute or relative to the data home."""
+    if not path:
+        raise BadInput("dataset 'interactions-file' needs a path: run it with dataset_params {'path': 'my.csv'}")
+    full = Path(path) if Path(path).is_absolute() else data_home() / path
+    if not full.is_file():
+        raise BadInput(f"interactions file {full} does not exist")
+    return _loaded(spec, read_table(full, **columns), file=str(path))
+
+
+NCF_REPO = "github.com/hexiangnan/neural_collaborative_filtering"
+DATASETS = (
+    DatasetSpec(
+        "ml-100k",
+        "rankbench.suites.recsys.data:load_movielens",
+        files={"ml-100k/u.data.gz": "d5cd19fba4562fe2867bf2964d99d97ec55bce45b150df3763dfa8668cf22f4f"},
+        description="MovieLens 100K ratings (943 users, 1,682 items, 100,000 ratings)",
+        source="GroupLens ml-100k.zip's u.data, gzipped, as ml-100k/u.data.gz in the data home",
+    ),
+    DatasetSpec(
+        "ml-1m",
+        "rankbench.suites.recsys.data:load_movielens",
+        files={"ml-1m/ratings.dat": ""},
+        description="MovieLens 1M ratings (6,040 users, 3,706 rated items, 1,000,209 ratings)",
+        source="put GroupLens ml-1m.zip's ratings.dat at ml-1m/ratings.dat in the data home",
+    ),
+    DatasetSpec(
+        "ml-20m",
+        "rankbench.suites.recsys.data:load_movielens",
+        files={"ml-20m/ratings.csv": ""},
+        description="MovieLens 20M ratings (138,493 users, 20,000,263 ratings), the Mult-VAE data set",
+        source="put GroupLens ml-20m.zip's ratings.csv at ml-20m/ratings.csv in the data home",
+    ),
+    DatasetSpec(
+        "ncf-ml1m",
+        "rankbench.suites.recsys.data:load_ncf",
+        files={
+            "ncf/ml-1m.train.rating": "",
+            "ncf/ml-1m.test.rating.gz": "b1c79b74e632123e78fce4a770d2c4060ff9854f206870c9358187a15a7e66da",
+            "ncf/ml-1m.test.negative.gz": "64a4a97e70c3be1f71cc383f01e37d1ef6e1afca0f7a74acc505f8d33fb9cf22",
+        },
+        description="NCF's ML-1M leave-one-out split with its 99 sampled negatives per user",
+        source=f"put the NCF repository's Data/ml-1m.train.rating ({NCF_REPO}) at ncf/ml-1m.train.rating",
+    ),
+    DatasetSpec(
+        "interactions-file",
+        "rankbench.suites.recsys.data:load_file",
+        description="any CSV/TSV/Parquet file of user,item[,rating,timestamp] (dataset_params path=...)",
+    ),
+)
