@@ -28,7 +28,7 @@ SHARED = {"neumf": {"batch_size": 1024}, "multvae": {}}
 def _split():  # -> Split, data name
     from rankbench.harness.datahome import load_dataset
     from rankbench.harness.errors import DatasetMissing
-    from rankbench.harness.tasks.recommendation import dedupe, random_holdout
+    from rankbench.harness.splits import dedupe, random_holdout
 
     try:
         data, name = load_dataset("ml-100k").data, "ml-100k"

@@ -13,7 +13,7 @@ from rankbench.harness.interfaces import HistoryScorer
 from rankbench.harness.measures.recsys import full_ranking
 from rankbench.harness.records import Interactions
 from rankbench.harness.registry import AdapterSpec
-from rankbench.harness.tasks.recommendation import Split, random_holdout
+from rankbench.harness.splits import Split, random_holdout
 from rankbench.harness.testing.contract import build
 
 

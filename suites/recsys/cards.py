@@ -17,8 +17,8 @@ from rankbench.harness.datahome import load_dataset
 from rankbench.harness.measures.recsys import full_ranking
 from rankbench.harness.registry import ADAPTERS
 from rankbench.harness.reproduce import Card, ReproRow, Target
+from rankbench.harness.splits import Split, dedupe, random_holdout
 from rankbench.harness.stats import compare_paired
-from rankbench.harness.tasks.recommendation import Split, dedupe, random_holdout
 
 log = logging.getLogger(__name__)
 

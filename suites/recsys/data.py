@@ -20,7 +20,7 @@ from rankbench.harness.datahome import checked_file, data_home, files_checksum
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Interactions, Loaded
 from rankbench.harness.registry import DatasetSpec
-from rankbench.harness.tasks.recommendation import SampledTest
+from rankbench.harness.splits import SampledTest
 from rankbench.suites.recsys.synth import checksum_interactions
 
 COLUMNS = ("user", "item", "rating", "timestamp")
@@ -162,7 +162,7 @@ def load_ncf(spec: DatasetSpec, **params: Any) -> Loaded:
         train["timestamp"].to_numpy(np.int64) if "timestamp" in train else None,
     )
     checksum = files_checksum(spec) if all(spec.files.values()) else checksum_interactions(inter)
-    data = SampledTest(inter, users, items, negatives)
+    data = SampledTest(train=inter, users=users, items=items, negatives=negatives)
     return Loaded(data, checksum, {"n_users": n_users, "n_items": n_items, "n_train": len(inter), "n_test": len(users)})
 
 

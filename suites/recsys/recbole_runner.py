@@ -21,7 +21,7 @@ import numpy as np
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Interactions
-from rankbench.harness.tasks.recommendation import Split
+from rankbench.harness.splits import Split
 
 log = logging.getLogger(__name__)
 

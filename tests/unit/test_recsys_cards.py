@@ -19,7 +19,7 @@ from rankbench.harness import datahome
 from rankbench.harness.errors import DatasetMissing
 from rankbench.harness.registry import DATASETS
 from rankbench.harness.reproduce import CARDS, Target, reproduce
-from rankbench.harness.tasks.recommendation import leave_one_out, sample_negatives
+from rankbench.harness.splits import leave_one_out, sample_negatives
 from rankbench.suites.recsys.synth import generate
 
 CLI = [sys.executable, "-c", "from rankbench.harness.cli import main; main()"]

@@ -11,14 +11,18 @@ from rankbench.harness.datahome import load_dataset
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Interactions
 from rankbench.harness.runner import execute_cell, plan
-from rankbench.harness.tasks.recommendation import (
+from rankbench.harness.splits import (
+    SampledTest,
+    Split,
     binarize,
     leave_one_out,
     random_holdout,
     sample_negatives,
+    split_interactions,
     strong_generalization,
     temporal,
 )
+from rankbench.harness.suite import resolve_suite
 
 
 def _data() -> Interactions:
@@ -97,3 +101,28 @@ def test_strong_generalization_needs_history_scoring() -> None:
     result, units = execute_cell(cell)
     assert result.ok and set(units.columns) == {"nRecall@20", "nRecall@50", "nDCG@100"}
     assert result.measures["nRecall@20"].value > 0.2
+
+
+def test_split_interactions_applies_the_named_method_with_defaults() -> None:
+    data = _data()
+    holdout = split_interactions(data, "random-holdout", {})
+    assert isinstance(holdout, Split)
+    expected = random_holdout(data, 0.2, 0.1, seed=0)  # DEFAULTS: test_frac 0.2, valid_frac 0.1, split_seed 0
+    assert _pairs(holdout.test) == _pairs(expected.test) and _pairs(holdout.valid) == _pairs(expected.valid)
+    loo = split_interactions(data, "leave-one-out", {"negatives": 7, "split_seed": 3})
+    assert isinstance(loo, SampledTest) and loo.negatives.shape == (data.n_users, 7)
+    assert loo.negatives_from == "sampled uniformly (split_seed=3)"
+    assert np.array_equal(loo.items, leave_one_out(data, seed=3).test.items)
+    assert split_interactions(loo, "leave-one-out", {}) is loo  # a loader's fixed split passes through
+    with pytest.raises(BadInput, match="fixed leave-one-out split; split 'temporal'"):
+        split_interactions(loo, "temporal", {})
+    with pytest.raises(BadInput, match="unknown split 'k-fold'"):
+        split_interactions(data, "k-fold", {})
+
+
+def test_a_bad_split_setting_fails_the_cell_naming_the_suite() -> None:
+    suite = resolve_suite("recsys-synth-tiny(protocol='k-fold')")
+    (cell,) = plan([str(suite.name)], ["popularity"])
+    result, _ = execute_cell(cell)
+    assert not result.ok
+    assert result.error.message.startswith(f"suite {suite.name!r} (dataset 'recsys-synth-tiny'): unknown split")
