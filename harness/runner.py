@@ -12,7 +12,7 @@ import random
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import astuple, dataclass, field
 from typing import Any, Protocol
 
@@ -22,6 +22,7 @@ import pandas as pd
 from rankbench.harness.adapter_ref import parse_adapter_ref
 from rankbench.harness.datahome import checked_file, load_dataset
 from rankbench.harness.errors import BadInput, HarnessError
+from rankbench.harness.interfaces import Family
 from rankbench.harness.measures import parse_measures
 from rankbench.harness.provenance import collect, now_iso
 from rankbench.harness.registry import DATASETS, TASKS, resolve
@@ -36,8 +37,20 @@ log = logging.getLogger(__name__)
 NO_ADAPTER = "-"
 
 
-def plan(suites: Sequence[str], adapters: Sequence[str], seeds: Sequence[int] | None = None) -> list[CellKey]:
-    """Cells for every suite x adapter x seed; names and families are checked before anything runs."""
+def plan(
+    suites: Sequence[str],
+    adapters: Sequence[str],
+    seeds: Sequence[int] | None = None,
+    *,
+    objects: Mapping[str, Family] | None = None,
+) -> list[CellKey]:
+    """Cells for every suite x adapter x seed; names and families are checked before anything runs.
+
+    `adapters` are references (`bm25(k1=1.2)`); a name in `objects` is instead an adapter object of
+    the Python API (see `rankbench.harness.api`), of the family it maps to. Raises `BadInput` or
+    `UnknownName` for an unknown suite or adapter, or an adapter of a family the suite does not take.
+    """
+    objects = objects or {}
     cells: list[CellKey] = []
     for suite_name in suites:
         suite = resolve_suite(suite_name)
@@ -50,13 +63,16 @@ def plan(suites: Sequence[str], adapters: Sequence[str], seeds: Sequence[int] | 
                 f"suite {suite.name!r} needs at least one adapter: add -a NAME (see `rankbench list adapters`)"
             )
         for text in adapters:
-            ref = parse_adapter_ref(text)
-            family = ref.spec().family
+            if text in objects:
+                name, family = text, objects[text]
+            else:
+                ref = parse_adapter_ref(text)
+                name, family = str(ref), ref.spec().family
             if family not in suite.families:
                 raise BadInput(
                     f"adapter {text!r} is a {family}; suite {suite.name!r} takes {', '.join(suite.families)}"
                 )
-            cells += [CellKey(suite.name, str(ref), s) for s in (seeds or suite.seeds)]
+            cells += [CellKey(suite.name, name, s) for s in (seeds or suite.seeds)]
     return cells
 
 
@@ -87,20 +103,26 @@ def _aggregate(suite: Suite, out: TaskOutput, seed: int) -> dict[str, Any]:
     return measures
 
 
-def execute_cell(key: CellKey) -> tuple[Result, pd.DataFrame | None]:
-    """Run one cell; any exception becomes a failed `Result` carrying its traceback."""
+def execute_cell(
+    key: CellKey, *, adapter: Any = None, family: Family | None = None
+) -> tuple[Result, pd.DataFrame | None]:
+    """Run one cell; any exception becomes a failed `Result` carrying its traceback.
+
+    `adapter` (with its `family`) is an adapter object to run under the name `key.adapter` instead
+    of building that reference from the registry (the Python API's unregistered objects).
+    """
     started = now_iso()
     t0 = time.perf_counter()
     suite = resolve_suite(key.suite)
-    family = None
     checksum = ""
     protocol: dict[str, Any] = {"task": suite.task, **suite.protocol}
     try:
         seed_everything(key.seed)
         loaded = load_dataset(suite.dataset, **suite.dataset_params)
         checksum = loaded.checksum
-        adapter = None
-        if suite.needs_adapter:
+        if not suite.needs_adapter:
+            adapter, family = None, None
+        elif adapter is None:
             ref = parse_adapter_ref(key.adapter)
             family = ref.spec().family
             adapter = ref.build()
