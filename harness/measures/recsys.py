@@ -2,7 +2,8 @@
 
 `ranking.evaluate` works on string-keyed runs; a full-ranking recommender evaluation scores
 every item for every user, so these work on (users x items) score blocks instead:
-top-k by partial sort, relevance looked up in the held-out CSR rows. Definitions:
+top-k by partial sort (`harness.topk`, ties to the lower item index), relevance looked up
+in the held-out CSR rows. Definitions:
 
 - full ranking (Liang et al., 2018, `vae_cf` notebook): binary relevance, `nDCG@k` with
   IDCG over min(k, |held-out|) items, `nRecall@k` = hits / min(k, |held-out|), `R@k` =
@@ -21,18 +22,10 @@ from scipy import sparse
 
 from rankbench.harness.errors import BadInput
 from rankbench.harness.measures.grammar import Measure, parse_measures
+from rankbench.harness.topk import topk_rows
 
 FULL_RANKING = ("nDCG", "nRecall", "R", "HR", "Success", "P")
 SAMPLED = ("nDCG", "HR", "Success")
-
-
-def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k highest scores per row, best first (ties: lower item index first)."""
-    k = min(k, scores.shape[1])
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    rows = np.arange(scores.shape[0])[:, None]
-    order = np.lexsort((part, -scores[rows, part]), axis=1)
-    return part[rows, order]
 
 
 def full_ranking(
@@ -49,7 +42,7 @@ def full_ranking(
     truth.data[:] = 1.0
     n_rel = np.asarray(truth.sum(axis=1)).ravel()
     kmax = max(m.cutoff or 0 for m in parsed)
-    top = top_k(scores, kmax)
+    top, _ = topk_rows(scores, kmax)  # ties: lower item index first
     rows = np.arange(scores.shape[0])[:, None]
     hits = np.asarray(truth[rows, top].todense(), dtype=np.float64)
     discount = 1.0 / np.log2(np.arange(2, top.shape[1] + 2))

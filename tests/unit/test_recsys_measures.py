@@ -12,7 +12,7 @@ from scipy import sparse
 
 from rankbench.harness.errors import BadInput
 from rankbench.harness.measures.ranking import evaluate
-from rankbench.harness.measures.recsys import full_ranking, sampled, top_k
+from rankbench.harness.measures.recsys import full_ranking, sampled
 from rankbench.harness.records import Qrels, Run
 
 
@@ -108,11 +108,6 @@ def test_sampled_matches_ncf_evaluate(seed: int) -> None:
         hr5, _ = _ncf_eval_one(scores, items, 0, 5)
         assert ours["HR@10"][u] == hr and ours["HR@5"][u] == hr5
         assert ours["nDCG@10"][u] == pytest.approx(ndcg, abs=1e-12)
-
-
-def test_top_k_orders_best_first() -> None:
-    scores = np.array([[0.1, 0.9, 0.5, 0.9, -np.inf]])
-    assert top_k(scores, 3).tolist() == [[1, 3, 2]]
 
 
 def test_wrong_measure_is_a_one_line_error() -> None:
