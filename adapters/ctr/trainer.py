@@ -14,7 +14,6 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import torch
@@ -22,6 +21,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from rankbench.adapters.ctr.layers import FieldEmbedding
+from rankbench.adapters.early_stopping import EarlyStopping
 from rankbench.harness.errors import BadInput
 from rankbench.harness.measures.ctr import auc
 from rankbench.harness.records import CTRTable
@@ -127,30 +127,23 @@ def train_net(net: CTRNet, train_data: Tensors, valid_data: Tensors, cfg: TrainC
     optimizer = make_optimizer(net, cfg.learning_rate)
     gen = torch.Generator().manual_seed(cfg.seed)
     n = len(train_data.labels)
-    best_state: dict[str, Any] | None = None
     result = TrainLog()
-    stale = 0
+    stop = EarlyStopping(cfg.patience, min_delta=1e-6)
     for epoch in range(1, cfg.max_epochs + 1):
         t0 = time.perf_counter()
         run_epoch(net, optimizer, train_data, cfg, gen)
         result.train_seconds += time.perf_counter() - t0
         result.train_samples += n
-        score = auc(valid_labels, predict(net, valid_data))
-        result.history.append(score)
         result.epochs = epoch
-        log.info("epoch %d: valid AUC %.6f", epoch, score)
-        if best_state is None or score > result.best_valid_auc + 1e-6:
-            result.best_valid_auc, result.best_epoch, stale = score, epoch, 0
-            best_state = copy.deepcopy(net.state_dict())
-            continue
-        stale += 1
-        if cfg.lr_decay_on_plateau:
+        done = stop.update(epoch, auc(valid_labels, predict(net, valid_data)), lambda: copy.deepcopy(net.state_dict()))
+        if not stop.improved and cfg.lr_decay_on_plateau:
             for group in optimizer.param_groups:
                 group["lr"] = max(group["lr"] * 0.1, 1e-6)
-        if stale >= cfg.patience:
+        if done:
             break
-    if best_state is not None:
-        net.load_state_dict(best_state)
+    if stop.best_state is not None:
+        net.load_state_dict(stop.best_state)
+    result.best_epoch, result.best_valid_auc, result.history = stop.best_epoch, stop.best, stop.history
     return result
 
 
