@@ -1,20 +1,26 @@
-"""Shared pieces of the recommender adapters: seeding, validation for early stopping, candidate scoring.
+"""The recommender base class and the pieces its adapters share (RecBole's `GeneralRecommender`).
 
-Kept private (a leading underscore keeps it out of adapter discovery) so each adapter module
-stays one model while the early-stopping rule and the candidate-scoring convention exist once.
+`Recommender` turns a model's full score rows (`score_users`) into the `score` the task calls
+(full rows or candidate columns), ranks with seen items masked (`recommend`), and runs the
+validation and early-stopping step of the iterative models (`validation_step`);
+`HistoryRecommender` adds scoring from interaction rows (`score_histories`), which also
+covers users a model never trained on. The module functions are the training helpers:
+torch seeding, the binary user CSR, validation, and negative sampling.
 """
 
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rankbench.adapters.early_stopping import EarlyStopping
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Interactions
+from rankbench.harness.topk import topk_rows
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -31,14 +37,9 @@ def seed_torch(seed: int) -> Any:
     return torch
 
 
-def select(scores: np.ndarray, items: np.ndarray | None) -> np.ndarray:
-    """Full score rows, or each row's candidate columns when `items` is a (n_users, c) matrix."""
-    if items is None:
-        return scores
-    items = np.asarray(items)
-    if items.ndim != 2 or items.shape[0] != scores.shape[0]:
-        raise BadInput(f"candidate items must be a ({scores.shape[0]}, c) matrix, got shape {items.shape}")
-    return np.take_along_axis(scores, items, axis=1)
+def state_copy(net: Any) -> dict[str, Any]:
+    """A copy of a torch module's parameters and buffers (what early stopping keeps of the best epoch)."""
+    return {name: value.clone() for name, value in net.state_dict().items()}
 
 
 def user_csr(train: Interactions) -> sparse.csr_matrix:
@@ -46,6 +47,15 @@ def user_csr(train: Interactions) -> sparse.csr_matrix:
     m = train.to_csr().astype(np.float32)
     m.sort_indices()
     return m
+
+
+def exclude_seen(scores: np.ndarray, seen: sparse.csr_matrix) -> np.ndarray:
+    """Set, in place, the scores of the items each row has interacted with to -inf; returns `scores`.
+
+    `scores` is a float (n_rows, n_items) array and `seen` the matching rows of the user CSR.
+    """
+    scores[seen.nonzero()] = -np.inf
+    return scores
 
 
 def validation_score(
@@ -66,29 +76,90 @@ def validation_score(
     values = []
     for start in range(0, len(users), 1024):
         rows = users[start : start + 1024]
-        scores = np.array(score(rows), dtype=np.float64)
-        scores[seen[rows].nonzero()] = -np.inf
+        scores = exclude_seen(np.array(score(rows), dtype=np.float64), seen[rows])
         values.append(full_ranking(scores, truth[rows], [measure])[measure])
     return float(np.concatenate(values).mean()) if values else float("nan")
 
 
-@dataclass
-class EarlyStopping:
-    """Keeps the best validation score and its state; stops after `patience` epochs without gain."""
+class Recommender(ABC):
+    """A collaborative-filtering model: `fit`, then scores of items for users given by row index.
 
-    patience: int
-    best: float = -np.inf
-    best_epoch: int = -1
-    best_state: Any = None
-    history: list[float] = field(default_factory=list)
+    Subclasses define `fit` and `score_users`; iterative ones also set `valid_measure` (a
+    full-ranking measure such as "nDCG@20") and call `validation_step` after every epoch.
+    """
 
-    def update(self, epoch: int, value: float, state: Callable[[], Any]) -> bool:
-        """Record an epoch's validation value; returns True when training should stop."""
-        self.history.append(value)
-        if value > self.best:
-            self.best, self.best_epoch, self.best_state = value, epoch, state()
-        log.info("epoch %d: validation %.4f (best %.4f at %d)", epoch, value, self.best, self.best_epoch)
-        return epoch - self.best_epoch >= self.patience
+    valid_measure: str
+
+    @abstractmethod
+    def fit(self, train: Interactions, valid: Interactions | None) -> None:
+        """Train on `train`; `valid` (possibly None or empty) only drives early stopping."""
+
+    @abstractmethod
+    def score_users(self, users: np.ndarray) -> np.ndarray:
+        """(len(users), n_items) scores of every item for the users' rows; BadInput before `fit`."""
+
+    def score_candidates(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """(len(users), c) scores of each user's candidate items: by default read off the full rows."""
+        return np.take_along_axis(self.score_users(users), items, axis=1)
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """Full rows `(len(users), n_items)`, or each user's candidates when `items` is (len(users), c).
+
+        Raises BadInput on a candidate matrix of another shape.
+        """
+        users = np.asarray(users)
+        if items is None:
+            return self.score_users(users)
+        items = np.asarray(items)
+        if items.ndim != 2 or items.shape[0] != len(users):
+            raise BadInput(f"candidate items must be a ({len(users)}, c) matrix, got shape {items.shape}")
+        return self.score_candidates(users, items)
+
+    def recommend(self, users: np.ndarray, k: int, seen: sparse.csr_matrix | None = None) -> np.ndarray:
+        """(len(users), min(k, n_items)) item indices, best first, ties to the lower item index.
+
+        `seen` is the user CSR (all users' rows, e.g. `user_csr(train)`); its items are excluded.
+        """
+        users = np.asarray(users)
+        scores = np.array(self.score_users(users), dtype=np.float64)
+        if seen is not None:
+            exclude_seen(scores, seen[users])
+        return topk_rows(scores, k)[0]
+
+    def validation_step(
+        self,
+        epoch: int,
+        stop: EarlyStopping,
+        seen: sparse.csr_matrix,
+        valid: Interactions | None,
+        state: Callable[[], Any],
+    ) -> bool:
+        """After an epoch: `valid_measure` of `score_users` fed to `stop`; True when training should stop.
+
+        `state` is called for the model state when the epoch is the best so far; without
+        validation data nothing is measured and training never stops early.
+        """
+        if valid is None or len(valid) == 0:
+            return False
+        return stop.update(epoch, validation_score(self.score_users, seen, valid, self.valid_measure), state)
+
+
+class HistoryRecommender(Recommender):
+    """A recommender that scores from interaction rows, so it also scores users it never trained on.
+
+    Subclasses define `score_histories` and keep the training rows in `_train` (`user_csr`) in `fit`.
+    """
+
+    _train: sparse.csr_matrix | None = None
+
+    @abstractmethod
+    def score_histories(self, histories: sparse.csr_matrix) -> np.ndarray:
+        """(n_rows, n_items) scores for users given by their (n_rows, n_items) interaction rows."""
+
+    def score_users(self, users: np.ndarray) -> np.ndarray:
+        if self._train is None:
+            raise BadInput("call fit() before scoring")
+        return self.score_histories(self._train[np.asarray(users)])
 
 
 def sample_unseen(seen: sparse.csr_matrix, users: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -9,20 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from rankbench.adapters.recsys.base import (
-    EarlyStopping,
-    sample_unseen,
-    seed_torch,
-    select,
-    user_csr,
-    validation_score,
-)
+from rankbench.adapters.early_stopping import EarlyStopping
+from rankbench.adapters.recsys.base import Recommender, sample_unseen, seed_torch, user_csr
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Interactions
 from rankbench.harness.registry import AdapterSpec
 
 
-class BPR:
+class BPR(Recommender):
     def __init__(
         self,
         dim: int = 64,
@@ -68,21 +62,15 @@ class BPR:
                 opt.step()
             self._user, self._item = user.weight.detach().numpy().copy(), item.weight.detach().numpy().copy()
             self.epochs_run = epoch + 1
-            if valid is None or len(valid) == 0:
-                continue
-            value = validation_score(lambda rows: self._user[rows] @ self._item.T, seen, valid, self.valid_measure)
-            if stop.update(epoch, value, lambda: (self._user, self._item)):
+            if self.validation_step(epoch, stop, seen, valid, lambda: (self._user, self._item)):
                 break
         if stop.best_state is not None:
             self._user, self._item = stop.best_state
 
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+    def score_users(self, users: np.ndarray) -> np.ndarray:
         if self._user is None or self._item is None:
             raise BadInput("call fit() before scoring")
-        u = self._user[np.asarray(users)]
-        if items is None:
-            return u @ self._item.T
-        return select(u @ self._item.T, items)
+        return self._user[np.asarray(users)] @ self._item.T
 
 
 ADAPTERS = (

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rankbench.adapters.recsys.base import select, user_csr
+from rankbench.adapters.recsys.base import HistoryRecommender, user_csr
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Interactions
 from rankbench.harness.registry import AdapterSpec
@@ -19,13 +19,12 @@ if TYPE_CHECKING:
     from scipy import sparse
 
 
-class EASE:
+class EASE(HistoryRecommender):
     def __init__(self, l2: float = 500.0) -> None:
         if l2 <= 0:
             raise BadInput(f"ease l2 must be positive, got {l2}")
         self.l2 = l2
         self._b: np.ndarray | None = None
-        self._train: sparse.csr_matrix | None = None
 
     def fit(self, train: Interactions, valid: Interactions | None) -> None:
         x = user_csr(train)
@@ -43,11 +42,6 @@ class EASE:
         if self._b is None:
             raise BadInput("call fit() before scoring")
         return np.asarray(histories @ self._b, dtype=np.float64)
-
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
-        if self._train is None:
-            raise BadInput("call fit() before scoring")
-        return select(self.score_histories(self._train[users]), items)
 
 
 ADAPTERS = (

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rankbench.adapters.recsys.base import select, user_csr
+from rankbench.adapters.recsys.base import HistoryRecommender, user_csr
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Interactions
 from rankbench.harness.registry import AdapterSpec
@@ -20,13 +20,12 @@ if TYPE_CHECKING:
     from scipy import sparse
 
 
-class ItemKNN:
+class ItemKNN(HistoryRecommender):
     def __init__(self, k: int = 100, shrink: float = 0.0) -> None:
         if k <= 0:
             raise BadInput(f"itemknn k must be positive, got {k}")
         self.k, self.shrink = k, shrink
         self._sim: sparse.csr_matrix | None = None
-        self._train: sparse.csr_matrix | None = None
 
     def fit(self, train: Interactions, valid: Interactions | None) -> None:
         x = user_csr(train)
@@ -44,11 +43,6 @@ class ItemKNN:
         if self._sim is None:
             raise BadInput("call fit() before scoring")
         return np.asarray((histories @ self._sim).todense(), dtype=np.float64)
-
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
-        if self._train is None:
-            raise BadInput("call fit() before scoring")
-        return select(self.score_histories(self._train[users]), items)
 
 
 def _keep_top_k(m: sparse.csr_matrix, k: int) -> sparse.csr_matrix:

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rankbench.adapters.recsys.base import EarlyStopping, seed_torch, select, user_csr, validation_score
+from rankbench.adapters.early_stopping import EarlyStopping
+from rankbench.adapters.recsys.base import HistoryRecommender, seed_torch, state_copy, user_csr
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Interactions
 from rankbench.harness.registry import AdapterSpec
@@ -52,7 +53,7 @@ def _network(
     return MultAE()
 
 
-class MultVAE:
+class MultVAE(HistoryRecommender):
     def __init__(
         self,
         variational: bool = True,
@@ -82,7 +83,6 @@ class MultVAE:
         self.noise_std = noise_std
         self._net: Any = None
         self._torch: Any = None
-        self._train: sparse.csr_matrix | None = None
         self.epochs_run = 0
         self.beta = 0.0
 
@@ -118,11 +118,8 @@ class MultVAE:
                 opt.step()
                 updates += 1
             self.epochs_run = epoch + 1
-            if valid is None or len(valid) == 0:
-                continue
             net.eval()
-            value = validation_score(lambda r: self.score_histories(x[r]), x, valid, self.valid_measure)
-            if stop.update(epoch, value, lambda: {k: v.clone() for k, v in net.state_dict().items()}):
+            if self.validation_step(epoch, stop, x, valid, lambda: state_copy(net)):
                 break
         if stop.best_state is not None:
             net.load_state_dict(stop.best_state)
@@ -138,11 +135,6 @@ class MultVAE:
                 block = torch.from_numpy(histories[start : start + 2048].toarray().astype(np.float32))
                 out.append(self._net(block)[0].numpy())
         return np.concatenate(out) if out else np.zeros((0, self._net.out.out_features), np.float32)
-
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
-        if self._train is None:
-            raise BadInput("call fit() before scoring")
-        return select(self.score_histories(self._train[np.asarray(users)]), items)
 
 
 _PARAMS = {

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from rankbench.adapters.recsys.base import EarlyStopping, sample_unseen, seed_torch, user_csr, validation_score
+from rankbench.adapters.early_stopping import EarlyStopping
+from rankbench.adapters.recsys.base import Recommender, sample_unseen, seed_torch, state_copy, user_csr
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Interactions
 from rankbench.harness.registry import AdapterSpec
@@ -73,7 +74,7 @@ def _network(
     return NCFNet()
 
 
-class NCF:
+class NCF(Recommender):
     def __init__(
         self,
         model: str = "neumf",
@@ -143,11 +144,8 @@ class NCF:
                 loss.backward()
                 opt.step()
             self.epochs_run[kind] = epoch + 1
-            if valid is None or len(valid) == 0:
-                continue
             self._net = net
-            value = validation_score(self._score_all, seen, valid, self.valid_measure)
-            if stop.update(epoch, value, lambda: {k: v.clone() for k, v in net.state_dict().items()}):
+            if self.validation_step(epoch, stop, seen, valid, lambda: state_copy(net)):
                 break
         if stop.best_state is not None:
             net.load_state_dict(stop.best_state)
@@ -185,23 +183,21 @@ class NCF:
                 flat[sl] = self._net(torch.from_numpy(flat_u[sl]), torch.from_numpy(flat_i[sl])).numpy()
         return out
 
-    def _score_all(self, users: np.ndarray) -> np.ndarray:
+    def score_users(self, users: np.ndarray) -> np.ndarray:
+        if self._net is None:
+            raise BadInput("call fit() before scoring")
         n_items = self._n_items()
-        return self._pairs(users, np.broadcast_to(np.arange(n_items), (len(users), n_items)))
+        return self._pairs(np.asarray(users), np.broadcast_to(np.arange(n_items), (len(users), n_items)))
 
     def _n_items(self) -> int:
         net = self._net
         return (net.mf_item if hasattr(net, "mf_item") else net.mlp_item).num_embeddings
 
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+    def score_candidates(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Only the listed (user, item) pairs go through the network."""
         if self._net is None:
             raise BadInput("call fit() before scoring")
-        if items is None:
-            return self._score_all(np.asarray(users))
-        items = np.asarray(items)
-        if items.ndim != 2 or items.shape[0] != len(users):
-            raise BadInput(f"candidate items must be a ({len(users)}, c) matrix, got shape {items.shape}")
-        return self._pairs(np.asarray(users), items)
+        return self._pairs(users, items)
 
 
 _PARAMS = {

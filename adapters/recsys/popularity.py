@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rankbench.adapters.recsys.base import select
+from rankbench.adapters.recsys.base import Recommender
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Interactions
 from rankbench.harness.registry import AdapterSpec
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from scipy import sparse
 
 
-class Popularity:
+class Popularity(Recommender):
     def __init__(self) -> None:
         self._counts: np.ndarray | None = None
 
@@ -31,9 +31,9 @@ class Popularity:
             raise BadInput("call fit() before scoring")
         return self._counts
 
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+    def score_users(self, users: np.ndarray) -> np.ndarray:
         counts = self._require()
-        return select(np.broadcast_to(counts, (len(users), len(counts))), items)
+        return np.broadcast_to(counts, (len(users), len(counts)))
 
     def score_histories(self, histories: sparse.csr_matrix) -> np.ndarray:
         counts = self._require()

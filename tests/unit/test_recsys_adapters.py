@@ -84,3 +84,25 @@ def test_neumf_pretraining_starts_from_the_alpha_blend() -> None:
     users = np.arange(10)
     # logits of NeuMF at init = alpha * GMF logit + (1 - alpha) * MLP logit (same seeds, same data)
     np.testing.assert_allclose(model.score(users), 0.5 * gmf.score(users) + 0.5 * mlp.score(users), atol=1e-5)
+
+
+def test_every_recommender_shares_the_base_and_ranks_unseen_items() -> None:
+    from rankbench.adapters.recsys.base import Recommender, user_csr
+
+    data = _tiny()
+    seen = user_csr(data)
+    users = np.arange(8)
+    smoke = {"epochs": 1, "dim": 8, "factors": 4, "layers": (8, 4), "hidden": 16, "latent": 4}
+    for name in ("popularity", "itemknn", "ease", "bpr", "gmf", "multvae"):
+        spec = ADAPTERS.get(name)
+        model = spec.build(**{k: v for k, v in smoke.items() if k in spec.params})
+        assert isinstance(model, Recommender)
+        model.fit(data, None)
+        full = np.asarray(model.score(users), dtype=np.float64)
+        items = np.random.default_rng(0).integers(0, data.n_items, (len(users), 5))
+        # the candidate path (NCF's own, through the network) equals the full rows' columns
+        np.testing.assert_allclose(model.score(users, items), np.take_along_axis(full, items, 1), rtol=1e-5)
+        top = model.recommend(users, 10, seen)
+        masked = np.where(seen[users].toarray() > 0, -np.inf, full)
+        np.testing.assert_array_equal(top, np.argsort(-masked, axis=1, kind="stable")[:, :10])
+        assert not np.take_along_axis(seen[users].toarray(), top, 1).any()
