@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,8 @@ from rankbench.harness.store import atomic_write_bytes
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from rankbench.harness.records import Corpus
 
 log = logging.getLogger(__name__)
 ENV_VAR = "RANKBENCH_CACHE"
@@ -47,6 +49,23 @@ def cache_root() -> Path | None:
 def fingerprint(key: Mapping[str, Any]) -> str:
     text = json.dumps({**key, "rankbench": __version__}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def texts_digest(texts: Iterable[str]) -> str:
+    """sha256 hex of a sequence of texts (each UTF-8, then a 0x1f separator), for cache keys.
+
+    Part of every key of an output computed from texts, so edited data never hits a stale entry.
+    """
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(text.encode("utf-8"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+def corpus_digest(corpus: Corpus) -> str:
+    """`texts_digest` of a corpus's document ids followed by the texts an encoder sees (title + text)."""
+    return texts_digest([*corpus.ids.tolist(), *corpus.full_texts()])
 
 
 @dataclass(frozen=True)
@@ -114,6 +133,28 @@ class OutputCache:
         value = np.ascontiguousarray(compute())
         self.put(namespace, key, value)
         return value
+
+    def arrays(
+        self,
+        namespace: str,
+        key: Mapping[str, Any],
+        parts: Sequence[str],
+        compute: Callable[[], Mapping[str, np.ndarray]],
+    ) -> dict[str, np.ndarray]:
+        """Several arrays of one output (e.g. a CSR matrix's), each cached under `{**key, "part": name}`.
+
+        `compute` returns every part by name; it runs at most once, and only if a part is missing.
+        """
+        built: list[Mapping[str, np.ndarray]] = []
+
+        def part(name: str) -> np.ndarray:
+            if not built:
+                built.append(compute())
+            return built[0][name]
+
+        return {
+            name: np.asarray(self.array(namespace, {**key, "part": name}, lambda n=name: part(n))) for name in parts
+        }
 
     def frame(self, namespace: str, key: Mapping[str, Any], compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         """The cached table for `key` (Parquet), e.g. a score matrix in long form."""

@@ -68,3 +68,12 @@ def topk_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
             top[row] = scores[row, part[row]]
     order = np.lexsort((part, -top), axis=1)
     return np.take_along_axis(part, order, axis=1), np.take_along_axis(top, order, axis=1)
+
+
+def topk_positive(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """`topk_rows`, with index -1 where the score is not positive: a sparse scorer's "no match".
+
+    `Run.from_topk` drops the -1 entries, so documents sharing no term with a query are not retrieved.
+    """
+    idx, top = topk_rows(scores, k)
+    return np.where(top > 0, idx, -1), top

@@ -20,8 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rankbench.adapters.ir.splade import texts_digest
-from rankbench.harness.cache import OutputCache
+from rankbench.harness.cache import OutputCache, corpus_digest, texts_digest
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Corpus, Queries, Run
 from rankbench.harness.registry import AdapterSpec
@@ -98,7 +97,7 @@ class ANNCUR:
         anchors = _pseudo_queries(corpus, rng.choice(n, size=min(self.n_anchor_queries, n), replace=False))
         key = {
             "reranker": self.reranker_ref,
-            "corpus": texts_digest([*corpus.ids.tolist(), *corpus.full_texts()]),
+            "corpus": corpus_digest(corpus),
             "anchors": texts_digest(anchors.texts),
         }
 

@@ -2,36 +2,24 @@
 
 The document embeddings are the expensive part (minutes for a few thousand abstracts on two
 cores), so they go to the output cache keyed by the embedder's `identity` and a checksum of
-the corpus text; a re-run, or another backend or knob on the same corpus, only re-reads them.
+the corpus (ids and text); a re-run, or another backend or knob on the same corpus, only re-reads them.
 Embedders without an `identity` (arbitrary user objects) are never cached, so a changed
 model can never be served stale vectors.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any
 
 import numpy as np
 
-from rankbench.harness.cache import OutputCache
+from rankbench.harness.cache import OutputCache, corpus_digest
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Corpus, Queries, Run
 from rankbench.harness.registry import AdapterSpec
 
 log = logging.getLogger(__name__)
-
-
-def corpus_checksum(corpus: Corpus) -> str:
-    """sha256 over document ids and the text an embedder sees (title + text)."""
-    h = hashlib.sha256()
-    for doc_id, text in zip(corpus.ids.tolist(), corpus.full_texts(), strict=True):
-        h.update(doc_id.encode())
-        h.update(b"\x1f")
-        h.update(text.encode())
-        h.update(b"\x1e")
-    return h.hexdigest()
 
 
 def _build_embedder(embedder: Any) -> Any:
@@ -91,7 +79,7 @@ class Dense:
         identity = getattr(self.embedder, "identity", None)
         if not identity:
             return compute()
-        key = {"embedder": identity, "corpus": corpus_checksum(corpus), "role": "document"}
+        key = {"embedder": identity, "corpus": corpus_digest(corpus), "role": "document"}
         return self.cache.array("embeddings", key, compute)
 
     def index(self, corpus: Corpus) -> None:

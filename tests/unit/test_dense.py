@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from rankbench.adapters.ir.dense import Dense, corpus_checksum
+from rankbench.adapters.ir.dense import Dense
+from rankbench.harness.cache import corpus_digest
 from rankbench.harness.datahome import load_dataset
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Corpus
@@ -50,7 +51,9 @@ def test_document_embeddings_are_cached(tmp_path, monkeypatch: pytest.MonkeyPatc
 def test_changed_corpus_changes_the_key() -> None:
     a = Corpus(np.array(["d1", "d2"]), ("x", "y"))
     b = Corpus(np.array(["d1", "d2"]), ("x", "z"))
-    assert corpus_checksum(a) != corpus_checksum(b)
+    assert corpus_digest(a) != corpus_digest(b)
+    renamed = Corpus(np.array(["d1", "d3"]), ("x", "y"))
+    assert corpus_digest(renamed) != corpus_digest(a)
 
 
 def test_faiss_flat_equals_exact() -> None:

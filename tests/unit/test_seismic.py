@@ -9,8 +9,8 @@ from scipy import sparse
 pytest.importorskip("numba")
 
 from rankbench.adapters.ir.seismic import build_index, search_index
-from rankbench.adapters.ir.splade import topk_dense
 from rankbench.harness.errors import BadInput
+from rankbench.harness.topk import topk_positive
 
 
 def random_sparse(n: int, vocab: int, density: float, seed: int) -> sparse.csr_matrix:
@@ -26,7 +26,7 @@ def test_no_pruning_equals_exact(seed: int) -> None:
     queries = random_sparse(25, 300, 0.03, seed + 100)
     index = build_index(docs, n_postings=0, block_fraction=0.2, summary_energy=1.0, seed=seed)
     idx, scores, scored = search_index(index, queries, 10, query_cut=1.0, heap_factor=1.0)
-    exact_idx, exact_scores = topk_dense((queries @ docs.T).toarray(), 10)
+    exact_idx, exact_scores = topk_positive((queries @ docs.T).toarray(), 10)
     np.testing.assert_allclose(scores, np.where(exact_idx >= 0, exact_scores, 0), rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(idx, exact_idx)
     assert scored.max() <= docs.shape[0]
@@ -44,7 +44,7 @@ def test_block_skipping_scores_fewer_documents_and_returns_exact_scores() -> Non
     rows, cols = np.nonzero(idx >= 0)
     # every returned score is the document's true score: only the candidate set is approximate
     np.testing.assert_allclose(scores[rows, cols], exact[rows, idx[rows, cols]], rtol=1e-5)
-    exact_idx, _ = topk_dense(exact, 10)
+    exact_idx, _ = topk_positive(exact, 10)
     recall = np.mean(
         [len(set(a[a >= 0]) & set(b[b >= 0])) / max(1, (b >= 0).sum()) for a, b in zip(idx, exact_idx, strict=True)]
     )

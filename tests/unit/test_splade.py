@@ -8,15 +8,16 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from rankbench.adapters.ir.splade import SpladeRetriever, cached_csr, topk_dense
+from rankbench.adapters.ir.splade import SpladeRetriever, cached_csr
 from rankbench.harness.datahome import load_dataset
 from rankbench.harness.errors import MissingDependency
+from rankbench.harness.topk import topk_positive
 
 
-def test_topk_dense_matches_a_full_sort_and_drops_non_positive_scores() -> None:
+def test_topk_positive_matches_a_full_sort_and_drops_non_positive_scores() -> None:
     rng = np.random.default_rng(0)
     scores = rng.normal(size=(7, 50)).astype(np.float32)
-    idx, top = topk_dense(scores, 10)
+    idx, top = topk_positive(scores, 10)
     order = np.argsort(-scores, axis=1)[:, :10]
     np.testing.assert_array_equal(np.where(idx >= 0, idx, order), order)
     np.testing.assert_allclose(top, np.take_along_axis(scores, order, axis=1))
