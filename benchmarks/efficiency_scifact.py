@@ -220,16 +220,16 @@ def muvera_section(ds: IRDataset, out: Path, n_lat: int, repeats: int, token_mod
         cfg = FDEConfig(k_sim=k_sim, reps=reps, d_proj=d_proj)
         mv = MuveraRetriever(model=token_model, k_sim=k_sim, reps=reps, d_proj=d_proj)
         t0 = time.perf_counter()
-        mv.index_bags(docs, ds.corpus.ids)
+        mv.index_vectors(docs, ds.corpus.ids)
         print(
             f"  FDE {cfg.dimension(docs.vectors.shape[1])}-d: index (FDE + faiss flat) built in "
             f"{time.perf_counter() - t0:.1f}s"
         )
         for candidates in (0, 200):
             mv.candidates = candidates
-            idx, scores = mv.search_bags(q, 100)
+            idx, scores = mv.search_vectors(q, 100)
             run = Run.from_topk(ds.queries.ids, ds.corpus.ids, idx, scores)
-            ms = per_query_ms(lambda i, m=mv: m.search_bags(q.take(np.array([i])), 100), n, repeats)
+            ms = per_query_ms(lambda i, m=mv: m.search_vectors(q.take(np.array([i])), 100), n, repeats)
             label = f"FDE {cfg.dimension(docs.vectors.shape[1])}-d" + (f" +MaxSim@{candidates}" if candidates else "")
             rows.append(
                 [
@@ -260,7 +260,7 @@ def muvera_section(ds: IRDataset, out: Path, n_lat: int, repeats: int, token_mod
 
 
 def hybrid_section(ds: IRDataset, out: Path, dense_model: str, sparse_models: list[str]) -> None:
-    from rankbench.adapters.ir.prf import interpolate
+    from rankbench.adapters.ir.fusion import interpolate
     from rankbench.harness.registry import ADAPTERS
 
     runs: dict[str, Run] = {}

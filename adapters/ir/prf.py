@@ -1,4 +1,4 @@
-"""Pseudo-relevance feedback and dense+sparse score interpolation, as composed retrievers.
+"""Pseudo-relevance feedback, as composed retrievers (score fusion of two runs is in `fusion`).
 
 - `bm25-rm3` / `bm25-rocchio`: BM25 first pass, expand the query from the top `fb_docs`
   documents, re-score with the weighted query. RM3 (Lavrenko & Croft; Anserini's defaults
@@ -8,9 +8,6 @@
   Scoring a weighted query is one sparse product with BM25's per-term document weights.
 - `dense-prf`: vector PRF (Li et al., 2021): q' = alpha q + beta mean(top-k document vectors),
   searched again with the same backend.
-- `hybrid`: per-query normalised scores of two runs mixed as alpha * dense + (1 - alpha) * sparse;
-  a document missing from a run gets that run's lowest normalised score, and a run with zero
-  weight contributes no candidates (so alpha = 1 and alpha = 0 return the input runs' rankings).
 """
 
 from __future__ import annotations
@@ -26,97 +23,7 @@ from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput, UnknownName
 from rankbench.harness.records import Corpus, Queries, Run
 from rankbench.harness.registry import AdapterSpec
-
-NORMS = ("minmax", "zscore", "none")
-
-
-def _normalise(frame: Any, norm: str) -> Any:
-    grouped = frame.groupby("query_id").score
-    if norm == "minmax":
-        lo, hi = grouped.transform("min"), grouped.transform("max")
-        span = (hi - lo).where(hi > lo, 1.0)
-        return (frame.score - lo) / span
-    if norm == "zscore":
-        mean, std = grouped.transform("mean"), grouped.transform("std", ddof=0)
-        return (frame.score - mean) / std.where(std > 0, 1.0)
-    return frame.score
-
-
-def interpolate(dense: Run, sparse: Run, alpha: float, norm: str = "minmax", name: str = "hybrid") -> Run:
-    """alpha * norm(dense) + (1 - alpha) * norm(sparse), per query, over the union of their documents."""
-    import pandas as pd
-
-    if not 0.0 <= alpha <= 1.0:
-        raise BadInput(f"alpha must lie in [0, 1], got {alpha}")
-    if norm not in NORMS:
-        raise UnknownName("score normalisation", norm, NORMS)
-    parts = []
-    for run, weight in ((dense, alpha), (sparse, 1.0 - alpha)):
-        frame = run.to_frame()[["query_id", "doc_id", "score"]]
-        frame["score"] = _normalise(frame, norm)
-        frame["floor"] = frame.groupby("query_id").score.transform("min")
-        parts.append((frame, weight))
-    (a, wa), (b, wb) = parts
-    keys = ["query_id", "doc_id"]
-    if wa > 0 and wb > 0:
-        merged = a.merge(b, on=keys, how="outer", suffixes=("_a", "_b"))
-    elif wa > 0:
-        merged = a.rename(columns={"score": "score_a", "floor": "floor_a"}).assign(score_b=0.0, floor_b=0.0)
-    else:
-        merged = b.rename(columns={"score": "score_b", "floor": "floor_b"}).assign(score_a=0.0, floor_a=0.0)
-    for side in ("a", "b"):
-        floor = merged.groupby("query_id")[f"floor_{side}"].transform("min").fillna(0.0)
-        merged[f"score_{side}"] = merged[f"score_{side}"].fillna(floor)
-    fused = wa * merged.score_a + wb * merged.score_b
-    empty = sorted(set(dense.query_ids.tolist()) | set(sparse.query_ids.tolist()))
-    return Run.from_arrays(
-        merged.query_id.to_numpy(str), merged.doc_id.to_numpy(str), fused.to_numpy(), name, pd.Index(empty).to_numpy()
-    )
-
-
-def _as_retriever(ref: str) -> Any:
-    """A retriever from an adapter reference; an embedder is wrapped in the registered `dense` adapter."""
-    from rankbench.harness.adapter_ref import parse_adapter_ref
-
-    parsed = parse_adapter_ref(ref)
-    if parsed.spec().family == "embedder":
-        return registry.ADAPTERS.get("dense").build(embedder=ref)
-    if parsed.spec().family != "retriever":
-        raise BadInput(f"{ref!r} is a {parsed.spec().family}; interpolation needs retrievers or embedders")
-    return parsed.build()
-
-
-class Hybrid:
-    """Dense + sparse score interpolation over the top `depth` of each."""
-
-    def __init__(
-        self, dense: str = "minilm", sparse: str = "bm25", alpha: float = 0.5, norm: str = "minmax", depth: int = 1000
-    ) -> None:
-        if norm not in NORMS:
-            raise UnknownName("score normalisation", norm, NORMS)
-        if not 0.0 <= alpha <= 1.0:
-            raise BadInput(f"alpha must lie in [0, 1], got {alpha}")
-        self.dense, self.sparse = _as_retriever(dense), _as_retriever(sparse)
-        self.alpha, self.norm, self.depth = alpha, norm, depth
-
-    def index(self, corpus: Corpus) -> None:
-        self.dense.index(corpus)
-        self.sparse.index(corpus)
-
-    def search(self, queries: Queries, k: int) -> Run:
-        depth = max(k, self.depth)
-        fused = interpolate(
-            self.dense.search(queries, depth), self.sparse.search(queries, depth), self.alpha, self.norm
-        )
-        return fused.cut(k)
-
-
-def _topk_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    k = min(k, scores.shape[1])
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    top = np.take_along_axis(scores, part, axis=1)
-    order = np.argsort(-top, axis=1, kind="stable")
-    return np.take_along_axis(part, order, axis=1), np.take_along_axis(top, order, axis=1)
+from rankbench.harness.topk import topk_positive, topk_rows
 
 
 def _keep_top_per_row(matrix: Any, n: int) -> Any:
@@ -191,7 +98,7 @@ class BM25PRF(BM25):
         sizes = np.maximum(np.asarray(q0.sum(axis=1)).ravel(), 1.0)
         q0 = self._sparse.diags(1.0 / sizes) @ q0
         first = np.asarray((q0 @ self._weights.T).todense())
-        fb_idx, fb_scores = _topk_rows(first, self.fb_docs)
+        fb_idx, fb_scores = topk_rows(first, self.fb_docs)
         rows = np.repeat(np.arange(len(queries)), fb_idx.shape[1])
         if self.prf_method == "rm3":
             totals = np.maximum(fb_scores.sum(axis=1, keepdims=True), 1e-12)
@@ -204,10 +111,8 @@ class BM25PRF(BM25):
         expansion = self._sparse.diags(1.0 / sums) @ expansion
         query = self.original_weight * q0 + (1.0 - self.original_weight) * expansion
         scores = np.asarray((query @ self._weights.T).todense())
-        idx, top = _topk_rows(scores, min(k, scores.shape[1]))
-        return Run.from_topk(
-            queries.ids, self._doc_ids, np.where(top > 0, idx, -1), top, name=f"bm25-{self.prf_method}"
-        )
+        idx, top = topk_positive(scores, k)
+        return Run.from_topk(queries.ids, self._doc_ids, idx, top, name=f"bm25-{self.prf_method}")
 
 
 class DenseVectorPRF:
@@ -265,14 +170,5 @@ ADAPTERS = (
         extra="ir",
         params={"embedder": "minilm", "backend": "exact", "fb_docs": 3, "alpha": 1.0, "beta": 0.5},
         description="vector pseudo-relevance feedback for a dense retriever (Rocchio on embeddings)",
-    ),
-    AdapterSpec(
-        name="hybrid",
-        family="retriever",
-        factory="rankbench.adapters.ir.prf:Hybrid",
-        extra="ir",
-        params={"dense": "minilm", "sparse": "bm25", "alpha": 0.5, "norm": "minmax", "depth": 1000},
-        description="dense + sparse interpolation: alpha * norm(dense) + (1 - alpha) * norm(sparse), per query",
-        smoke_params={"depth": 50},
     ),
 )

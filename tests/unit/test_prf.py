@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rankbench.adapters.ir.prf import BM25PRF, interpolate
+from rankbench.adapters.ir.fusion import interpolate
+from rankbench.adapters.ir.prf import BM25PRF
 from rankbench.harness.datahome import load_dataset
 from rankbench.harness.errors import BadInput, UnknownName
 from rankbench.harness.measures.ranking import evaluate
