@@ -49,15 +49,6 @@ def user_csr(train: Interactions) -> sparse.csr_matrix:
     return m
 
 
-def exclude_seen(scores: np.ndarray, seen: sparse.csr_matrix) -> np.ndarray:
-    """Set, in place, the scores of the items each row has interacted with to -inf; returns `scores`.
-
-    `scores` is a float (n_rows, n_items) array and `seen` the matching rows of the user CSR.
-    """
-    scores[seen.nonzero()] = -np.inf
-    return scores
-
-
 def validation_score(
     score: Callable[[np.ndarray], np.ndarray],
     seen: sparse.csr_matrix,
@@ -67,7 +58,7 @@ def validation_score(
     seed: int = 0,
 ) -> float:
     """Mean full-ranking `measure` over (at most `max_users`) validation users, seen items excluded."""
-    from rankbench.harness.measures.recsys import full_ranking  # scipy loads on use, not at `rankbench list`
+    from rankbench.harness.measures.recsys import exclude_seen, full_ranking  # scipy loads on use, not at `list`
 
     truth = valid.to_csr()
     users = np.flatnonzero(truth.getnnz(axis=1) > 0)
@@ -123,6 +114,8 @@ class Recommender(ABC):
         users = np.asarray(users)
         scores = np.array(self.score_users(users), dtype=np.float64)
         if seen is not None:
+            from rankbench.harness.measures.recsys import exclude_seen  # scipy loads on use
+
             exclude_seen(scores, seen[users])
         return topk_rows(scores, k)[0]
 

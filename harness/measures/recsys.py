@@ -28,6 +28,15 @@ FULL_RANKING = ("nDCG", "nRecall", "R", "HR", "Success", "P")
 SAMPLED = ("nDCG", "HR", "Success")
 
 
+def exclude_seen(scores: np.ndarray, seen: sparse.csr_matrix) -> np.ndarray:
+    """Set, in place, the scores of the items each row has interacted with to -inf; returns `scores`.
+
+    `scores` is a float (n_rows, n_items) array and `seen` the matching rows of the user CSR.
+    """
+    scores[seen.nonzero()] = -np.inf
+    return scores
+
+
 def full_ranking(
     scores: np.ndarray, truth: sparse.csr_matrix, measures: Sequence[Measure | str]
 ) -> dict[str, np.ndarray]:

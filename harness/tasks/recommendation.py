@@ -28,7 +28,7 @@ from scipy import sparse
 from rankbench.harness.errors import BadInput
 from rankbench.harness.interfaces import Family, HistoryScorer
 from rankbench.harness.measures import parse_measures
-from rankbench.harness.measures.recsys import full_ranking, sampled
+from rankbench.harness.measures.recsys import exclude_seen, full_ranking, sampled
 from rankbench.harness.records import Loaded
 from rankbench.harness.registry import TaskSpec
 from rankbench.harness.splits import SPLITS, SampledTest, StrongSplit, split_interactions
@@ -54,8 +54,7 @@ def _evaluate_full(
     for start, scores in _score_batches(adapter, users, batch):
         rows = users[start : start + batch]
         _check_scores(scores, (len(rows), seen.shape[1]))
-        block = seen[rows]
-        scores[block.nonzero()] = -np.inf
+        exclude_seen(scores, seen[rows])
         for k, v in full_ranking(scores, truth[rows], measures).items():
             parts.setdefault(k, []).append(v)
     return {k: np.concatenate(v) for k, v in parts.items()}
@@ -107,7 +106,7 @@ def run_recommendation(suite: Suite, adapter: Any, family: Family | None, seed: 
             hist = split.fold_in[rows]
             scores = np.array(adapter.score_histories(hist), dtype=np.float64)
             _check_scores(scores, hist.shape)
-            scores[hist.nonzero()] = -np.inf
+            exclude_seen(scores, hist)
             for k, v in full_ranking(scores, split.held_out[rows], measures).items():
                 parts.setdefault(k, []).append(v)
         values = {k: np.concatenate(v) for k, v in parts.items()}
