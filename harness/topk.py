@@ -22,17 +22,17 @@ _TORCH_MIN_WIDTH = 32768
 _TORCH_MAX_K_FRACTION = 1 / 256
 
 
-def _select(scores: np.ndarray, k: int) -> np.ndarray:
-    """Column indices of some k largest entries per row (any order, any choice among ties at the cut)."""
+def _select(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(columns, values) of some k largest entries per row: any order, any choice among ties at the cut."""
     n_cols = scores.shape[1]
-    if k == n_cols:
-        return np.broadcast_to(np.arange(n_cols), scores.shape).copy()
     torch = sys.modules.get("torch")
     if torch is not None and n_cols >= _TORCH_MIN_WIDTH and k <= n_cols * _TORCH_MAX_K_FRACTION:
         block = np.ascontiguousarray(scores)
         block = block if block.flags.writeable else block.copy()  # torch warns on read-only memory
-        return torch.topk(torch.from_numpy(block), k, dim=1, sorted=False)[1].numpy()
-    return np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        values, idx = torch.topk(torch.from_numpy(block), k, dim=1, sorted=False)
+        return idx.numpy(), values.numpy()
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    return part, np.take_along_axis(scores, part, axis=1)
 
 
 def _first_k(row: np.ndarray, kth: float, k: int) -> np.ndarray:
@@ -57,17 +57,26 @@ def topk_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     k = min(k, scores.shape[1])
     if k == 0 or scores.shape[0] == 0:
         return np.zeros((scores.shape[0], k), np.int64), np.zeros((scores.shape[0], k), scores.dtype)
-    part = _select(scores, k).astype(np.int64, copy=False)
-    top = np.take_along_axis(scores, part, axis=1)
-    if k < scores.shape[1]:
+    if k == scores.shape[1]:
+        part, top = np.broadcast_to(np.arange(k), scores.shape), scores
+    else:
+        part, top = _select(scores, k)
+        part = part.astype(np.int64, copy=False)
         # every entry above the k-th score is selected; the choice is ambiguous only where more
         # than k entries reach it (a tie across the cut) or where NaN made it in
         kth = top.min(axis=1)
-        for row in np.flatnonzero(((scores >= kth[:, None]).sum(axis=1) > k) | np.isnan(kth)).tolist():
+        reach = (scores >= kth[:, None]).view(np.uint8).sum(axis=1, dtype=np.int64)
+        for row in np.flatnonzero((reach > k) | np.isnan(kth)).tolist():
             part[row] = _first_k(scores[row], kth[row], k)
             top[row] = scores[row, part[row]]
-    order = np.lexsort((part, -top), axis=1)
-    return np.take_along_axis(part, order, axis=1), np.take_along_axis(top, order, axis=1)
+    order = np.argsort(-top, axis=1, kind="stable")
+    idx, values = np.take_along_axis(part, order, axis=1), np.take_along_axis(top, order, axis=1)
+    if k < scores.shape[1]:  # the selection is not in column order: equal scores (or NaNs) to the lower column
+        tied = (values[:, 1:] == values[:, :-1]).any(axis=1) | np.isnan(values[:, -1])
+        for row in np.flatnonzero(tied).tolist():
+            resort = np.lexsort((idx[row], -values[row]))
+            idx[row], values[row] = idx[row, resort], values[row, resort]
+    return idx, values
 
 
 def topk_positive(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
