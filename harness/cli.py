@@ -151,15 +151,27 @@ def run_cmd(
     dims: Annotated[
         str | None, typer.Option("--dims", help="dimensions for suites that take them, e.g. 2..12 (limit-critical-n)")
     ] = None,
+    no_fetch: Annotated[
+        bool, typer.Option("--no-fetch", help="never download: a dataset missing from the data home is an error")
+    ] = False,
 ) -> None:
-    """Run suites x adapters x seeds; stored cells are skipped (reported as cached)."""
+    """Run suites x adapters x seeds; stored cells are skipped (reported as cached).
+
+    A suite is a registered name (`rankbench list suites`) or a dataset reference: `beir/<name>[/<split>]`,
+    `irds:<ir_datasets id>`, `mteb:<TaskName>`, or a local path (a BEIR folder, a folder of TREC topics and
+    qrels, a RecBole `.inter` file, a BARS CSV folder, an interactions CSV/Parquet). Datasets with downloads
+    are fetched into the data home on first use unless --no-fetch.
+    """
     from rankbench.harness.executors import default_executor
+    from rankbench.harness.registry import DATASETS
     from rankbench.harness.runner import plan
     from rankbench.harness.suite import resolve_suite
 
     if dims is not None:
         suites = [_with_protocol(s, "dims", dims) for s in suites]
-    cells = plan(suites, adapter, seed or None)
+    if not no_fetch:
+        _fetch_datasets([DATASETS.get(resolve_suite(s).dataset) for s in suites])
+    cells = plan(suites, adapter, seed or None, fetch=not no_fetch)
     if executor == "auto":
         executor = default_executor(resolve_suite(s) for s in suites)
     options = {"address": address} if address else {}
@@ -285,6 +297,87 @@ def data_verify_cmd(names: Annotated[list[str], typer.Argument(help="datasets (d
             table.add_row(status.dataset, str(status.path), f"[{style}]{status.status}[/]")
     console.print(table)
     raise typer.Exit(1 if bad else 0)
+
+
+def _fetch_datasets(specs: list) -> list[Path]:
+    """Fetch every missing download of `specs` with a progress bar per file; returns what was placed."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    from rankbench.harness.datahome import data_home, missing_downloads
+    from rankbench.harness.download import fetch, mirrored
+
+    needed = [(spec, d) for spec in specs for d in missing_downloads(spec)]
+    placed: list[Path] = []
+    if not needed:
+        return placed
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=err_console,
+        disable=not err_console.is_terminal,
+    ) as progress:
+        for spec, download in needed:
+            bar = progress.add_task(f"{spec.name}: {download.path}", total=download.size)
+
+            def advance(done: int, total: int | None, bar: int = bar) -> None:
+                progress.update(bar, completed=done, total=total)
+
+            err_console.print(f"fetching {mirrored(download.url)} -> {download.target(data_home())}", markup=False)
+            placed.append(fetch(download, data_home(), progress=advance))
+    return placed
+
+
+@data_app.command("fetch")
+def data_fetch_cmd(
+    names: Annotated[list[str], typer.Argument(help="datasets or suite references (see `rankbench data ls`)")],
+) -> None:
+    """Download, verify (sha256 or the publisher's md5), unpack and place datasets in the data home.
+
+    Resumes partial downloads; RANKBENCH_MIRROR=URL fetches URL/<host>/<path> instead of each publisher URL.
+    """
+    from rankbench.harness.datahome import ensure
+    from rankbench.harness.registry import DATASETS
+    from rankbench.harness.suite import resolve_suite
+
+    specs = []
+    for name in names:
+        if name in DATASETS:
+            specs.append(DATASETS.get(name))
+        else:
+            specs.append(DATASETS.get(resolve_suite(name).dataset))
+    for spec in specs:
+        if not spec.downloads and not spec.files:
+            console.print(f"{spec.name}: nothing to fetch (generated, or read by its own library)", markup=False)
+    _fetch_datasets(specs)
+    for spec in specs:
+        ensure(spec, fetch_missing=False)
+        console.print(f"{spec.name}: present", markup=False)
+
+
+@data_app.command("ls")
+def data_ls_cmd(
+    names: Annotated[list[str], typer.Argument(help="datasets (default: every dataset with files or downloads)")] = [],  # noqa: B006
+) -> None:
+    """Each known dataset: present / partial / missing in the data home, size on disk, licence."""
+    from rankbench.harness.datahome import data_home, dataset_status
+    from rankbench.harness.registry import DATASETS
+
+    specs = [DATASETS.get(n) for n in names] if names else [d for d in DATASETS if d.files or d.downloads]
+    table = Table(box=None, header_style="bold")
+    table.add_column("dataset", no_wrap=True)
+    for col in ("status", "size", "download"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("licence", no_wrap=True, overflow="ellipsis")
+    for spec in specs:
+        state, size = dataset_status(spec)
+        style = {"present": "green", "partial": "yellow", "missing": "dim"}[state]
+        download = sum(d.size or 0 for d in spec.downloads)
+        fetchable = _mib(download) if download else ("yes" if spec.downloads else "-")
+        table.add_row(spec.name, f"[{style}]{state}[/]", _mib(size) if size else "-", fetchable, spec.licence)
+    console.print(table)
+    console.print(f"data home: {data_home()}", markup=False)
 
 
 CacheDir = Annotated[Path | None, typer.Option("--dir", help="cache folder (default: RANKBENCH_CACHE)")]

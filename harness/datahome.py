@@ -1,17 +1,23 @@
-"""The data home: where datasets live, and sha256 checks of every file read from it.
+"""The data home: where datasets live, checks of every file read from it, and fetching what is missing.
 
-`RANKBENCH_DATA` points at it (default `~/.cache/rankbench`). Nothing is downloaded:
-a missing file is a `DatasetMissing` error saying where to put it.
+`RANKBENCH_DATA` points at it (default `~/.cache/rankbench`). rankbench works offline on what is
+cached or shipped; a dataset with downloads in the manifest is fetched on first use (`fetch=True`),
+everything else is a `DatasetMissing` error saying where to put it. A file may sit in the data home
+as published or gzipped (`PATH.gz`); its checksum is that of the uncompressed content.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rankbench.harness.download import Download, Progress, fetch, parse_checksum
+from rankbench.harness.download import status as download_status
 from rankbench.harness.errors import ChecksumMismatch, DatasetMissing
 from rankbench.harness.records import Loaded
 from rankbench.harness.registry import DATASETS, DatasetSpec, resolve
@@ -31,23 +37,57 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-_verified: dict[tuple[str, int, int], str] = {}
+def content_digest(path: Path, algo: str = "sha256") -> str:
+    """Hex digest of a file's content, gunzipped first when the file is `*.gz`."""
+    digest = hashlib.new(algo)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def find_file(relpath: str, home: Path | None = None) -> Path | None:
+    """The file for `relpath` in the data home: as named, else gzipped (`relpath.gz`); None when absent."""
+    home = home or data_home()
+    for candidate in (home / relpath, home / f"{relpath}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+_verified: dict[tuple[str, int, int, str], str] = {}
+
+
+def _matches(path: Path, expected: str) -> tuple[bool, str]:
+    algo, digest = parse_checksum(expected)
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns, algo)
+    actual = _verified.get(key) or content_digest(path, algo)
+    if actual == digest:
+        _verified[key] = actual
+    return actual == digest, actual
 
 
 def checked_file(spec: DatasetSpec, relpath: str, hint: str = "") -> Path:
-    """Path of a dataset file in the data home, after checking it exists and matches its sha256."""
-    path = data_home() / relpath
-    if not path.is_file():
-        raise DatasetMissing(spec.name, path, hint or spec.source)
+    """Path of a dataset file in the data home (as named or gzipped), after checking its checksum."""
+    path = find_file(relpath)
+    if path is None:
+        raise DatasetMissing(spec.name, data_home() / relpath, fetch_hint(spec, relpath) or hint or spec.source)
     expected = spec.files.get(relpath)
     if expected:
-        stat = path.stat()
-        key = (str(path), stat.st_size, stat.st_mtime_ns)
-        actual = _verified.get(key) or sha256_file(path)
-        if actual != expected:
-            raise ChecksumMismatch(path, expected, actual)
-        _verified[key] = actual
+        ok, actual = _matches(path, expected)
+        if not ok:
+            raise ChecksumMismatch(path, parse_checksum(expected)[1], actual)
     return path
+
+
+def fetch_hint(spec: DatasetSpec, relpath: str = "") -> str:
+    """`run rankbench data fetch NAME (from URL)` when a download provides the file, else ""."""
+    providing = [d for d in spec.downloads if not relpath or _provides(d, relpath)]
+    if not providing:
+        return ""
+    return f"run `rankbench data fetch {spec.name}` (downloads {providing[0].url})"
 
 
 @dataclass(frozen=True)
@@ -61,20 +101,74 @@ def verify(spec: DatasetSpec) -> list[FileStatus]:
     """Check every file of a dataset; used by `rankbench data verify`."""
     out = []
     for relpath, expected in spec.files.items():
-        path = data_home() / relpath
-        if not path.is_file():
-            out.append(FileStatus(spec.name, path, "missing"))
+        path = find_file(relpath)
+        if path is None:
+            out.append(FileStatus(spec.name, data_home() / relpath, "missing"))
         elif not expected:
             out.append(FileStatus(spec.name, path, "unpinned"))
         else:
-            out.append(FileStatus(spec.name, path, "ok" if sha256_file(path) == expected else "mismatch"))
+            out.append(FileStatus(spec.name, path, "ok" if _matches(path, expected)[0] else "mismatch"))
     return out
 
 
 def files_checksum(spec: DatasetSpec) -> str:
-    """One checksum for a file-backed dataset: the hash of its files' recorded hashes."""
-    joined = "\n".join(f"{k} {v}" for k, v in sorted(spec.files.items()))
-    return hashlib.sha256(joined.encode()).hexdigest()
+    """One checksum for a file-backed dataset: the hash of its files' and downloads' recorded checksums."""
+    lines = [f"{k} {v}" for k, v in sorted(spec.files.items())]
+    lines += sorted(f"{d.url} {d.checksum}" for d in spec.downloads)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def _provides(download: Download, relpath: str) -> bool:
+    if download.unpack:
+        return relpath.startswith(download.unpack.rstrip("/") + "/")
+    return relpath == download.path
+
+
+def missing_downloads(spec: DatasetSpec) -> list[Download]:
+    """The downloads still needed: those providing an absent file, or (no files listed) not yet done."""
+    home = data_home()
+    if spec.files:
+        absent = [rel for rel in spec.files if find_file(rel, home) is None]
+        return [d for d in spec.downloads if any(_provides(d, rel) for rel in absent) and not d.is_done(home)]
+    return [d for d in spec.downloads if not d.is_done(home)]
+
+
+def ensure(
+    spec: DatasetSpec, *, fetch_missing: bool = True, progress: Callable[[Download], Progress | None] | None = None
+) -> None:
+    """Fetch what the dataset still needs (or, with `fetch_missing=False`, say how), then check its files."""
+    needed = missing_downloads(spec)
+    if needed and not fetch_missing:
+        first = needed[0]
+        raise DatasetMissing(
+            spec.name,
+            first.target(data_home()),
+            f"run `rankbench data fetch {spec.name}` (fetching is off: --no-fetch)",
+        )
+    for download in needed:
+        fetch(download, data_home(), progress=progress(download) if progress else None)
+    for relpath in spec.files:
+        checked_file(spec, relpath)
+
+
+def dataset_status(spec: DatasetSpec) -> tuple[str, int]:
+    """(`present` | `partial` | `missing`, bytes on disk) for `rankbench data ls`."""
+    home = data_home()
+    found = [find_file(rel, home) for rel in spec.files]
+    size = sum(p.stat().st_size for p in found if p is not None)
+    states = [download_status(d, home) for d in spec.downloads]
+    if not spec.files:
+        from rankbench.harness.download import size_on_disk
+
+        size = sum(size_on_disk(d.target(home)) for d in spec.downloads if d.is_done(home))
+        if states and all(s == "present" for s in states):
+            return "present", size
+        return ("partial" if "partial" in states or "present" in states else "missing"), size
+    if all(p is not None for p in found):
+        return "present", size
+    if any(p is not None for p in found) or "partial" in states:
+        return "partial", size
+    return "missing", size
 
 
 _loaded: dict[tuple[str, tuple[tuple[str, Any], ...]], Loaded] = {}

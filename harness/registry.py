@@ -82,7 +82,14 @@ class AdapterSpec:
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """A dataset: its loader and, for files in the data home, their relative paths and sha256."""
+    """A dataset: its loader and, for files in the data home, their relative paths and checksums.
+
+    `files` maps a path relative to the data home to the checksum of its uncompressed content
+    (`"sha256:<hex>"`, a bare sha256, `"md5:<hex>"` as some publishers give it, or `""` when none is
+    published); the file may sit in the data home as it is or gzipped (`PATH.gz`). `downloads` are
+    the `rankbench.harness.download.Download`s that provide the files (from the manifest
+    `rankbench/suites/downloads.json`); `licence` and `citation` are shown by `rankbench data ls`.
+    """
 
     name: str
     loader: str
@@ -91,10 +98,31 @@ class DatasetSpec:
     source: str = ""
     generated: bool = False
     params: Mapping[str, Any] = field(default_factory=dict)
+    downloads: tuple[Any, ...] = ()
+    licence: str = ""
+    citation: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+        object.__setattr__(self, "downloads", tuple(self.downloads))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SuiteSource:
+    """Turns a reference that is not a registered suite name into a suite: `beir/nfcorpus`, `./folder`.
+
+    `resolver` (`"module:function"`) is called with the reference text and returns `None` when the
+    text is not of its kind, else `(Suite, DatasetSpec)`: the suite is stored under its canonical
+    name (`suite.name`), and the dataset is registered so that every process can load it. The
+    resolver must give the same answer in any process, so workers can rebuild the suite from its name.
+    """
+
+    name: str
+    resolver: str
+    description: str = ""
+    examples: tuple[str, ...] = ()
+    order: int = 100
 
 
 @dataclass(frozen=True)
@@ -157,7 +185,7 @@ class Registry(Generic[T]):
         return sorted(self._load())
 
 
-_DECLARATION = re.compile(rb"^(?:ADAPTERS|SUITES|DATASETS|TASKS|QUICKSTART|CARDS)\s*[:=]", re.MULTILINE)
+_DECLARATION = re.compile(rb"^(?:ADAPTERS|SUITES|DATASETS|TASKS|QUICKSTART|CARDS|SUITE_SOURCES)\s*[:=]", re.MULTILINE)
 
 
 def _declares_records(origin: str | None) -> bool:
@@ -217,3 +245,4 @@ SUITES: Registry[Any] = Registry("suite", "SUITES", _SUITE_PKGS, "rankbench.suit
 DATASETS: Registry[DatasetSpec] = Registry("dataset", "DATASETS", _SUITE_PKGS, "rankbench.suites")
 TASKS: Registry[TaskSpec] = Registry("task", "TASKS", ("rankbench.harness.tasks", *_SUITE_PKGS), "rankbench.suites")
 QUICKSTART: Registry[QuickstartEntry] = Registry("quickstart entry", "QUICKSTART", _SUITE_PKGS, "rankbench.suites")
+SUITE_SOURCES: Registry[SuiteSource] = Registry("suite source", "SUITE_SOURCES", _SUITE_PKGS, "rankbench.suites")

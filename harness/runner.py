@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from rankbench.harness.adapter_ref import parse_adapter_ref
-from rankbench.harness.datahome import checked_file, load_dataset
+from rankbench.harness.datahome import ensure, load_dataset
 from rankbench.harness.errors import BadInput, HarnessError
 from rankbench.harness.interfaces import Family
 from rankbench.harness.measures import parse_measures
@@ -43,18 +43,21 @@ def plan(
     seeds: Sequence[int] | None = None,
     *,
     objects: Mapping[str, Family] | None = None,
+    fetch: bool = True,
 ) -> list[CellKey]:
     """Cells for every suite x adapter x seed; names and families are checked before anything runs.
 
     `adapters` are references (`bm25(k1=1.2)`); a name in `objects` is instead an adapter object of
     the Python API (see `rankbench.harness.api`), of the family it maps to. Raises `BadInput` or
     `UnknownName` for an unknown suite or adapter, or an adapter of a family the suite does not take.
+    A suite whose dataset has downloads still missing is fetched here, once, unless `fetch` is false
+    (then `DatasetMissing` names the `rankbench data fetch` command).
     """
     objects = objects or {}
     cells: list[CellKey] = []
     for suite_name in suites:
         suite = resolve_suite(suite_name)
-        check_data(suite)
+        check_data(suite, fetch=fetch)
         if not suite.needs_adapter:
             cells += [CellKey(suite.name, NO_ADAPTER, s) for s in (seeds or suite.seeds)]
             continue
@@ -76,11 +79,9 @@ def plan(
     return cells
 
 
-def check_data(suite: Suite) -> None:
-    """Every file of the suite's dataset is present and intact, so bad data stops the plan, not each cell."""
-    spec = DATASETS.get(suite.dataset)
-    for relpath in spec.files:
-        checked_file(spec, relpath)
+def check_data(suite: Suite, *, fetch: bool = True) -> None:
+    """Every file of the suite's dataset is present (fetched if allowed) and intact, before any cell runs."""
+    ensure(DATASETS.get(suite.dataset), fetch_missing=fetch)
 
 
 def seed_everything(seed: int) -> None:

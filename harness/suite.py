@@ -63,22 +63,52 @@ class TaskOutput:
 
 
 def resolve_suite(text: str) -> Suite:
-    """A registered suite, or a variant of one with protocol overrides: `limit-critical-n(dims='2..8')`.
+    """A registered suite, a variant of one with protocol overrides, or a dataset reference.
 
-    The canonical text (sorted keys) is the stored suite name, so variants never share cells,
-    and any worker can rebuild the same variant from the name alone.
+    `limit-critical-n(dims='2..8')` is a variant: the canonical text (sorted keys) is the stored
+    suite name, so variants never share cells, and any worker can rebuild the same variant from the
+    name alone. A text that names no registered suite goes to the suite sources (`SUITE_SOURCES`):
+    `beir/nfcorpus`, `irds:<id>`, `mteb:<Task>`, a local folder or file; the suite they return is
+    stored under its canonical name and its dataset is registered in this process.
     """
     from rankbench.harness.adapter_ref import parse_stage
-    from rankbench.harness.errors import BadInput
+    from rankbench.harness.errors import BadInput, UnknownName
     from rankbench.harness.registry import SUITES
 
-    stage = parse_stage(text)
-    base: Suite = SUITES.get(stage.name)
+    if text in _from_sources:
+        return _from_sources[text]
+    try:
+        stage = parse_stage(text)
+        base: Suite = SUITES.get(stage.name)
+    except (UnknownName, BadInput) as exc:
+        found = suite_from_sources(text)
+        if found is None:
+            raise exc from None
+        return found
     if stage.depth is not None:
         raise BadInput(f"suite reference {text!r} cannot take @depth")
     if not stage.params:
         return base
     return replace(base, name=str(stage), protocol={**base.protocol, **dict(stage.params)})
+
+
+_from_sources: dict[str, Suite] = {}
+
+
+def suite_from_sources(text: str) -> Suite | None:
+    """Ask each registered suite source (in `order`) to turn `text` into a suite; None if none does."""
+    from rankbench.harness.registry import DATASETS, SUITE_SOURCES, resolve
+
+    for source in sorted(SUITE_SOURCES, key=lambda s: (s.order, s.name)):
+        found = resolve(source.resolver)(text)
+        if found is None:
+            continue
+        suite, spec = found
+        if spec is not None and spec.name not in DATASETS:
+            DATASETS.add(spec)
+        _from_sources[text] = _from_sources[suite.name] = suite
+        return suite
+    return None
 
 
 class Task(Protocol):

@@ -168,8 +168,8 @@ def _holdout(frame: pd.DataFrame, fraction: float, seed: int) -> tuple[pd.DataFr
 
 def load_frappe_nfm(spec: DatasetSpec, holdout: float = 0.2, seed: int = 2021, min_count: int = 1) -> Loaded:
     """Frappe (NFM split): train on the validation file minus a seeded holdout, test on the BARS test file."""
-    valid_path = checked_file(spec, "ctr/frappe-nfm/frappe.validation.libfm.gz")
-    test_path = checked_file(spec, "ctr/frappe-nfm/frappe.test.libfm.gz")
+    valid_path = checked_file(spec, "ctr/frappe-nfm/frappe.validation.libfm")
+    test_path = checked_file(spec, "ctr/frappe-nfm/frappe.test.libfm")
     pool = read_libfm(valid_path, FRAPPE_FIELDS)
     test = read_libfm(test_path, FRAPPE_FIELDS)
     train, valid = _holdout(pool, holdout, seed)
@@ -181,16 +181,34 @@ def load_frappe_nfm(spec: DatasetSpec, holdout: float = 0.2, seed: int = 2021, m
 def load_bars_csv(
     spec: DatasetSpec,
     folder: str,
-    cat_fields: Sequence[str],
+    cat_fields: Sequence[str] | None,
     num_fields: Sequence[str] = (),
     min_count: int = 1,
     user_field: str | None = None,
 ) -> Loaded:
-    """A BARS dataset folder with train.csv, valid.csv and test.csv (header row, `label` column)."""
+    """A BARS dataset folder in the data home with train.csv, valid.csv and test.csv (header, `label` column).
+
+    `cat_fields=None` takes every column of the header except `label` and the numeric fields.
+    """
+    paths = [checked_file(spec, f"{folder}/{split}.csv") for split in ("train", "valid", "test")]
+    return bars_splits(paths, cat_fields, num_fields, min_count=min_count, user_field=user_field)
+
+
+def bars_splits(
+    paths: Sequence[Path],
+    cat_fields: Sequence[str] | None,
+    num_fields: Sequence[str] = (),
+    *,
+    min_count: int = 1,
+    user_field: str | None = None,
+) -> Loaded:
+    """Encode three BARS CSV splits (train, valid, test) with statistics of train only."""
+    if cat_fields is None:
+        header = pd.read_csv(paths[0], nrows=0).columns
+        cat_fields = [c for c in header if c != "label" and c not in num_fields]
     frames = []
     digest = hashlib.sha256()
-    for split in ("train", "valid", "test"):
-        path = checked_file(spec, f"{folder}/{split}.csv")
+    for path in paths:
         frames.append(read_bars_csv(path, [*cat_fields, *num_fields, "label"]))
         digest.update(sha256_file(path).encode())
     splits = encode_splits(*frames, cat_fields, num_fields, min_count=min_count, user_field=user_field)

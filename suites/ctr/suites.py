@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rankbench.harness.registry import DatasetSpec, QuickstartEntry
 from rankbench.harness.suite import Suite
+from rankbench.suites.catalog import dataset_spec
 
 CTR_MEASURES = ("AUC", "logloss", "gAUC")
 FRAPPE_FIELDS = (  # the same ten fields, in this order, in the NFM libFM files and BARS frappe_x1
@@ -20,10 +21,8 @@ FRAPPE_FIELDS = (  # the same ten fields, in this order, in the NFM libFM files 
 )
 BARS_ML_FIELDS = ("user_id", "item_id", "tag_id")
 
-_BARS_HINT = (
-    "BARS {name}: put train.csv, valid.csv and test.csv from github.com/reczoo/Datasets ({folder}) there; "
-    "CSV with a header, categorical columns {fields} and a 0/1 `label` column"
-)
+CRITEO_NUM = tuple(f"I{i}" for i in range(1, 14))
+CRITEO_CAT = tuple(f"C{i}" for i in range(1, 27))
 
 DATASETS = (
     DatasetSpec(
@@ -47,35 +46,26 @@ DATASETS = (
         params={"n_train": 3000, "n_valid": 1000, "n_test": 1500, "seed": 1, "n_users": 40, "n_items": 30},
         description="small generated CTR table for contract tests",
     ),
-    DatasetSpec(
-        "frappe-nfm",
-        "rankbench.suites.ctr.data:load_frappe_nfm",
-        files={
-            "ctr/frappe-nfm/frappe.validation.libfm.gz": (
-                "f5d3ba2c099144aca521f6eb019e536a82a47eb7485f08ea2f16ec96df565d0c"
-            ),
-            "ctr/frappe-nfm/frappe.test.libfm.gz": "5cd687ff4c5ab8019d388d80a41957026986987ffb7f2a7c46425157926eac45",
-        },
-        description="Frappe, NFM split: train/valid from the 57,722-line validation file, BARS frappe_x1 test file",
-        source="github.com/hexiangnan/neural_factorization_machine data/frappe (libFM format, gzipped)",
-    ),
-    DatasetSpec(
+    dataset_spec("frappe-nfm", "rankbench.suites.ctr.data:load_frappe_nfm"),
+    dataset_spec(
         "frappe-x1",
         "rankbench.suites.ctr.data:load_bars_csv",
-        files={f"ctr/Frappe_x1/{s}.csv": "" for s in ("train", "valid", "test")},
         params={"folder": "ctr/Frappe_x1", "cat_fields": FRAPPE_FIELDS, "user_field": "user"},
-        description="BARS frappe_x1 (202,027 / 57,722 / 28,860 rows)",
-        source=_BARS_HINT.format(name="frappe_x1", folder="Frappe/Frappe_x1", fields=", ".join(FRAPPE_FIELDS)),
     ),
-    DatasetSpec(
+    dataset_spec(
         "movielenslatest-x1",
         "rankbench.suites.ctr.data:load_bars_csv",
-        files={f"ctr/MovielensLatest_x1/{s}.csv": "" for s in ("train", "valid", "test")},
         params={"folder": "ctr/MovielensLatest_x1", "cat_fields": BARS_ML_FIELDS, "user_field": "user_id"},
-        description="BARS movielenslatest_x1 (1,404,801 / 401,372 / 200,686 rows)",
-        source=_BARS_HINT.format(
-            name="movielenslatest_x1", folder="MovielensLatest/MovielensLatest_x1", fields=", ".join(BARS_ML_FIELDS)
-        ),
+    ),
+    dataset_spec(
+        "criteo-x1",
+        "rankbench.suites.ctr.data:load_bars_csv",
+        params={"folder": "ctr/Criteo_x1", "cat_fields": CRITEO_CAT, "num_fields": CRITEO_NUM},
+    ),
+    dataset_spec(
+        "avazu-x1",
+        "rankbench.suites.ctr.data:load_bars_csv",
+        params={"folder": "ctr/Avazu_x1", "cat_fields": None},
     ),
 )
 
@@ -98,6 +88,8 @@ SUITES = (
     _suite(
         "movielenslatest-x1", "movielenslatest-x1", "BARS movielenslatest_x1 benchmark split", ("ctr", "real", "bars")
     ),
+    _suite("criteo-x1", "criteo-x1", "BARS criteo_x1 benchmark split", ("ctr", "real", "bars")),
+    _suite("avazu-x1", "avazu-x1", "BARS avazu_x1 benchmark split", ("ctr", "real", "bars")),
 )
 
 # 20k rows at BARS's batch of 4096 would be 5 steps an epoch: the quickstart uses batches of 512

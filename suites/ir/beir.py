@@ -1,59 +1,166 @@
-"""BEIR collections read from the data home: `beir-scifact` (5,183 abstracts, 300 test claims).
+"""BEIR collections: every collection of the benchmark by name, and BEIR-layout folders anywhere.
 
-Files sit in BEIR's own layout under `ir/<name>/` (corpus and queries may be gzipped) and
-are checked against their sha256 before use. Queries are restricted to those judged in the
-split's qrels, as BEIR evaluates them.
+- `beir/<name>[/<split>]` (e.g. `beir/nfcorpus`, `beir/msmarco/dev`, `beir/cqadupstack/android`): BEIR's
+  own zips from BEIR's URLs, checked against BEIR's published md5 and unpacked to `beir/<name>/` in the
+  data home on first use (`rankbench data fetch beir/<name>` fetches ahead). The suite is stored under
+  its canonical name `beir/<name>/<split>`; measures are BEIR's (nDCG@10, R@100, plus RR@10 and AP).
+  BioASQ, Signal-1M, TREC-NEWS and Robust04 are not redistributable: they are read from `beir/<name>/`
+  once a user has built them with BEIR's scripts.
+- `beir-scifact`: the rebuilt SciFact copy at `ir/scifact/` (checked against its sha256s).
+- `load_beir_folder(path, split)`: any BEIR-layout folder (`corpus.jsonl`, `queries.jsonl`,
+  `qrels/<split>.tsv`, each possibly gzipped), as `rankbench run ./folder` reads it.
+
+Queries are restricted to those judged in the split's qrels, as BEIR evaluates them.
 """
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any
 
-from rankbench.harness.datahome import checked_file, files_checksum
-from rankbench.harness.errors import UnknownName
+from rankbench.harness.datahome import checked_file, data_home, files_checksum, find_file
+from rankbench.harness.deps import require
+from rankbench.harness.errors import BadInput, DatasetMissing, UnknownName
 from rankbench.harness.formats import read_beir_corpus, read_beir_qrels, read_beir_queries
 from rankbench.harness.interfaces import IR_FAMILIES
-from rankbench.harness.records import IRDataset, Loaded
-from rankbench.harness.registry import DatasetSpec
+from rankbench.harness.records import Corpus, IRDataset, Loaded, Qrels, Queries
+from rankbench.harness.registry import DatasetSpec, SuiteSource
 from rankbench.harness.suite import Suite
+from rankbench.suites.catalog import dataset_spec, entry, manifest
 
-SCIFACT_FILES = {
-    "ir/scifact/corpus.jsonl.gz": "4e2b75022066f42476db5efe0d5841967b4152798b79d50cbf7d6a84031862f0",
-    "ir/scifact/queries.jsonl.gz": "077839d778aeece15c2df01eef81223f9905a0dabd352e3979c76f4296fdccf4",
-    "ir/scifact/qrels/test.tsv": "68c0ac63f1c24b9e8ce497649694f09b2d0850bab7ec2b103cc66996f5f8b3a3",
-    "ir/scifact/qrels/train.tsv": "ac0902d9b1cb717df182aaff1306175877fdb8f55bb5c3e8597ad694fc8e539f",
-}
-SCIFACT_HINT = (
-    "BEIR SciFact in BEIR layout (corpus.jsonl.gz, queries.jsonl.gz, qrels/test.tsv) from "
-    "https://public.ukp.informatik.tu-darmstadt.de/thakur/BEIR/datasets/scifact.zip, gzipped"
-)
+BEIR_MEASURES = ("nDCG@10", "R@100", "RR@10", "AP")
+PREFIX = "beir/"
+
+
+def _split_files(folder: Path) -> list[str]:
+    return (
+        sorted(p.name.split(".")[0] for p in (folder / "qrels").glob("*.tsv*")) if (folder / "qrels").is_dir() else []
+    )
+
+
+def read_beir_folder(folder: Path, split: str, *, require_split: bool = True) -> IRDataset:
+    """A BEIR-layout folder (files plain or gzipped), judged queries of `split` only."""
+    qrels_path = find_file(f"qrels/{split}.tsv", folder)
+    if qrels_path is None:
+        raise UnknownName(f"split of BEIR folder {folder}", split, _split_files(folder))
+    corpus_path, queries_path = find_file("corpus.jsonl", folder), find_file("queries.jsonl", folder)
+    for name, path in (("corpus.jsonl", corpus_path), ("queries.jsonl", queries_path)):
+        if path is None:
+            raise BadInput(f"not a BEIR folder: no {name} (or {name}.gz)", path=folder)
+    qrels = read_beir_qrels(qrels_path)
+    corpus = read_beir_corpus(corpus_path)
+    queries = read_beir_queries(queries_path, keep=set(qrels.query_ids.tolist()))
+    return IRDataset(corpus, queries, qrels)
+
+
+def folder_checksum(folder: Path, split: str) -> str:
+    """sha256 over the content hashes of the files a split reads (corpus, queries, its qrels)."""
+    digest = hashlib.sha256()
+    for rel in ("corpus.jsonl", "queries.jsonl", f"qrels/{split}.tsv"):
+        path = find_file(rel, folder)
+        if path is not None:
+            from rankbench.harness.datahome import content_digest
+
+            digest.update(f"{rel} {content_digest(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def _info(ds: IRDataset, split: str, **extra: Any) -> dict[str, Any]:
+    return {"split": split, "n_docs": len(ds.corpus), "n_queries": len(ds.queries), "n_qrels": len(ds.qrels), **extra}
 
 
 def load_beir(spec: DatasetSpec, root: str, split: str = "test") -> Loaded:
-    """Load a BEIR-layout folder `root` of the data home, keeping only the split's judged queries."""
-    qrels_rel = f"{root}/qrels/{split}.tsv"
-    if qrels_rel not in spec.files:
-        splits = sorted(p.rsplit("/", 1)[1].removesuffix(".tsv") for p in spec.files if "/qrels/" in p)
-        raise UnknownName(f"split of {spec.name}", split, splits)
-    qrels = read_beir_qrels(checked_file(spec, qrels_rel))
-    corpus = read_beir_corpus(checked_file(spec, f"{root}/corpus.jsonl.gz"))
-    queries = read_beir_queries(checked_file(spec, f"{root}/queries.jsonl.gz"), keep=set(qrels.query_ids.tolist()))
-    info: dict[str, Any] = {"split": split, "n_docs": len(corpus), "n_queries": len(queries), "n_qrels": len(qrels)}
-    return Loaded(IRDataset(corpus, queries, qrels), files_checksum(spec), info)
+    """A BEIR collection at `root` in the data home; pinned files are checked against their checksums."""
+    if spec.files:
+        qrels_rel = f"{root}/qrels/{split}.tsv"
+        if qrels_rel not in spec.files:
+            splits = sorted(p.rsplit("/", 1)[1].removesuffix(".tsv") for p in spec.files if "/qrels/" in p)
+            raise UnknownName(f"split of {spec.name}", split, splits)
+        for relpath in (f"{root}/corpus.jsonl", f"{root}/queries.jsonl", qrels_rel):
+            checked_file(spec, relpath)
+        checksum = files_checksum(spec)
+    else:
+        folder = data_home() / root
+        if not folder.is_dir():
+            fix = f"run `rankbench data fetch {spec.name}`" if spec.downloads else spec.source
+            raise DatasetMissing(spec.name, folder, fix)
+        checksum = files_checksum(spec) if spec.downloads else folder_checksum(folder, split)
+    ds = read_beir_folder(data_home() / root, split)
+    return Loaded(ds, checksum, _info(ds, split))
+
+
+def load_beir_path(spec: DatasetSpec, path: str, split: str = "test") -> Loaded:
+    """A BEIR-layout folder anywhere on disk (`rankbench run ./folder`)."""
+    folder = Path(path)
+    ds = read_beir_folder(folder, split)
+    return Loaded(ds, folder_checksum(folder, split), _info(ds, split, path=str(folder)))
+
+
+def load_with_beir_loader(folder: Path, split: str = "test") -> IRDataset:
+    """A BEIR-layout folder read by BEIR's own `GenericDataLoader` (uncompressed files only)."""
+    beir_data = require("beir.datasets.data_loader", "ir", "loading BEIR folders")
+    if not (Path(folder) / "corpus.jsonl").is_file():
+        raise BadInput(f"{folder} is not a BEIR folder (no corpus.jsonl; gunzip corpus.jsonl.gz first)")
+    corpus, queries, qrels = beir_data.GenericDataLoader(data_folder=str(folder)).load(split=split)
+    ids = list(corpus)
+    import numpy as np
+
+    return IRDataset(
+        Corpus(
+            np.array(ids), tuple(corpus[i].get("text", "") for i in ids), tuple(corpus[i].get("title", "") for i in ids)
+        ),
+        Queries(np.array(list(queries)), tuple(queries.values())),
+        Qrels.from_dict(qrels),
+    )
+
+
+def collections() -> list[str]:
+    """Every BEIR collection the manifest knows (`beir/<name>`), CQADupStack's 12 forums included."""
+    return sorted(name for name in manifest() if name.startswith(PREFIX))
+
+
+def _catalog_spec(name: str) -> DatasetSpec:
+    item = entry(name)
+    root = item.get("root", name)
+    return dataset_spec(name, "rankbench.suites.ir.beir:load_beir", params={"root": root, "split": item["split"]})
+
+
+def beir_suite(text: str) -> tuple[Suite, DatasetSpec | None] | None:
+    """`beir/<name>[/<split>]` -> the suite `beir/<name>/<split>` on dataset `beir/<name>`."""
+    if not text.startswith(PREFIX):
+        return None
+    known = collections()
+    name = max((c for c in known if text == c or text.startswith(c + "/")), key=len, default=None)
+    if name is None:
+        raise UnknownName("BEIR collection", text, known)
+    item = entry(name)
+    split = text[len(name) + 1 :] or item["split"]
+    if split not in item["splits"]:
+        raise UnknownName(f"split of {name}", split, item["splits"])
+    suite = Suite(
+        f"{name}/{split}",
+        name,
+        "retrieval",
+        BEIR_MEASURES,
+        IR_FAMILIES,
+        dataset_params={"split": split},
+        description=f"{item['description']} ({split} split)",
+        tags=("beir", "real"),
+    )
+    return suite, None
 
 
 DATASETS = (
-    DatasetSpec(
+    dataset_spec(
         "beir-scifact",
         "rankbench.suites.ir.beir:load_beir",
-        files=SCIFACT_FILES,
         description="BEIR SciFact: 5,183 abstracts, 300 test claims (CC BY-NC 2.0)",
-        source=SCIFACT_HINT,
         params={"root": "ir/scifact", "split": "test"},
     ),
+    *(_catalog_spec(name) for name in collections()),
 )
 
-BEIR_MEASURES = ("nDCG@10", "R@100", "RR@10", "AP")
 SUITES = (
     Suite(
         "beir-scifact",
@@ -63,5 +170,14 @@ SUITES = (
         IR_FAMILIES,
         description="BEIR SciFact test split (real data from the data home)",
         tags=("beir", "real"),
+    ),
+)
+
+SUITE_SOURCES = (
+    SuiteSource(
+        name="beir",
+        resolver="rankbench.suites.ir.beir:beir_suite",
+        description="a BEIR collection by name, fetched from BEIR's URLs with BEIR's md5 on first use",
+        examples=("beir/nfcorpus", "beir/msmarco/dev", "beir/cqadupstack/android"),
     ),
 )

@@ -1,12 +1,13 @@
-"""LIMIT (Weller et al., 2025) on the real files of the data home: `limit-small` and `limit`.
+"""LIMIT (Weller et al., 2025) on the official files: `limit-small`, `limit` and `limit-reconstructed`.
 
-`limit-small` is read as published (46 people, 1,000 queries, 2 relevant each). The official
-50,000-document `limit/corpus.jsonl` is not in the data home, only LIMIT's queries and qrels, so
-`limit` runs on a *reconstructed* corpus (dataset `limit-reconstructed`, rebuilt as the data
-folder's SOURCE.md describes): the 46 people relevant in the qrels like exactly the attributes
-their queries ask for, padded to 45 liked items, and 49,954 generated distractor people like 45
-items drawn from attributes that no LIMIT query asks for. Its numbers are close to, not equal to,
-the paper's; every result says `"reconstructed": true` in its info.
+`limit-small` (46 people, 1,000 queries, 2 relevant each) and `limit` (50,000 people) are read as
+published; both are fetched from the official Hugging Face datasets `orionweller/LIMIT-small` and
+`orionweller/LIMIT` on first use, checked against the sha256s in the download manifest.
+`limit-reconstructed` needs no corpus download: LIMIT's queries and qrels over a *reconstructed*
+corpus (rebuilt as the data folder's SOURCE.md describes): the 46 people relevant in the qrels like
+exactly the attributes their queries ask for, padded to 45 liked items, and 49,954 generated
+distractor people like 45 items drawn from attributes that no LIMIT query asks for. Its numbers are
+close to, not equal to, the paper's; every result says `"reconstructed": true` in its info.
 """
 
 from __future__ import annotations
@@ -24,25 +25,17 @@ from rankbench.harness.interfaces import IR_FAMILIES
 from rankbench.harness.records import Corpus, IRDataset, Loaded, Queries
 from rankbench.harness.registry import DatasetSpec
 from rankbench.harness.suite import Suite
+from rankbench.suites.catalog import dataset_spec, downloads, entry, files
 from rankbench.suites.ir.synth import checksum_ir
 from rankbench.suites.limit.synth import LIMIT_MEASURES
 
-_SOURCE = (
-    "google-deepmind/limit data/ (commit 90c5dd3a); put limit/ with its SHA256SUMS in the data home "
-    "(see the data folder's SOURCE.md)"
-)
+_SOURCE = "fetched from orionweller/LIMIT(-small) on Hugging Face (the files of google-deepmind/limit data/)"
 _CITATION = "Weller, Boratko, Naim, Lee. On the Theoretical Limitations of Embedding-Based Retrieval. arXiv:2508.21038"
-# the sha256 of each file, as listed in limit/SHA256SUMS of the data home
-_SMALL_FILES = {
-    "limit/limit-small/corpus.jsonl": "ebc38fa10c96fa02e4501e41968edf586efffc6241b6cd10f1c8757c1854dc53",
-    "limit/limit-small/qrels.jsonl": "f6a0cbf1ac3c405e1cffc96c87bd19a5f77a671d123f547cf946bf17874a27f8",
-    "limit/limit-small/queries.jsonl": "0afedee8bb9aec36053568673bc7b5eb3e5fc416b49d44f187026de930084db8",
-}
-_FULL_FILES = {
-    "limit/limit/qrels.jsonl": "a4f9b25b694623c240c6499fb8d8a4896355db9c840f29bd14580d0d4100ea89",
-    "limit/limit/queries.jsonl": "1ead4c54487728173aa1433778a2ab0f4cf1cf8aeeedb886c05238b32d818594",
-    "limit/limit-small/corpus.jsonl": _SMALL_FILES["limit/limit-small/corpus.jsonl"],
-    "limit/limit-small/queries.jsonl": _SMALL_FILES["limit/limit-small/queries.jsonl"],
+_LIMIT = files("limit")
+_SMALL = files("limit-small")
+# the reconstruction reads LIMIT's queries and qrels, and LIMIT-small's people and attributes
+_RECONSTRUCTED = {
+    rel: c for rel, c in {**_LIMIT, **_SMALL}.items() if not rel.endswith(("limit/corpus.jsonl", "small/qrels.jsonl"))
 }
 _QUERY = re.compile(r"^Who likes (?P<attr>.+)\?$")
 
@@ -53,15 +46,20 @@ def _files(spec: DatasetSpec, folder: str) -> dict[str, Path]:
     }
 
 
-def load_small(spec: DatasetSpec) -> Loaded:
-    """LIMIT-small exactly as published, every file checked against its sha256."""
-    paths = _files(spec, "limit-small")
+def load_official(spec: DatasetSpec, folder: str = "limit-small") -> Loaded:
+    """LIMIT or LIMIT-small exactly as published, every file checked against its sha256."""
+    paths = _files(spec, folder)
     ds = IRDataset(
         read_beir_corpus(paths["corpus.jsonl"]),
         read_beir_queries(paths["queries.jsonl"]),
         read_beir_qrels(paths["qrels.jsonl"]),
     )
-    return Loaded(ds, files_checksum(spec), {"source": "LIMIT-small (official files)", "citation": _CITATION})
+    return Loaded(ds, files_checksum(spec), {"source": f"{folder} (official files)", "citation": _CITATION})
+
+
+def load_small(spec: DatasetSpec) -> Loaded:
+    """LIMIT-small exactly as published."""
+    return load_official(spec, "limit-small")
 
 
 def asked_attribute(text: str, path: Path, line: int) -> str:
@@ -154,19 +152,17 @@ def load_reconstructed(spec: DatasetSpec, n_docs: int = 50_000, attrs_per_doc: i
 
 
 DATASETS = (
-    DatasetSpec(
-        "limit-small",
-        "rankbench.suites.limit.official:load_small",
-        files=_SMALL_FILES,
-        description="LIMIT-small: 46 people, 1,000 'Who likes X?' queries, 2 relevant each (official files)",
-        source=_SOURCE,
-    ),
+    dataset_spec("limit-small", "rankbench.suites.limit.official:load_small"),
+    dataset_spec("limit", "rankbench.suites.limit.official:load_official", params={"folder": "limit"}),
     DatasetSpec(
         "limit-reconstructed",
         "rankbench.suites.limit.official:load_reconstructed",
-        files=_FULL_FILES,
+        files=_RECONSTRUCTED,
+        downloads=tuple(d for d in downloads("limit") + downloads("limit-small") if d.path in _RECONSTRUCTED),
         description="LIMIT: official queries/qrels over a reconstructed 50k-person corpus (not the official corpus)",
         source=_SOURCE,
+        licence=entry("limit")["licence"],
+        citation=_CITATION,
         params={"n_docs": 50_000, "attrs_per_doc": 45, "seed": 0},
     ),
 )
@@ -183,6 +179,16 @@ SUITES = (
     ),
     Suite(
         "limit",
+        "limit",
+        "retrieval",
+        LIMIT_MEASURES,
+        IR_FAMILIES,
+        protocol={"depth": 100},
+        description="LIMIT (Weller et al. 2025), official 50k corpus, queries and qrels; Recall@2/10/100",
+        tags=("limit", "stress"),
+    ),
+    Suite(
+        "limit-reconstructed",
         "limit-reconstructed",
         "retrieval",
         LIMIT_MEASURES,

@@ -21,6 +21,7 @@ from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Interactions, Loaded
 from rankbench.harness.registry import DatasetSpec
 from rankbench.harness.splits import SampledTest
+from rankbench.suites.catalog import dataset_spec
 from rankbench.suites.recsys.synth import checksum_interactions
 
 COLUMNS = ("user", "item", "rating", "timestamp")
@@ -176,40 +177,11 @@ def load_file(spec: DatasetSpec, path: str = "", **columns: str) -> Loaded:
     return _loaded(spec, read_table(full, **columns), file=str(path))
 
 
-NCF_REPO = "github.com/hexiangnan/neural_collaborative_filtering"
 DATASETS = (
-    DatasetSpec(
-        "ml-100k",
-        "rankbench.suites.recsys.data:load_movielens",
-        files={"ml-100k/u.data.gz": "d5cd19fba4562fe2867bf2964d99d97ec55bce45b150df3763dfa8668cf22f4f"},
-        description="MovieLens 100K ratings (943 users, 1,682 items, 100,000 ratings)",
-        source="GroupLens ml-100k.zip's u.data, gzipped, as ml-100k/u.data.gz in the data home",
-    ),
-    DatasetSpec(
-        "ml-1m",
-        "rankbench.suites.recsys.data:load_movielens",
-        files={"ml-1m/ratings.dat": ""},
-        description="MovieLens 1M ratings (6,040 users, 3,706 rated items, 1,000,209 ratings)",
-        source="put GroupLens ml-1m.zip's ratings.dat at ml-1m/ratings.dat in the data home",
-    ),
-    DatasetSpec(
-        "ml-20m",
-        "rankbench.suites.recsys.data:load_movielens",
-        files={"ml-20m/ratings.csv": ""},
-        description="MovieLens 20M ratings (138,493 users, 20,000,263 ratings), the Mult-VAE data set",
-        source="put GroupLens ml-20m.zip's ratings.csv at ml-20m/ratings.csv in the data home",
-    ),
-    DatasetSpec(
-        "ncf-ml1m",
-        "rankbench.suites.recsys.data:load_ncf",
-        files={
-            "ncf/ml-1m.train.rating": "",
-            "ncf/ml-1m.test.rating.gz": "b1c79b74e632123e78fce4a770d2c4060ff9854f206870c9358187a15a7e66da",
-            "ncf/ml-1m.test.negative.gz": "64a4a97e70c3be1f71cc383f01e37d1ef6e1afca0f7a74acc505f8d33fb9cf22",
-        },
-        description="NCF's ML-1M leave-one-out split with its 99 sampled negatives per user",
-        source=f"put the NCF repository's Data/ml-1m.train.rating ({NCF_REPO}) at ncf/ml-1m.train.rating",
-    ),
+    dataset_spec("ml-100k", "rankbench.suites.recsys.data:load_movielens"),
+    dataset_spec("ml-1m", "rankbench.suites.recsys.data:load_movielens"),
+    dataset_spec("ml-20m", "rankbench.suites.recsys.data:load_movielens"),
+    dataset_spec("ncf-ml1m", "rankbench.suites.recsys.data:load_ncf"),
     DatasetSpec(
         "interactions-file",
         "rankbench.suites.recsys.data:load_file",

@@ -68,7 +68,7 @@ def test_bars_csv_reader_names_missing_column(tmp_path: Path) -> None:
 
 def test_bars_suite_without_files_names_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RANKBENCH_DATA", str(tmp_path))
-    with pytest.raises(DatasetMissing, match=r"Frappe_x1/train\.csv.*label"):
+    with pytest.raises(DatasetMissing, match=r"Frappe_x1/train\.csv.*rankbench data fetch frappe-x1.*Frappe_x1\.zip"):
         load_dataset("frappe-x1")
 
 

@@ -20,9 +20,10 @@ def _sums(home: Path) -> dict[str, str]:
 
 def test_registered_checksums_are_those_of_sha256sums(real_data: Path) -> None:
     sums = _sums(real_data)
-    for name in ("limit-small", "limit-reconstructed"):
+    for name in ("limit-small", "limit-reconstructed", "limit"):
         for rel, digest in DATASETS.get(name).files.items():
-            assert sums[rel] == digest, rel
+            if rel in sums:  # the official 50k corpus is not in the data home
+                assert digest == f"sha256:{sums[rel]}", rel
 
 
 def test_missing_file_names_the_data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
