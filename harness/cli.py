@@ -324,7 +324,9 @@ def _fetch_datasets(specs: list) -> list[Path]:
             def advance(done: int, total: int | None, bar: int = bar) -> None:
                 progress.update(bar, completed=done, total=total)
 
-            err_console.print(f"fetching {mirrored(download.url)} -> {download.target(data_home())}", markup=False)
+            err_console.print(
+                f"fetching {mirrored(download.url)} -> {download.target(data_home())}", markup=False, soft_wrap=True
+            )
             placed.append(fetch(download, data_home(), progress=advance))
     return placed
 

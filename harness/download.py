@@ -168,7 +168,12 @@ def fetch(download: Download, home: Path, *, progress: Progress | None = None, t
     if download.is_done(home):
         return target
     part = download.partial(home)
-    lock = lock_file(part.with_name(part.name + ".lock"), wait=True)
+    while True:
+        try:
+            lock = lock_file(part.with_name(part.name + ".lock"), wait=True)
+            break
+        except FileNotFoundError:  # a finishing fetch removed the empty `.partial/` folders meanwhile
+            continue
     try:
         if download.is_done(home):  # another process fetched it while we waited for the lock
             return target
