@@ -366,7 +366,7 @@ def data_ls_cmd(
     from rankbench.harness.datahome import data_home, dataset_status
     from rankbench.harness.registry import DATASETS
 
-    specs = [DATASETS.get(n) for n in names] if names else [d for d in DATASETS if d.files or d.downloads]
+    specs = [DATASETS.get(n) for n in names] if names else [d for d in DATASETS if d.files or d.downloads or d.licence]
     table = Table(box=None, header_style="bold")
     table.add_column("dataset", no_wrap=True)
     for col in ("status", "size", "download"):

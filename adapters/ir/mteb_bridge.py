@@ -1,4 +1,4 @@
-"""Bridges to MTEB, BEIR and ir_datasets, all offline.
+"""The bridge to MTEB for models, offline.
 
 - `MtebEmbedder`: any MTEB model object (mteb's encoder protocol: `encode(DataLoader, task_metadata=,
   hf_split=, hf_subset=, prompt_type=)`) used as a rankbench Embedder; registered as `mteb`.
@@ -6,8 +6,9 @@
   retrieval task whose data comes from a local folder (HF-repo layout, all JSONL), so mteb's own
   evaluator scores it and the two harnesses can be checked against each other.
 - `write_mteb_folder`: builds that folder from an `IRDataset`.
-- `load_beir_folder` (BEIR's `GenericDataLoader`) and `load_ir_datasets` (`ir_datasets` ids from
-  `IR_DATASETS_HOME`) turn third-party loaders' output into rankbench records.
+
+The data loaders (BEIR folders, ir_datasets ids, MTEB tasks) live in the data layer:
+`rankbench.suites.ir.beir`, `rankbench.suites.ir.irds`, `rankbench.suites.ir.mteb_tasks`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput
-from rankbench.harness.records import Corpus, IRDataset, Qrels, Queries
+from rankbench.harness.records import IRDataset
 from rankbench.harness.registry import AdapterSpec
 
 log = logging.getLogger(__name__)
@@ -138,45 +139,6 @@ def run_mteb_retrieval(embedder: Any, task_name: str, folder: Path, split: str =
     )
     scores = result.task_results[0].scores[split][0]
     return {k: float(v) for k, v in scores.items() if isinstance(v, int | float)}
-
-
-def load_beir_folder(folder: Path, split: str = "test") -> IRDataset:
-    """A BEIR-layout folder read by BEIR's own `GenericDataLoader` (corpus.jsonl, queries.jsonl, qrels/)."""
-    beir_data = require("beir.datasets.data_loader", "ir", "loading BEIR folders")
-    if not (Path(folder) / "corpus.jsonl").is_file():
-        raise BadInput(f"{folder} is not a BEIR folder (no corpus.jsonl; gunzip corpus.jsonl.gz first)")
-    corpus, queries, qrels = beir_data.GenericDataLoader(data_folder=str(folder)).load(split=split)
-    ids = list(corpus)
-    return IRDataset(
-        Corpus(
-            np.array(ids), tuple(corpus[i].get("text", "") for i in ids), tuple(corpus[i].get("title", "") for i in ids)
-        ),
-        Queries(np.array(list(queries)), tuple(queries.values())),
-        Qrels.from_dict(qrels),
-    )
-
-
-def load_ir_datasets(dataset_id: str) -> IRDataset:
-    """An `ir_datasets` id (e.g. `beir/scifact/test`) read from `IR_DATASETS_HOME`, judged queries only."""
-    ir_datasets = require("ir_datasets", "ir", "loading ir_datasets ids")
-    ds = ir_datasets.load(dataset_id)
-    qrels = Qrels.from_dict({})
-    rows = [(q.query_id, q.doc_id, int(q.relevance)) for q in ds.qrels_iter()]
-    if rows:
-        q, d, r = zip(*rows, strict=True)
-        qrels = Qrels(np.array(q), np.array(d), np.array(r))
-    judged = set(qrels.query_ids.tolist())
-    queries = [(q.query_id, q.text) for q in ds.queries_iter() if q.query_id in judged]
-    docs = list(ds.docs_iter())
-    return IRDataset(
-        Corpus(
-            np.array([d.doc_id for d in docs]),
-            tuple(d.text for d in docs),
-            tuple(getattr(d, "title", "") or "" for d in docs),
-        ),
-        Queries(np.array([q for q, _ in queries]), tuple(t for _, t in queries)),
-        qrels,
-    )
 
 
 ADAPTERS = (

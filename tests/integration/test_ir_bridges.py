@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rankbench.adapters.ir.mteb_bridge import load_beir_folder, run_mteb_retrieval, write_mteb_folder
+from rankbench.adapters.ir.mteb_bridge import run_mteb_retrieval, write_mteb_folder
 from rankbench.harness.datahome import load_dataset
 from rankbench.harness.measures.ranking import evaluate
 from rankbench.harness.registry import ADAPTERS
+from rankbench.suites.ir.beir import load_with_beir_loader
 
 
 def _beir_folder(data: Path, out: Path) -> Path:
@@ -47,7 +48,7 @@ def _same_collection(a, b) -> None:
 def test_beir_generic_data_loader_matches_our_loader(real_data: Path, tmp_path: Path) -> None:
     pytest.importorskip("beir")
     ours = load_dataset("beir-scifact").data
-    theirs = load_beir_folder(_beir_folder(real_data, tmp_path / "scifact"))
+    theirs = load_with_beir_loader(_beir_folder(real_data, tmp_path / "scifact"))
     _same_collection(ours, theirs)
 
 
@@ -61,7 +62,7 @@ def test_ir_datasets_from_local_home(real_data: Path, tmp_path: Path) -> None:
         for rel in ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv", "qrels/train.tsv"):
             zf.write(folder / rel, f"scifact/{rel}")
     code = (
-        "import json; from rankbench.adapters.ir.mteb_bridge import load_ir_datasets as f; d = f('beir/scifact/test'); "
+        "import json; from rankbench.suites.ir.irds import read_ir_datasets as f; d = f('beir/scifact/test'); "
         "print(json.dumps([len(d.corpus), sorted(d.queries.ids.tolist()), d.qrels.to_dict(), "
         "dict(zip(d.corpus.ids.tolist(), d.corpus.texts))]))"
     )

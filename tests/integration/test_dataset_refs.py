@@ -1,0 +1,202 @@
+"""Dataset references on the command line: BEIR names, local folders and files, ir_datasets ids, MTEB tasks.
+
+All offline: BEIR names are checked as references (their downloads are tested in test_download.py),
+ir_datasets reads a home laid out as its own cache, and mteb reads a local folder in the HF layout.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rankbench.harness.datahome import load_dataset
+from rankbench.harness.errors import BadInput, UnknownName
+from rankbench.harness.records import CTRSplits, Interactions
+from rankbench.harness.suite import resolve_suite
+from tests.integration._cli import measures_by_cell, rankbench
+
+
+def test_beir_references_resolve_to_canonical_suites() -> None:
+    assert resolve_suite("beir/scifact").name == "beir/scifact/test"
+    assert resolve_suite("beir/scifact/train").dataset_params["split"] == "train"
+    assert resolve_suite("beir/msmarco").name == "beir/msmarco/dev"  # BEIR evaluates MS MARCO on dev
+    android = resolve_suite("beir/cqadupstack/android")
+    assert (android.name, android.dataset) == ("beir/cqadupstack/android/test", "beir/cqadupstack/android")
+    assert resolve_suite("beir/nfcorpus").measures[:2] == ("nDCG@10", "R@100")
+    with pytest.raises(UnknownName, match="beir/nfcorpus"):
+        resolve_suite("beir/nfcorps")
+    with pytest.raises(UnknownName, match="split of beir/scifact"):
+        resolve_suite("beir/scifact/dev")
+
+
+def _scifact_folder(data: Path, out: Path) -> Path:
+    src = data / "ir" / "scifact"
+    (out / "qrels").mkdir(parents=True)
+    for name in ("corpus.jsonl", "queries.jsonl"):
+        with gzip.open(src / f"{name}.gz", "rb") as fh, open(out / name, "wb") as dst:
+            shutil.copyfileobj(fh, dst)
+    shutil.copy(src / "qrels" / "test.tsv", out / "qrels" / "test.tsv")
+    return out
+
+
+def test_beir_folder_gives_what_the_registered_suite_gives(real_data: Path, tmp_path: Path) -> None:
+    folder = _scifact_folder(real_data, tmp_path / "my-collection")
+    out = tmp_path / "results"
+    proc = rankbench("run", str(folder), "beir-scifact", "-a", "bm25", "-o", str(out), RANKBENCH_DATA=str(real_data))
+    assert proc.returncode == 0, proc.stderr
+    cells = measures_by_cell(out)
+    ours, registered = cells[(str(folder), "bm25", 0)], cells[("beir-scifact", "bm25", 0)]
+    assert ours["nDCG@10"] == registered["nDCG@10"] and ours["R@100"] == registered["R@100"]
+    assert ours["nDCG@10"] > 0.6
+
+
+TOPICS = """<top>
+<num> Number: 301
+<title> oil spills
+<desc> Description:
+Oil spills at sea.
+<narr> Narrative:
+Relevant documents discuss oil spills.
+</top>
+
+<top>
+<num> Number: 302
+<title> tax reform
+<desc> Description:
+Tax reform proposals.
+<narr> Narrative:
+Relevant documents discuss tax reform.
+</top>
+"""
+DOCS = """<DOC>
+<DOCNO> D1 </DOCNO>
+<TEXT>A large oil spill hit the coast; oil spills harm birds.</TEXT>
+</DOC>
+<DOC>
+<DOCNO> D2 </DOCNO>
+<TEXT>Congress debates tax reform &amp; tax cuts.</TEXT>
+</DOC>
+<DOC>
+<DOCNO> D3 </DOCNO>
+<TEXT>Football results of the weekend.</TEXT>
+</DOC>
+"""
+
+
+def test_trec_folder_runs_as_a_retrieval_suite(tmp_path: Path) -> None:
+    pytest.importorskip("ir_datasets")
+    folder = tmp_path / "trec"
+    folder.mkdir()
+    (folder / "topics.301-302.txt").write_text(TOPICS)
+    (folder / "qrels.301-302.txt").write_text("301 0 D1 1\n301 0 D3 0\n302 0 D2 2\n")
+    (folder / "documents.trec").write_text(DOCS)
+    suite = resolve_suite(str(folder))
+    data = load_dataset(suite.dataset).data
+    assert sorted(data.queries.ids.tolist()) == ["301", "302"] and "oil spills" in data.queries.texts
+    assert (
+        dict(zip(data.corpus.ids.tolist(), data.corpus.texts, strict=True))["D2"]
+        == "Congress debates tax reform & tax cuts."
+    )
+    out = tmp_path / "results"
+    proc = rankbench("run", str(folder), "-a", "bm25", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert measures_by_cell(out)[(str(folder), "bm25", 0)]["nDCG@10"] == pytest.approx(1.0)
+
+
+def test_recbole_inter_and_csv_files_become_recommender_suites(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    users, items = rng.integers(0, 40, 600), rng.integers(0, 60, 600)
+    frame = pd.DataFrame({"user_id:token": users, "item_id:token": items, "rating:float": 4.0, "timestamp:float": 1.0})
+    frame = frame.drop_duplicates(["user_id:token", "item_id:token"])
+    inter = tmp_path / "toy.inter"
+    frame.to_csv(inter, sep="\t", index=False)
+    suite = resolve_suite(str(inter))
+    assert suite.task == "recommendation" and suite.protocol["protocol"] == "random-holdout"
+    data: Interactions = load_dataset(suite.dataset).data
+    assert len(data) == len(frame) and data.n_users == frame["user_id:token"].nunique()
+    csv = tmp_path / "ratings.csv"
+    frame.set_axis(["userId", "movieId", "rating", "timestamp"], axis=1).to_csv(csv, index=False)
+    assert len(load_dataset(resolve_suite(str(csv)).dataset).data) == len(frame)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    with pytest.raises(BadInput, match="no user column"):
+        load_dataset(resolve_suite(str(bad)).dataset)
+
+
+def test_bars_folder_becomes_a_ctr_suite(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    folder = tmp_path / "bars"
+    folder.mkdir()
+    for split, n in (("train", 300), ("valid", 100), ("test", 100)):
+        pd.DataFrame(
+            {"user": rng.integers(0, 9, n), "item": rng.integers(0, 7, n), "label": rng.integers(0, 2, n)}
+        ).to_csv(folder / f"{split}.csv", index=False)
+    suite = resolve_suite(str(folder))
+    assert (suite.task, suite.unit) == ("ctr", "impression")
+    splits: CTRSplits = load_dataset(suite.dataset).data
+    assert splits.train.categorical.shape == (300, 2) and splits.test.cat_fields == ("user", "item")
+
+
+def test_paths_that_do_not_hold_data_fail_in_one_line(tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="no such file or folder"):
+        resolve_suite(str(tmp_path / "absent"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BadInput, match="BEIR layout"):
+        resolve_suite(str(tmp_path / "empty"))
+
+
+def test_irds_reference_runs_on_an_ir_datasets_home(real_data: Path, tmp_path: Path) -> None:
+    """ir_datasets reads its own cache layout (beir/scifact/source.zip), so no download happens."""
+    pytest.importorskip("ir_datasets")
+    folder = _scifact_folder(real_data, tmp_path / "src" / "scifact")
+    home = tmp_path / "ird"
+    (home / "beir" / "scifact").mkdir(parents=True)
+    with zipfile.ZipFile(home / "beir" / "scifact" / "source.zip", "w") as zf:
+        for rel in ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv"):
+            zf.write(folder / rel, f"scifact/{rel}")
+    out = tmp_path / "results"
+    env = {"RANKBENCH_DATA": str(real_data), "IR_DATASETS_HOME": str(home)}
+    proc = rankbench("run", "irds:beir/scifact/test", "beir-scifact", "-a", "bm25", "-o", str(out), **env)
+    assert proc.returncode == 0, proc.stderr
+    cells = measures_by_cell(out)
+    assert cells[("irds:beir/scifact/test", "bm25", 0)]["nDCG@10"] == cells[("beir-scifact", "bm25", 0)]["nDCG@10"]
+    bad = rankbench("run", "irds:no-such/collection", "-a", "bm25", "-o", str(out), **env)
+    assert bad.returncode != 0 and "no-such/collection" in bad.stdout + bad.stderr
+
+
+def test_mteb_reference_resolves_offline_and_loads_through_mteb(
+    real_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("mteb")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    from rankbench.adapters.ir.mteb_bridge import write_mteb_folder
+    from rankbench.suites.ir.mteb_tasks import read_mteb_task
+
+    suite = resolve_suite("mteb:SciFact")
+    assert (suite.name, suite.task) == ("mteb:SciFact", "retrieval")
+    ours = load_dataset("beir-scifact").data
+    theirs = read_mteb_task("SciFact", "test", str(write_mteb_folder(ours, tmp_path / "hf-scifact")))
+    assert theirs.qrels.to_dict() == ours.qrels.to_dict()
+    assert sorted(theirs.queries.ids.tolist()) == sorted(ours.queries.ids.tolist())
+    assert dict(zip(theirs.corpus.ids.tolist(), theirs.corpus.texts, strict=True)) == dict(
+        zip(ours.corpus.ids.tolist(), ours.corpus.texts, strict=True)
+    )
+    with pytest.raises(UnknownName, match="MTEB"):
+        resolve_suite("mteb:SciFcat")
+    with pytest.raises(BadInput, match="Classification task"):
+        resolve_suite("mteb:Banking77Classification")
+
+
+def test_data_ls_lists_every_beir_collection_with_its_licence(tmp_path: Path) -> None:
+    proc = rankbench("data", "ls", RANKBENCH_DATA=str(tmp_path), COLUMNS="200")
+    assert proc.returncode == 0
+    names = {line.split()[0] for line in proc.stdout.splitlines() if line.strip().startswith("beir/")}
+    assert {"beir/scifact", "beir/nfcorpus", "beir/msmarco", "beir/cqadupstack/android"} <= names
+    assert len(names) == 14 + 12 + 4  # 14 single zips, CQADupStack's 12 forums, 4 not redistributable
