@@ -1,7 +1,7 @@
 """Registries of named records: adapters, suites, datasets, tasks and quickstart entries.
 
 Built-in adapter and suite modules declare module-level tuples (`ADAPTERS`, `SUITES`,
-`DATASETS`, `TASKS`, `QUICKSTART`, `CARDS`) instead of mutating a global at import; discovery
+`DATASETS`, `TASKS`, `QUICKSTART`, `CARDS`, `SUITE_SOURCES`) instead of mutating a global at import; discovery
 walks every subpackage of `rankbench.adapters` / `rankbench.suites` and takes each module that
 declares one of those tuples (a helper module without them is simply not registered), plus the
 modules named by the `rankbench.adapters` / `rankbench.suites` entry-point groups.

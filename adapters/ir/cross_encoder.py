@@ -106,7 +106,7 @@ class CrossEncoder:
         if not folder.is_dir():
             raise BadInput(
                 f"cross-encoder {model!r} is neither {DEFAULT_MODEL!r} nor a local model folder "
-                "(nothing is downloaded at run time)"
+                "(models: works offline on what is cached or shipped)"
             )
         if (folder / "model.onnx").is_file() and (folder / "tokenizer.json").is_file():
             self._score: Any = _OnnxPairScorer(folder, max_length, threads)

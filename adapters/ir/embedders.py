@@ -83,7 +83,7 @@ class SentenceTransformerEmbedder:
             if not folder.is_dir():
                 raise BadInput(
                     f"embedder model {model!r} is neither 'minilm' nor a local sentence-transformers folder "
-                    "(nothing is downloaded at run time)"
+                    "(models: works offline on what is cached or shipped)"
                 )
             path, identity = str(folder), f"st:{folder.name}:{_path_identity(folder)}"
         if threads > 0:
