@@ -91,7 +91,7 @@ def corrupt_data(w: World) -> list[str]:
 
     relpath = next(iter(DATASETS.get("beir-scifact").files))
     (w.data / relpath).parent.mkdir(parents=True)
-    (w.data / relpath).write_bytes(gz('{"_id": "d1", "text": "not the real corpus"}\n'))
+    (w.data / f"{relpath}.gz").write_bytes(gz('{"_id": "d1", "text": "not the real corpus"}\n'))
     return ["run", "beir-scifact", "-a", "bm25", "-o", str(w.results)]
 
 
@@ -397,7 +397,7 @@ CASES = [
     Case(
         "run-dataset-missing",
         cli("run", "beir-scifact", "-a", "bm25", "-o", "{results}"),
-        r"dataset 'beir-scifact' needs .*corpus\.jsonl\.gz \(set RANKBENCH_DATA",
+        r"dataset 'beir-scifact' needs .*corpus\.jsonl \(set RANKBENCH_DATA",
     ),
     Case("run-dataset-corrupt", corrupt_data, r"corpus\.jsonl\.gz: sha256 .* does not match the expected"),
     # --- stored results ---

@@ -35,7 +35,7 @@ def test_bars_card_stops_naming_the_files(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(DatasetMissing) as info:
         reproduce("bars-frappe-x1", tmp_path / "out")
     message = str(info.value)
-    assert "\n" not in message and "train.csv" in message and "test.csv" in message
+    assert "\n" not in message and "Frappe_x1/train.csv" in message and "rankbench data fetch frappe-x1" in message
 
 
 def test_agreement_card_stops_without_fuxictr_model_zoo(

@@ -41,7 +41,7 @@ def test_missing_data_stops_with_one_line(tmp_path: Path, card: str, needs: str)
     assert proc.returncode == 2 and len(lines) == 1, proc.stderr
     assert needs in lines[0] and "Traceback" not in proc.stderr
     if card == "ncf-ml1m":
-        assert "NCF repository's Data/ml-1m.train.rating" in lines[0]
+        assert "rankbench data fetch ncf-ml1m" in lines[0] and "Data/ml-1m.train.rating" in lines[0]
 
 
 @pytest.fixture
