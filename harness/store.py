@@ -3,7 +3,15 @@
 Layout: `ROOT/<suite>/<adapter-slug>/seed-<n>.json` and `... .units.parquet`. Each file is
 written to a unique temp file in the same folder and renamed into place, and the JSON is
 renamed last, so a reader (or a resumed run) sees either a whole cell or none, and two
-writers never interleave bytes. A run holds an advisory lock (`flock`) on `.seed-<n>.lock`
+writers never interleave bytes.
+
+Each cell is verified before it is reused or read: at commit the JSON records the sha256 and
+size of its per-unit file (`files`) and the sha256 of its own canonical text (`sha256`). A cell
+whose JSON does not parse or validate, whose checksum does not match, or whose per-unit file is
+missing or altered is *damaged*: `has()` says it is not stored (so `rankbench run` recomputes
+it), and `results()` leaves it out and lists it in `damaged()` so a report renders the rest and
+names it in one line. Cells written before checksums were recorded are read if their per-unit
+file opens as Parquet. A run holds an advisory lock (`flock`) on `.seed-<n>.lock`
 while it computes a cell, so two runs sharing a directory never compute the same cell twice;
 the kernel drops the lock when its process dies, so a killed run never blocks a resume.
 """
@@ -14,19 +22,23 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rankbench.harness.errors import BadInput
-from rankbench.harness.result import Result, dumps
+from rankbench.harness.result import Result, validate
 
 if TYPE_CHECKING:  # pandas loads on use: adapter modules reach this module and `rankbench list` stays fast
     import pandas as pd
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,25 @@ class CellKey:
     suite: str
     adapter: str
     seed: int
+
+
+@dataclass(frozen=True)
+class Damaged:
+    """A stored cell that cannot be trusted: its JSON file and what is wrong with it."""
+
+    path: Path
+    reason: str
+
+    def line(self) -> str:
+        """One line for a user: which cell, what is wrong, what to do."""
+        return f"damaged result cell {self.path}: {self.reason}; `rankbench run` recomputes it (it is left out here)"
+
+
+def canonical_sha256(doc: dict) -> str:
+    """sha256 of a result document's canonical JSON text, without its own `sha256` field."""
+    body = {k: v for k, v in doc.items() if k != "sha256"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def slug(text: str) -> str:
@@ -112,26 +143,79 @@ class ResultStore:
         return self.root / slug(key.suite) / slug(key.adapter) / f"seed-{key.seed}.json"
 
     def has(self, key: CellKey, *, ok_only: bool = True) -> bool:
+        """Whether the cell is stored whole (and succeeded, with `ok_only`); a damaged cell is not stored."""
         path = self.json_path(key)
         if not path.is_file():
             return False
-        if not ok_only:
-            return True
-        try:
-            return json.loads(path.read_text(encoding="utf-8")).get("status") == "ok"
-        except (OSError, json.JSONDecodeError):
+        loaded = self.load(path)
+        if isinstance(loaded, Damaged):
+            log.warning("%s", loaded.line().replace("it is left out here", "recomputing it now"))
             return False
+        return loaded.ok or not ok_only
 
     def write(self, result: Result, units: pd.DataFrame | None) -> Path:
-        """Write one cell atomically: units first, then the JSON that commits the cell."""
+        """Write one cell atomically: units first, then the JSON that commits the cell and their checksums."""
         path = self.json_path(CellKey(result.suite, result.adapter, result.seed))
         units_name = None
+        files: dict[str, dict[str, object]] = {}
         if units is not None and len(units):
             units_name = path.with_suffix(".units.parquet").name
             buffer = units.to_parquet(index=True)
             atomic_write_bytes(path.with_name(units_name), buffer)
-        atomic_write_bytes(path, dumps(result.with_units_file(units_name)).encode("utf-8"))
+            files[units_name] = {"sha256": hashlib.sha256(buffer).hexdigest(), "bytes": len(buffer)}
+        doc = {**result.with_units_file(units_name).to_json(), "files": files}
+        doc["sha256"] = canonical_sha256(doc)
+        atomic_write_bytes(path, json.dumps(doc, indent=1, sort_keys=True, allow_nan=False).encode("utf-8"))
         return path
+
+    def load(self, path: Path) -> Result | Damaged:
+        """The verified cell at `path`, or what is wrong with it.
+
+        A document of a newer schema version is no damage but an old rankbench: that raises `BadInput`.
+        """
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return Damaged(path, "the result file is missing")
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+            return Damaged(path, f"not a valid result file ({exc})")
+        try:
+            validate(doc, str(path))
+        except BadInput as exc:
+            if "newer than this rankbench" in str(exc):
+                raise
+            return Damaged(path, str(exc).removeprefix(f"{path}: "))
+        recorded = doc.get("sha256")
+        if recorded is not None and recorded != canonical_sha256(doc):
+            return Damaged(path, "its content does not match the checksum recorded when it was written")
+        result = Result.from_json(doc, str(path))
+        if result.units_file:
+            problem = self._check_units(
+                path.with_name(result.units_file), (doc.get("files") or {}).get(result.units_file)
+            )
+            if problem:
+                return Damaged(path, problem)
+        return result
+
+    @staticmethod
+    def _check_units(units: Path, recorded: dict | None) -> str | None:
+        if not units.is_file():
+            return f"its per-unit file {units.name} is missing"
+        if recorded is None:  # written before checksums: at least the Parquet footer must be whole
+            try:
+                import pyarrow.parquet as pq
+
+                pq.read_metadata(units)
+            except Exception as exc:  # any reader error means the file is damaged
+                return f"its per-unit file {units.name} is not readable Parquet ({type(exc).__name__})"
+            return None
+        data = units.read_bytes()
+        if len(data) != recorded.get("bytes") or hashlib.sha256(data).hexdigest() != recorded.get("sha256"):
+            return (
+                f"its per-unit file {units.name} has {len(data)} bytes that do not match the checksum "
+                f"recorded when it was written ({recorded.get('bytes')} bytes)"
+            )
+        return None
 
     def paths(self) -> Iterator[Path]:
         if self.root.is_file():
@@ -141,15 +225,29 @@ class ResultStore:
             raise BadInput("no such results directory; run `rankbench run ... -o DIR` first", path=self.root)
         yield from sorted(p for p in self.root.rglob("*.json") if not p.name.startswith(".") and p.name != REPORT_FILE)
 
-    def results(self) -> list[Result]:
-        out = []
+    @cached_property
+    def _scan(self) -> tuple[list[Result], list[Damaged]]:
+        good: list[Result] = []
+        bad: list[Damaged] = []
         for path in self.paths():
-            try:
-                doc = json.loads(path.read_text(encoding="utf-8"))
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise BadInput(f"not a valid result file ({exc}); delete it to re-run the cell", path=path) from None
-            out.append(Result.from_json(doc, str(path)))
-        return out
+            loaded = self.load(path)
+            (bad if isinstance(loaded, Damaged) else good).append(loaded)
+        return good, bad
+
+    def results(self) -> list[Result]:
+        """Every verified cell; damaged ones are left out (see `damaged()`).
+
+        Raises `BadInput` naming the first damaged cell when nothing else is left to read.
+        """
+        good, bad = self._scan
+        if bad and not good:
+            first = bad[0]
+            raise BadInput(f"{first.reason}; `rankbench run` recomputes the cell", path=first.path)
+        return list(good)
+
+    def damaged(self) -> list[Damaged]:
+        """Cells left out by `results()` because they are damaged (read once per store object)."""
+        return list(self._scan[1])
 
     def units(self, result: Result) -> pd.DataFrame | None:
         """Per-unit values of a stored result (index: unit id)."""
@@ -159,10 +257,15 @@ class ResultStore:
         json_path = self.root if self.root.is_file() else self.json_path(key)  # a single result file
         path = json_path.with_name(result.units_file)
         if not path.is_file():
-            raise BadInput("per-unit file is missing; re-run the cell", path=path)
+            raise BadInput("per-unit file is missing; `rankbench run` recomputes the cell", path=path)
         import pandas as pd
 
-        return pd.read_parquet(path)
+        try:
+            return pd.read_parquet(path)
+        except Exception as exc:  # a reader error on a file changed since it was verified
+            raise BadInput(
+                f"per-unit file is damaged ({type(exc).__name__}); `rankbench run` recomputes the cell", path=path
+            ) from None
 
     def frame(self) -> pd.DataFrame:
         """All results as one long table: a row per (suite, adapter, seed, measure)."""

@@ -124,9 +124,12 @@ def fold_seeds(by_seed: dict[int, pd.DataFrame]) -> pd.DataFrame | None:
     return pd.concat(stacked)
 
 
-def load_cells(path: Path | str) -> dict[tuple[str, str], Cell]:
-    """All cells of a results directory (or one result file), keyed by (suite, adapter)."""
-    store = ResultStore(path)
+def load_cells(path: Path | str | ResultStore) -> dict[tuple[str, str], Cell]:
+    """All verified cells of a results directory (or one result file), keyed by (suite, adapter).
+
+    Damaged cells are left out; `ResultStore.damaged()` names them.
+    """
+    store = path if isinstance(path, ResultStore) else ResultStore(path)
     grouped: dict[tuple[str, str], list[Result]] = {}
     for r in store.results():
         grouped.setdefault((r.suite, r.adapter), []).append(r)

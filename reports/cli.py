@@ -10,13 +10,22 @@ import typer
 FORMATS = {"html": "leaderboard.html", "md": "leaderboard.md", "json": "leaderboard.json"}
 
 
+def _name_damaged(lines: list[str] | tuple[str, ...]) -> None:
+    """One stderr line per damaged cell that a command left out."""
+    for line in lines:
+        typer.echo(line, err=True)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("show")
     def show_cmd(results: Annotated[Path, typer.Argument(help="results directory or file")]) -> None:
         """Print the leaderboard of stored results as terminal tables."""
+        from rankbench.harness.store import ResultStore
         from rankbench.reports.terminal import render
 
-        render(results)
+        store = ResultStore(results)
+        render(store)
+        _name_damaged([d.line() for d in store.damaged()])
 
     @app.command("report")
     def report_cmd(
@@ -53,6 +62,7 @@ def register(app: typer.Typer) -> None:
         atomic_write_bytes(target, body.encode("utf-8"))
         target.chmod(0o644)
         typer.echo(f"report written to {target}")
+        _name_damaged(report.damaged)
 
     @app.command("compare")
     def compare_cmd(
@@ -61,7 +71,21 @@ def register(app: typer.Typer) -> None:
         measure: Annotated[list[str], typer.Option("--measure", "-m", help="measure to compare, repeatable")] = [],  # noqa: B006
         gate: Annotated[bool, typer.Option("--gate", help="exit 1 when any measure is significantly worse")] = False,
         alpha: Annotated[float, typer.Option("--alpha", help="family-wise error rate (Holm)")] = 0.05,
-        min_delta: Annotated[float, typer.Option("--min-delta", help="ignore regressions no larger than this")] = 0.0,
+        min_delta: Annotated[
+            float, typer.Option("--min-delta", help="ignore quality regressions no larger than this")
+        ] = 0.0,
+        max_slowdown: Annotated[
+            float,
+            typer.Option(
+                "--max-slowdown", help="ignore latency/QPS/index-time regressions up to this HEAD/BASE factor"
+            ),
+        ] = 1.0,
+        max_growth: Annotated[
+            float, typer.Option("--max-growth", help="ignore memory/index-size/parameter growth up to this factor")
+        ] = 1.0,
+        allow_untested: Annotated[
+            bool, typer.Option("--allow-untested", help="with --gate: untested measures and damaged cells pass")
+        ] = False,
         test: Annotated[str, typer.Option("--test", help="randomization | t")] = "randomization",
         resamples: Annotated[int, typer.Option("--resamples", help="randomization/bootstrap resamples")] = 10_000,
         seed: Annotated[int, typer.Option("--seed", help="seed of the resampling")] = 0,
@@ -71,16 +95,21 @@ def register(app: typer.Typer) -> None:
         """Paired significance tests of HEAD against BASE per suite x adapter x measure; --gate fails CI."""
         from rich.console import Console
 
-        from rankbench.harness.errors import BadInput
+        from rankbench.harness.comparison import Settings
         from rankbench.harness.store import atomic_write_bytes
-        from rankbench.reports.compare import Settings, compare, gate_message
+        from rankbench.reports.compare import compare, gate_message
         from rankbench.reports.terminal import comparison_tables
 
-        if test not in ("randomization", "t"):
-            raise BadInput(f"--test must be 'randomization' or 't', got {test!r}")
-        if not 0 < alpha < 1:
-            raise BadInput(f"--alpha must lie in (0, 1), got {alpha}")
-        settings = Settings(alpha=alpha, min_delta=min_delta, test=test, resamples=resamples, seed=seed)
+        settings = Settings(
+            alpha=alpha,
+            min_delta=min_delta,
+            test=test,
+            resamples=resamples,
+            seed=seed,
+            max_slowdown=max_slowdown,
+            max_growth=max_growth,
+            allow_untested=allow_untested,
+        )
         cmp = compare(base, head, measure or None, settings)
         console = Console()
         if not console.is_terminal:  # CI logs: wide enough that numbers are never cut
@@ -89,6 +118,8 @@ def register(app: typer.Typer) -> None:
             console.print(table)
         for note in cmp.unpaired:
             console.print(f"not compared: {note}", markup=False)
+        if not gate:
+            _name_damaged(cmp.damaged)
         if markdown is not None:
             from rankbench.reports.markdown import comparison_markdown
 
@@ -102,13 +133,23 @@ def register(app: typer.Typer) -> None:
             if message:
                 Console(stderr=True).print(message, markup=False, highlight=False, soft_wrap=True)
                 raise typer.Exit(1)
-            tolerated = sum(r.verdict == "worse" for r in cmp.rows)
-            console.print(
-                f"gate passed: {tolerated} significant regression(s) no larger than --min-delta {min_delta:g}"
-                if tolerated
-                else "gate passed: no measure is significantly worse",
-                markup=False,
-            )
+            from rankbench.harness.comparison import is_cost
+
+            worse = [r for r in cmp.rows if r.verdict == "worse"]
+            quality, cost = sum(not is_cost(r.measure) for r in worse), sum(is_cost(r.measure) for r in worse)
+            tolerated = []
+            if quality:
+                tolerated.append(f"{quality} significant regression(s) no larger than --min-delta {min_delta:g}")
+            if cost:
+                tolerated.append(
+                    f"{cost} cost regression(s) within --max-slowdown {max_slowdown:g} / --max-growth {max_growth:g}"
+                )
+            message = "gate passed: " + ("; ".join(tolerated) or "no measure is significantly worse")
+            untested = sum(r.verdict == "not tested" for r in cmp.rows) + len(cmp.damaged)
+            if untested:
+                message += f" ({untested} untested measure(s) or damaged cell(s) allowed by --allow-untested)"
+            console.print(message, markup=False)
+            _name_damaged(cmp.damaged)
 
 
 def register_plots(app: typer.Typer) -> None:

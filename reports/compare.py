@@ -1,9 +1,10 @@
-"""BASE vs HEAD on stored results: paired tests per suite x adapter x measure, and the CI gate.
+"""BASE vs HEAD on stored results: pairs cells and units, then runs the harness's paired-test engine.
 
 Cells pair by (suite, adapter, seed) and units by unit id, so a verdict only ever compares
 the same queries (or users) scored by two versions of a model. p-values are Holm-corrected
 across every comparison of the run: a gate over 20 measures must not fail by chance one
-time in three.
+time in three. The tests, the verdicts and the gate's rules live in `harness/comparison.py`
+(quality and cost measures alike); this module reads the two result sets and renders lines.
 """
 
 from __future__ import annotations
@@ -17,22 +18,52 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from rankbench.harness.comparison import (
+    BETTER,
+    EXACT_MEASURES,
+    FAILED,
+    INFO,
+    INFORMATIONAL,
+    LATENCY_COLUMN,
+    REPEATED_MEASURES,
+    SAME,
+    UNIT_LATENCY_MEASURES,
+    UNTESTED,
+    WORSE,
+    RatioTest,
+    Settings,
+    Tested,
+    fails,
+    higher_is_better,
+    is_cost,
+    latency_test,
+    paired_tests,
+    repeats_test,
+    verdict,
+    worsening,
+)
 from rankbench.harness.errors import BadInput, UnknownName
-from rankbench.harness.stats import DeLong, compare_paired, delong_test, holm
+from rankbench.harness.stats import DeLong, delong_test, holm
+from rankbench.harness.store import ResultStore
 from rankbench.reports.cells import Cell, fold_seeds, load_cells
-from rankbench.reports.leaderboard import higher_is_better
 
-BETTER, WORSE, SAME, UNTESTED, FAILED = "better", "worse", "no significant change", "not tested", "failed"
-
-
-@dataclass(frozen=True)
-class Settings:
-    alpha: float = 0.05
-    min_delta: float = 0.0
-    test: str = "randomization"
-    resamples: int = 10_000
-    seed: int = 0
-    level: float = 0.95
+__all__ = [
+    "BETTER",
+    "FAILED",
+    "INFO",
+    "SAME",
+    "UNTESTED",
+    "WORSE",
+    "Comparison",
+    "Row",
+    "Settings",
+    "Tested",
+    "auc_test",
+    "compare",
+    "gate_message",
+    "paired_tests",
+    "paired_units",
+]
 
 
 @dataclass(frozen=True)
@@ -55,9 +86,9 @@ class Row:
     verdict: str
     note: str = ""
 
-    def fails(self, min_delta: float) -> bool:
-        """Significantly worse by more than `min_delta`, or HEAD failed where BASE ran."""
-        return self.verdict == FAILED or (self.verdict == WORSE and abs(self.delta) > min_delta)
+    def fails(self, settings: Settings) -> bool:
+        """Whether this row fails the gate under `settings` (see `harness.comparison.fails`)."""
+        return fails(self.measure, self.verdict, self.base, self.head, self.delta, settings)
 
 
 @dataclass(frozen=True)
@@ -67,12 +98,13 @@ class Comparison:
     settings: Settings
     rows: tuple[Row, ...]
     unpaired: tuple[str, ...]  # cells present on one side only
+    damaged: tuple[str, ...] = ()  # one line per damaged cell of either side, left out of the rows
 
     def suites(self) -> list[str]:
         return list(dict.fromkeys(r.suite for r in self.rows))
 
     def failures(self) -> list[Row]:
-        return [r for r in self.rows if r.fails(self.settings.min_delta)]
+        return [r for r in self.rows if r.fails(self.settings)]
 
 
 def _examples(ids: Sequence[str]) -> str:
@@ -132,63 +164,6 @@ def paired_units(base: Cell, head: Cell) -> tuple[pd.DataFrame, pd.DataFrame] | 
     return folded_base, folded_head.reindex(folded_base.index)
 
 
-@dataclass(frozen=True)
-class _Tested:
-    measure: str
-    base: float
-    head: float
-    delta: float
-    ci_low: float
-    ci_high: float
-    p_value: float
-    effect_size: float
-    n: int
-
-
-def paired_tests(base: pd.DataFrame, head: pd.DataFrame, measures: Sequence[str], settings: Settings) -> list[_Tested]:
-    """Paired tests of the measures both unit tables hold; complete rows share one vectorised call."""
-    cols = [m for m in measures if m in base.columns and m in head.columns]
-    full = [m for m in cols if not (base[m].isna().any() or head[m].isna().any())]
-    groups: list[tuple[list[str], np.ndarray]] = []
-    if full:
-        groups.append((full, np.ones(len(base), dtype=bool)))
-    for m in cols:
-        if m not in full:
-            groups.append(([m], (base[m].notna() & head[m].notna()).to_numpy()))
-    out = []
-    for names, mask in groups:
-        if mask.sum() == 0:
-            continue
-        b = base.loc[mask, names].to_numpy().T
-        h = head.loc[mask, names].to_numpy().T
-        res = compare_paired(
-            b, h, test=settings.test, level=settings.level, resamples=settings.resamples, seed=settings.seed
-        )
-        for i, name in enumerate(names):
-            out.append(
-                _Tested(
-                    name,
-                    float(res.base[i]),
-                    float(res.head[i]),
-                    float(res.delta[i]),
-                    float(res.ci_low[i]),
-                    float(res.ci_high[i]),
-                    float(res.p_value[i]),
-                    float(res.effect_size[i]),
-                    res.n,
-                )
-            )
-    return out
-
-
-def _verdict(delta: float, p_holm: float, higher: bool, alpha: float) -> str:
-    if math.isnan(p_holm):
-        return UNTESTED
-    if p_holm > alpha or delta == 0:
-        return SAME
-    return BETTER if (delta > 0) == higher else WORSE
-
-
 def _select(measures: Sequence[str] | None, available: Sequence[str]) -> list[str]:
     if not measures:
         return list(available)
@@ -198,15 +173,86 @@ def _select(measures: Sequence[str] | None, available: Sequence[str]) -> list[st
     return list(measures)
 
 
+def unit_latencies(base: Cell, head: Cell) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per-unit batch-1 latencies (ms) of both cells on their common seeds, aligned by unit id."""
+    seeds = sorted(set(base.seeds) & set(head.seeds))
+    sides = []
+    for cell in (base, head):
+        frames = {s: f for s in seeds if (f := cell.raw_units(s)) is not None and LATENCY_COLUMN in f.columns}
+        if len(frames) != len(seeds) or not frames:
+            return None
+        folded = fold_seeds(
+            {s: f[[LATENCY_COLUMN]].astype(np.float64).set_axis(f.index.astype(str)) for s, f in frames.items()}
+        )
+        sides.append(folded)
+    b, h = sides
+    common = b.index.intersection(h.index)
+    return b.loc[common, LATENCY_COLUMN].to_numpy(), h.loc[common, LATENCY_COLUMN].to_numpy()
+
+
+def repeated_values(cell: Cell, measure: str) -> list[float]:
+    """Every repeat's value of `measure` over the cell's seeds (the latency task stores them in info)."""
+    return [float(v) for r in cell.ok for v in (r.info.get("per_repeat") or {}).get(measure, [])]
+
+
+def cost_row(key: tuple[str, str], m: str, base: Cell, head: Cell, settings: Settings) -> dict:
+    """A cost measure: tested on per-unit latencies or repeats, compared exactly, or listed as untested."""
+    b_est, h_est = base.estimate(m), head.estimate(m)
+    b_val = b_est.value if b_est else math.nan
+    h_val = h_est.value if h_est else math.nan
+    if m in INFORMATIONAL:
+        return _row(key, m, b_val, h_val, INFO, note="a setting or diagnostic, not gated")
+    test: RatioTest | None = None
+    if m in UNIT_LATENCY_MEASURES:
+        pair = unit_latencies(base, head)
+        test = latency_test(*pair, settings) if pair is not None else None
+        why = "no per-unit latencies stored on both sides (results of an older rankbench?)"
+    elif m in REPEATED_MEASURES:
+        test = repeats_test(repeated_values(base, m), repeated_values(head, m), settings)
+        why = "fewer than two stored repeats on a side"
+    elif m in EXACT_MEASURES and not (math.isnan(b_val) or math.isnan(h_val)):
+        factor = worsening(m, b_val, h_val)
+        exact = SAME if factor == 1.0 else (WORSE if factor > 1.0 else BETTER)
+        return _row(key, m, b_val, h_val, exact, note=f"determined by the build, compared exactly (x{factor:.3g})")
+    else:
+        why = "one measurement per cell, nothing to test it against (accept with --allow-untested)"
+    if test is None:
+        return _row(key, m, b_val, h_val, UNTESTED, note=why)
+    row = _row(
+        key,
+        m,
+        b_val,
+        h_val,
+        "",
+        note=f"HEAD/BASE x{test.ratio:.3g} (CI x{test.ci_low:.3g}-x{test.ci_high:.3g}), {test.method}",
+    )
+    # the test's effect is a ratio: its CI on the delta scale is the stored BASE value times (ratio - 1)
+    scale = b_val if not math.isnan(b_val) else 1.0
+    return {
+        **row,
+        "ci_low": scale * (test.ci_low - 1),
+        "ci_high": scale * (test.ci_high - 1),
+        "p_value": test.p_value,
+        "n": test.n,
+        "effect_size": math.log(test.ratio),
+    }
+
+
 def compare(
     base_path: Path | str,
     head_path: Path | str,
     measures: Sequence[str] | None = None,
     settings: Settings | None = None,
 ) -> Comparison:
-    """Compare every cell both result sets hold; Holm-correct across all tested rows."""
+    """Compare every cell both result sets hold; Holm-correct across all tested rows.
+
+    Damaged cells (see `ResultStore.damaged`) are left out and named in `Comparison.damaged`; the gate
+    fails on them unless `settings.allow_untested`.
+    """
     settings = settings or Settings()
-    base_cells, head_cells = load_cells(base_path), load_cells(head_path)
+    base_store, head_store = ResultStore(base_path), ResultStore(head_path)
+    base_cells, head_cells = load_cells(base_store), load_cells(head_store)
+    damaged = [f"BASE: {d.line()}" for d in base_store.damaged()] + [f"HEAD: {d.line()}" for d in head_store.damaged()]
     common = [k for k in base_cells if k in head_cells]
     unpaired = [f"{s} / {a} (only in BASE)" for s, a in base_cells if (s, a) not in head_cells]
     unpaired += [f"{s} / {a} (only in HEAD)" for s, a in head_cells if (s, a) not in base_cells]
@@ -230,8 +276,12 @@ def compare(
             continue
         names = [m for m in names if m in head.measure_names()]
         pairs = paired_units(base, head)
-        tested = {t.measure: t for t in paired_tests(*pairs, names, settings)} if pairs else {}
+        quality = [m for m in names if not is_cost(m)]
+        tested = {t.measure: t for t in paired_tests(*pairs, quality, settings)} if pairs else {}
         for m in names:
+            if is_cost(m):
+                pending.append(cost_row(key, m, base, head, settings))
+                continue
             auc = auc_test(base, head) if m == "AUC" and m not in tested else None
             if m in tested:
                 t = tested[m]
@@ -262,9 +312,9 @@ def compare(
     adjusted = holm(np.array([p["p_value"] for p in pending]))
     rows = []
     for p, adj in zip(pending, adjusted, strict=True):
-        verdict = p.pop("verdict") or _verdict(p["delta"], adj, p["higher_is_better"], settings.alpha)
-        rows.append(Row(**p, p_holm=float(adj), verdict=verdict))
-    return Comparison(str(base_path), str(head_path), settings, tuple(rows), tuple(unpaired))
+        v = p.pop("verdict") or verdict(p["delta"], adj, p["higher_is_better"], settings.alpha)
+        rows.append(Row(**p, p_holm=float(adj), verdict=v))
+    return Comparison(str(base_path), str(head_path), settings, tuple(rows), tuple(unpaired), tuple(damaged))
 
 
 def _row(key: tuple[str, str], measure: str, base: float, head: float, verdict: str, note: str = "") -> dict:
@@ -287,7 +337,7 @@ def _row(key: tuple[str, str], measure: str, base: float, head: float, verdict: 
     }
 
 
-def _tested_fields(t: _Tested) -> dict:
+def _tested_fields(t: Tested) -> dict:
     return {
         "delta": t.delta,
         "ci_low": t.ci_low,
@@ -299,15 +349,36 @@ def _tested_fields(t: _Tested) -> dict:
 
 
 def gate_message(cmp: Comparison) -> str:
-    """One line per failing row, naming suite, adapter and measure."""
+    """One line per gate failure: a failing row (naming suite, adapter and measure) or a damaged cell."""
     lines = []
+    s = cmp.settings
     for r in cmp.failures():
         if r.verdict == FAILED:
             lines.append(f"gate failed: {r.suite} / {r.adapter}: HEAD cell failed ({r.note})")
+        elif r.verdict == UNTESTED:
+            lines.append(
+                f"gate failed: {r.measure} on {r.suite} / {r.adapter} is not tested ({r.note}); "
+                "pass --allow-untested to accept untested measures"
+            )
+        elif is_cost(r.measure):
+            factor = worsening(r.measure, r.base, r.head)
+            limit = s.max_growth if r.measure in ("index_mb", "params_m", "peak_rss_mb") else s.max_slowdown
+            option = (
+                "--max-growth"
+                if limit is s.max_growth and r.measure in ("index_mb", "params_m", "peak_rss_mb")
+                else "--max-slowdown"
+            )
+            p_text = f"p={r.p_holm:.3g} Holm" if not math.isnan(r.p_holm) else "exact"
+            lines.append(
+                f"gate failed: {r.measure} on {r.suite} / {r.adapter} is significantly worse: "
+                f"{r.base:.4g} -> {r.head:.4g} ({factor:.3g}x worse, {p_text}, {option} {limit:g})"
+            )
         else:
             lines.append(
                 f"gate failed: {r.measure} on {r.suite} / {r.adapter} is significantly worse: "
                 f"{r.base:.4f} -> {r.head:.4f} ({r.delta:+.4f}, p={r.p_holm:.3g} Holm, "
-                f"min delta {cmp.settings.min_delta:g})"
+                f"min delta {s.min_delta:g})"
             )
+    if not s.allow_untested:
+        lines += [f"gate failed: {d} (pass --allow-untested to accept)" for d in cmp.damaged]
     return "\n".join(lines)

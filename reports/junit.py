@@ -26,15 +26,15 @@ def comparison_junit(cmp: Comparison) -> str:
     root = ET.Element("testsuites", name="rankbench compare")
     for suite in cmp.suites():
         rows = [r for r in cmp.rows if r.suite == suite]
-        failures = sum(r.fails(cmp.settings.min_delta) for r in rows)
-        skipped = sum(r.verdict == UNTESTED for r in rows)
+        failures = sum(r.fails(cmp.settings) for r in rows)
+        skipped = sum(r.verdict == UNTESTED and not r.fails(cmp.settings) for r in rows)
         ts = ET.SubElement(
             root, "testsuite", name=suite, tests=str(len(rows)), failures=str(failures), skipped=str(skipped)
         )
         for r in rows:
             case = ET.SubElement(ts, "testcase", classname=suite, name=f"{r.adapter} {r.measure}")
-            if r.fails(cmp.settings.min_delta):
-                kind = "cell failed" if r.verdict == FAILED else "significant regression"
+            if r.fails(cmp.settings):
+                kind = {FAILED: "cell failed", UNTESTED: "not tested"}.get(r.verdict, "significant regression")
                 ET.SubElement(case, "failure", message=f"{r.measure}: {kind}", type=r.verdict).text = _detail(r)
             elif r.verdict == UNTESTED:
                 ET.SubElement(case, "skipped", message=r.note or UNTESTED)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from rankbench.harness.errors import BadInput, HarnessError, UnknownName
-from rankbench.harness.measures import parse_measure
+from rankbench.harness.comparison import higher_is_better, measure_kind
+from rankbench.harness.errors import HarnessError
 from rankbench.harness.store import ResultStore
 from rankbench.harness.suite import resolve_suite
 
@@ -25,23 +25,6 @@ class Leaderboard:
         if col.empty:
             return None
         return float(col.max() if higher_is_better(measure) else col.min())
-
-
-def higher_is_better(measure: str) -> bool:
-    """The measure's direction from the grammar; names it does not know count as higher-is-better."""
-    try:
-        return parse_measure(measure).higher_is_better
-    except (UnknownName, BadInput):
-        return True
-
-
-def measure_kind(measure: str) -> str:
-    """ranking | ctr | latency | resource, from the grammar; unknown names count as quality measures."""
-    try:
-        spec = parse_measure(measure).spec
-    except (UnknownName, BadInput):
-        return "ranking"
-    return spec.kind if spec is not None else "ranking"
 
 
 def primary_measure(measures: Sequence[str]) -> str | None:

@@ -17,12 +17,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rankbench.harness.comparison import Settings, higher_is_better, paired_tests, verdict
 from rankbench.harness.errors import BadInput
 from rankbench.harness.stats import Estimate, holm
 from rankbench.harness.store import ResultStore
 from rankbench.reports.cells import Cell, load_cells
-from rankbench.reports.compare import BETTER, SAME, WORSE, Settings, auc_test, paired_tests, paired_units
-from rankbench.reports.leaderboard import higher_is_better, load_leaderboards, primary_measure
+from rankbench.reports.compare import auc_test, paired_units
+from rankbench.reports.leaderboard import load_leaderboards, primary_measure
 
 LATENCY_MEASURES = ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "qps")
 TIMING_KEYS = ("search_ms_per_query",)
@@ -129,6 +130,7 @@ class Report:
     trend: tuple[TrendPoint, ...]
     provenance: dict[str, list[str]]
     settings: Settings
+    damaged: tuple[str, ...] = ()  # one line per damaged cell left out of the report
 
     @property
     def n_cells(self) -> int:
@@ -230,10 +232,9 @@ def build_suite(
     adjusted = holm(np.array([p[3] for p in pending]))
     marks: dict[str, dict[str, Mark]] = {}
     for (adapter, m, delta, _), adj in zip(pending, adjusted, strict=True):
-        verdict = SAME
-        if adj <= settings.alpha and delta != 0:
-            verdict = BETTER if (delta > 0) == higher_is_better(m) else WORSE
-        marks.setdefault(adapter, {})[m] = Mark(delta, float(adj), verdict)
+        marks.setdefault(adapter, {})[m] = Mark(
+            delta, float(adj), verdict(delta, adj, higher_is_better(m), settings.alpha)
+        )
     rows = []
     for adapter in order:
         cell = cells[adapter]
@@ -335,11 +336,12 @@ def build_report(dirs: Sequence[Path | str], baseline: str | None = None, settin
     settings = settings or Settings()
     paths = [Path(d) for d in dirs]
     current = paths[-1]
-    cells = load_cells(current)
+    store = ResultStore(current)
+    cells = load_cells(store)
     if not cells:
         raise BadInput("no results found; run `rankbench run ... -o DIR` first", path=current)
     boards = []
-    for lb in load_leaderboards(ResultStore(current)):
+    for lb in load_leaderboards(store):
         suite_cells = {a: c for (s, a), c in cells.items() if s == lb.suite}
         order = [str(a) for a in lb.table.index] + [a for a in lb.failed if a not in lb.table.index]
         order += [a for a in suite_cells if a not in order]
@@ -352,4 +354,5 @@ def build_report(dirs: Sequence[Path | str], baseline: str | None = None, settin
         trend=tuple(_trend(paths, sources)) if len(paths) > 1 else (),
         provenance=_provenance(list(cells.values())),
         settings=settings,
+        damaged=tuple(d.line() for d in store.damaged()),
     )

@@ -32,12 +32,13 @@ def board_table(board: Leaderboard) -> Table:
     return table
 
 
-def render(results_dir: Path, out_dir: Path | None = None, console: Console | None = None) -> None:
-    """Print one leaderboard table per suite found in `results_dir`."""
+def render(results_dir: Path | ResultStore, out_dir: Path | None = None, console: Console | None = None) -> None:
+    """Print one leaderboard table per suite found in `results_dir` (damaged cells are left out)."""
     console = console or Console()
-    boards = load_leaderboards(ResultStore(results_dir))
+    store = results_dir if isinstance(results_dir, ResultStore) else ResultStore(results_dir)
+    boards = load_leaderboards(store)
     if not boards:
-        console.print(f"no results in {results_dir}")
+        console.print(f"no results in {store.root}")
     for board in boards:
         console.print(board_table(board))
     return None

@@ -409,7 +409,7 @@ CASES = [
     Case(
         "show-invalid-json",
         with_result(lambda d: b'{"schema_version": 1, "suite": '),
-        r"r\.json: not a valid result file .*delete it to re-run the cell",
+        r"r\.json: not a valid result file .*; `rankbench run` recomputes the cell",
     ),
     Case("show-result-not-utf8", with_result(lambda d: b'{"suite": "\xff"}'), r"r\.json: not a valid result file"),
     Case(
@@ -423,7 +423,11 @@ CASES = [
         cli("show", "{work}/nowhere"),
         r"nowhere: no such results directory; run `rankbench run \.\.\. -o DIR` first",
     ),
-    Case("compare-units-missing", missing_units, r"units\.parquet: per-unit file is missing; re-run the cell"),
+    Case(
+        "compare-units-missing",
+        missing_units,
+        r"seed-0\.json: its per-unit file seed-0\.units\.parquet is missing; `rankbench run` recomputes the cell",
+    ),
     Case(
         "report-unknown-format",
         cli("report", "{results}", "-o", "{work}/site", "--format", "pdf"),
