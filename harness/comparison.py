@@ -205,6 +205,17 @@ class RatioTest:
     p_value: float
     n: int
     method: str
+    min_p: float = 0.0
+    """The smallest p-value this test can return with these units/repeats: above alpha it cannot detect anything."""
+
+
+def min_p_value(test: str, n: int, resamples: int) -> float:
+    """Smallest two-sided p-value a paired test on `n` units can give (sign flips: 2 / 2^n when exact)."""
+    if test == "t":
+        return 0.0
+    if n < 63 and 2**n <= resamples:
+        return min(1.0, 2.0 / 2**n)
+    return min(1.0, 2.0 / (resamples + 1))
 
 
 def latency_test(base_ms: np.ndarray, head_ms: np.ndarray, settings: Settings) -> RatioTest | None:
@@ -228,6 +239,7 @@ def latency_test(base_ms: np.ndarray, head_ms: np.ndarray, settings: Settings) -
         float(res.p_value[0]),
         int(both.sum()),
         f"paired {settings.test} test of log per-unit latency",
+        min_p_value(settings.test, int(both.sum()), settings.resamples),
     )
 
 
@@ -252,6 +264,8 @@ def repeats_test(base: Sequence[float], head: Sequence[float], settings: Setting
         random_state=settings.seed,
     )
     diff = float(h.mean() - b.mean())
+    splits = math.comb(len(b) + len(h), len(b))
+    min_p = 2.0 / splits if splits <= settings.resamples else 2.0 / (settings.resamples + 1)
     rng = np.random.default_rng(settings.seed)
     boots = rng.choice(h, (2000, len(h))).mean(axis=1) - rng.choice(b, (2000, len(b))).mean(axis=1)
     alpha = (1 - settings.level) / 2
@@ -263,4 +277,5 @@ def repeats_test(base: Sequence[float], head: Sequence[float], settings: Setting
         float(res.pvalue),
         min(len(b), len(h)),
         "permutation test of log value per repeat",
+        min(1.0, min_p),
     )

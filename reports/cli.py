@@ -116,6 +116,9 @@ def register(app: typer.Typer) -> None:
             console = Console(width=160)
         for table in comparison_tables(cmp):
             console.print(table)
+        for r in cmp.rows:
+            if r.note and r.verdict not in ("informational", "failed"):
+                console.print(f"note: {r.measure} on {r.suite} / {r.adapter}: {r.note}", markup=False)
         for note in cmp.unpaired:
             console.print(f"not compared: {note}", markup=False)
         if not gate:

@@ -215,27 +215,24 @@ def cost_row(key: tuple[str, str], m: str, base: Cell, head: Cell, settings: Set
         exact = SAME if factor == 1.0 else (WORSE if factor > 1.0 else BETTER)
         return _row(key, m, b_val, h_val, exact, note=f"determined by the build, compared exactly (x{factor:.3g})")
     else:
-        why = "one measurement per cell, nothing to test it against (accept with --allow-untested)"
+        why = "one measurement per cell, nothing to test it against"
     if test is None:
         return _row(key, m, b_val, h_val, UNTESTED, note=why)
-    row = _row(
-        key,
-        m,
-        b_val,
-        h_val,
-        "",
-        note=f"HEAD/BASE x{test.ratio:.3g} (CI x{test.ci_low:.3g}-x{test.ci_high:.3g}), {test.method}",
-    )
-    # the test's effect is a ratio: its CI on the delta scale is the stored BASE value times (ratio - 1)
-    scale = b_val if not math.isnan(b_val) else 1.0
-    return {
-        **row,
-        "ci_low": scale * (test.ci_low - 1),
-        "ci_high": scale * (test.ci_high - 1),
-        "p_value": test.p_value,
-        "n": test.n,
-        "effect_size": math.log(test.ratio),
-    }
+    if test.min_p > settings.alpha:
+        what = "units timed" if m in UNIT_LATENCY_MEASURES else "repeats"
+        return _row(
+            key,
+            m,
+            b_val,
+            h_val,
+            UNTESTED,
+            note=f"{test.n} {what} give p >= {test.min_p:.3g} at best, never below alpha {settings.alpha:g}; "
+            "time more (latency_units, repeats)",
+        )
+    ci = f"{settings.level:.0%} CI x{test.ci_low:.3g} to x{test.ci_high:.3g}"
+    note = f"HEAD/BASE x{test.ratio:.3g} ({ci}), {test.method}"
+    # the effect is a ratio, reported in the note: the delta's CI and Cohen's d do not apply
+    return {**_row(key, m, b_val, h_val, "", note=note), "p_value": test.p_value, "n": test.n}
 
 
 def compare(

@@ -5,7 +5,10 @@ runs: per-unit latency at batch size 1 (a query, a user, one impression) and thr
 large batch. Each statistic is stored as an aggregate whose interval is the spread (min, max)
 of that statistic over the repeats, so a report sees how stable a number is; when the
 coefficient of variation of the repeats passes `cv_warn` the cell logs a warning and records
-it in `info["warnings"]`. Quality measures named by the suite (nDCG@10, AUC, ...) are
+it in `info["warnings"]`. So that `compare` can test a cost change rather than eyeball it, the
+raw material is stored too: each timed unit's batch-1 latency (median over the repeats, in ms)
+in the per-unit column `latency_ms`, and every repeat's p50/p95/p99 and QPS in
+`info["per_repeat"]`. Quality measures named by the suite (nDCG@10, AUC, ...) are
 computed on the same model, so a report can draw the quality-vs-latency Pareto front from
 one result.
 
@@ -31,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rankbench.harness.comparison import LATENCY_COLUMN
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput
 from rankbench.harness.interfaces import IR_FAMILIES, Family
@@ -189,6 +193,17 @@ class Timings:
     batch: np.ndarray
     batch_size: int
 
+    def unit_ms(self) -> np.ndarray:
+        """Each timed unit's batch-1 latency in ms: the median over the repeats, shape (units,)."""
+        return np.median(self.single, axis=0) * 1000.0
+
+    def per_repeat(self) -> dict[str, list[float]]:
+        """Each repeat's p50/p95/p99 (ms, over the units) and QPS: what `compare` tests across repeats."""
+        ms = self.single * 1000.0
+        out = {f"latency_p{q}_ms": np.percentile(ms, q, axis=1).tolist() for q in (50, 95, 99)}
+        out["qps"] = (self.batch_size / self.batch).tolist()
+        return out
+
 
 def time_calls(
     single: Callable[[int], Any], batch: Callable[[], Any], units: int, batch_size: int, p: Protocol
@@ -266,6 +281,8 @@ def _ir(suite: Suite, adapter: Any, family: Family | None, ds: IRDataset, p: Pro
     per_unit = pd.DataFrame(index=pd.Index(queries.ids, name="query"))
     if ranking:
         per_unit = evaluate(retriever.search(queries, p.k), ds.qrels, ranking, missing_as_zero=True)
+    timed = pd.Series(timings.unit_ms(), index=pd.Index([str(q) for q in queries.ids[:units]]))
+    per_unit[LATENCY_COLUMN] = timed.reindex(per_unit.index.astype(str)).to_numpy()
     return {
         "model": retriever,
         "timings": timings,
@@ -293,7 +310,9 @@ def _recommender(adapter: Any, data: Any, p: Protocol, seed: int) -> dict[str, A
         "timings": timings,
         "index_s": index_s,
         "index_bytes": max(0, held_bytes(adapter) - before),
-        "per_unit": pd.DataFrame(index=pd.Index([str(u) for u in users[:units]], name="user")),
+        "per_unit": pd.DataFrame(
+            {LATENCY_COLUMN: timings.unit_ms()}, index=pd.Index([str(u) for u in users[:units]], name="user")
+        ),
         "info": {"n_users": train.n_users, "n_items": train.n_items, "latency_unit": "user (all items scored)"},
     }
 
@@ -319,7 +338,9 @@ def _ctr(adapter: Any, splits: CTRSplits, p: Protocol, suite: Suite, seed: int) 
         "timings": timings,
         "index_s": index_s,
         "index_bytes": max(0, held_bytes(adapter) - before),
-        "per_unit": pd.DataFrame(index=pd.Index([str(int(r)) for r in rows[:units]], name="impression")),
+        "per_unit": pd.DataFrame(
+            {LATENCY_COLUMN: timings.unit_ms()}, index=pd.Index([str(int(r)) for r in rows[:units]], name="impression")
+        ),
         "aggregates": aggregates,
         "info": {"n_test": len(test), "latency_unit": "impression"},
     }
@@ -375,6 +396,7 @@ def run_latency(suite: Suite, adapter: Any, family: Family | None, seed: int, da
             "batch": timings.batch_size,
             "peak_rss_reset": reset,
             "warnings": warnings,
+            "per_repeat": timings.per_repeat(),
         },
         resources={"peak_rss_mb": peak, "threads": threads, "os_threads": _os_threads()},
     )

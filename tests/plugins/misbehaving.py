@@ -37,6 +37,18 @@ class Sleepy:
         return Run.from_topk(queries.ids, self._ids, top, np.take_along_axis(scores, top, axis=1), name="sleepy")
 
 
+class SlowSearch(Sleepy):
+    """Sleepy whose search costs `SLOW_SEARCH_MS` milliseconds per query, read when it searches.
+
+    The variable stands in for a code change between BASE and HEAD: the adapter keeps its name,
+    so `compare` pairs the two runs, and only its speed differs.
+    """
+
+    def search(self, queries: Queries, k: int) -> Run:
+        time.sleep(float(os.environ.get("SLOW_SEARCH_MS", "0")) / 1000 * len(queries))
+        return super().search(queries, k)
+
+
 class Raises(Sleepy):
     def index(self, corpus: Corpus) -> None:
         raise RuntimeError("adapter bug: index() blew up")
@@ -75,6 +87,7 @@ def _spec(name: str, cls: str, params: dict[str, object]) -> AdapterSpec:
 
 ADAPTERS = (
     _spec("sleepy", "Sleepy", {"delay": 0.3}),
+    _spec("slow-search", "SlowSearch", {"delay": 0.0}),
     _spec("raises", "Raises", {"delay": 0.0}),
     _spec("hangs", "Hangs", {"delay": 0.0}),
     _spec("eats-memory", "EatsMemory", {"delay": 0.0, "limit_mb": 4096}),
