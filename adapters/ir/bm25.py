@@ -1,4 +1,9 @@
-"""BM25 on bm25s with Lucene-style defaults (k1=0.9, b=0.4), indexing title + text."""
+"""BM25 on bm25s with Anserini's defaults (k1=0.9, b=0.4, Lucene's English analysis), indexing title + text.
+
+Text goes through `analysis.LuceneAnalyzer` (Lucene's StandardTokenizer, possessive filter,
+lower case, Lucene's 33 English stopwords, Porter stemmer), so one-character tokens count
+("vitamin c") as in Anserini/Pyserini; see that module for the remaining deviations.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from rankbench.adapters.ir.analysis import LuceneAnalyzer
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Corpus, Queries, Run
@@ -13,40 +19,52 @@ from rankbench.harness.registry import AdapterSpec
 
 
 class BM25:
-    """Sparse lexical retrieval; English stopwords and the Snowball stemmer as in Anserini."""
+    """Sparse lexical retrieval with Anserini's analysis: Lucene tokens, English stopwords, Porter stemmer.
+
+    `stemmer` is a PyStemmer algorithm ("porter" as Anserini; "english" for Snowball) or None;
+    `stopwords` is "en" (Lucene's set) or None.
+    """
 
     def __init__(
         self,
         k1: float = 0.9,
         b: float = 0.4,
         method: str = "lucene",
-        stemmer: str | None = "english",
+        stemmer: str | None = "porter",
         stopwords: str | None = "en",
     ) -> None:
         self.k1, self.b, self.method = k1, b, method
         self.stemmer_lang, self.stopwords = stemmer, stopwords
         self._bm25s: Any = require("bm25s", "ir", "the bm25 adapter")
-        self._stemmer = None
-        if stemmer:
-            self._stemmer = require("Stemmer", "ir", "BM25 stemming").Stemmer(stemmer)
+        try:
+            self._analyze = LuceneAnalyzer(stemmer=stemmer, stopwords=stopwords)
+        except (KeyError, ValueError) as exc:
+            raise BadInput(f"bm25: {exc}; use stemmer='porter', 'english' or None and stopwords='en' or None") from None
         self._retriever: Any = None
         self._doc_ids: np.ndarray | None = None
 
-    def _tokenize(self, texts: list[str]) -> Any:
-        return self._bm25s.tokenize(texts, stopwords=self.stopwords, stemmer=self._stemmer, show_progress=False)
-
     def index(self, corpus: Corpus) -> None:
         if len(corpus) == 0:
-            raise BadInput("cannot index an empty corpus")
+            raise BadInput("cannot index an empty corpus: the dataset has no documents")
+        tokens = [self._analyze(t) for t in corpus.full_texts()]
+        if not any(tokens):
+            raise BadInput(
+                f"cannot index a corpus whose {len(corpus)} documents are all empty after analysis "
+                "(no letters or digits, or only stopwords); check the corpus text fields"
+            )
         self._retriever = self._bm25s.BM25(k1=self.k1, b=self.b, method=self.method)
-        self._retriever.index(self._tokenize(corpus.full_texts()), show_progress=False)
+        self._retriever.index(tokens, show_progress=False)
         self._doc_ids = corpus.ids
 
     def search(self, queries: Queries, k: int) -> Run:
         if self._retriever is None or self._doc_ids is None:
             raise BadInput("call index() before search()")
+        if k <= 0:
+            raise BadInput(f"k must be a positive number of documents per query, got {k}")
         k = min(k, len(self._doc_ids))
-        tokens = self._tokenize(list(queries.texts))
+        vocab = self._retriever.vocab_dict
+        # terms the corpus never had score nothing; a query left empty matches only the empty token
+        tokens = [[t for t in self._analyze(q) if t in vocab] or [""] for q in queries.texts]
         docs, scores = self._retriever.retrieve(tokens, k=k, show_progress=False, n_threads=1)
         # bm25s pads queries that match nothing with score-0 rows: drop them so they count as unretrieved
         return Run.from_topk(queries.ids, self._doc_ids, np.where(scores > 0, docs, -1), scores, name="bm25")
@@ -58,7 +76,7 @@ ADAPTERS = (
         family="retriever",
         factory="rankbench.adapters.ir.bm25:BM25",
         extra="ir",
-        params={"k1": 0.9, "b": 0.4, "method": "lucene", "stemmer": "english", "stopwords": "en"},
-        description="BM25 (bm25s, Lucene variant, k1=0.9 b=0.4, title+text, Snowball stemmer)",
+        params={"k1": 0.9, "b": 0.4, "method": "lucene", "stemmer": "porter", "stopwords": "en"},
+        description="BM25 (bm25s, Lucene variant, k1=0.9 b=0.4, title+text, Lucene/Anserini English analysis)",
     ),
 )

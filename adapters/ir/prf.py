@@ -49,7 +49,7 @@ class BM25PRF(BM25):
         original_weight: float = 0.5,
         k1: float = 0.9,
         b: float = 0.4,
-        stemmer: str | None = "english",
+        stemmer: str | None = "porter",
         stopwords: str | None = "en",
     ) -> None:
         if method not in ("rm3", "rocchio"):
@@ -64,15 +64,12 @@ class BM25PRF(BM25):
 
     def _term_matrix(self, texts: list[str]) -> Any:
         """(len(texts), vocab) term counts in the index's vocabulary; unknown terms dropped."""
-        tokens = self._tokenize(texts)
         vocab = self._retriever.vocab_dict
         n_terms = len(self._retriever.scores["indptr"]) - 1  # bm25s may list a padding term past the matrix
-        to_index = np.full(len(tokens.vocab), -1, dtype=np.int64)
-        for term, local in tokens.vocab.items():
-            column = vocab.get(term, -1)
-            to_index[local] = column if column < n_terms else -1
-        rows = np.repeat(np.arange(len(tokens.ids)), [len(t) for t in tokens.ids])
-        cols = to_index[np.concatenate([np.asarray(t, dtype=np.int64) for t in tokens.ids] or [np.zeros(0, np.int64)])]
+        columns = [[vocab.get(term, -1) for term in self._analyze(text)] for text in texts]
+        rows = np.repeat(np.arange(len(texts)), [len(c) for c in columns])
+        cols = np.fromiter((c for doc in columns for c in doc), dtype=np.int64, count=len(rows))
+        cols[cols >= n_terms] = -1
         keep = cols >= 0
         data = np.ones(int(keep.sum()), dtype=np.float32)
         shape = (len(texts), n_terms)

@@ -1,7 +1,8 @@
 """Reproduction cards for BEIR SciFact: BM25 (BEIR paper, Anserini) and all-MiniLM-L6-v2 (MTEB).
 
 Tolerances say how far an honest re-implementation may land: our BM25 is bm25s with Lucene's
-scoring on title + text, not Lucene itself (tokeniser and stemmer differ slightly), so it is
+scoring and Anserini's English analysis on title + text (adapters/ir/analysis.py lists where it
+still differs from Lucene), not Lucene itself, so it is
 held to ±0.015 of the BEIR paper and the Anserini multifield index (which scores title and
 text as separate fields) and ±0.01 of the Anserini flat index it mirrors. MiniLM runs the same
 weights with the same pooling as MTEB, so only numerical noise is allowed: ±0.005.
