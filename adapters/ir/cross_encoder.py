@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from rankbench.adapters.ir.model_limits import check_length, folder_limit
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Corpus, Queries, Run
@@ -108,6 +109,7 @@ class CrossEncoder:
                 f"cross-encoder {model!r} is neither {DEFAULT_MODEL!r} nor a local model folder "
                 "(models: works offline on what is cached or shipped)"
             )
+        check_length(max_length, folder_limit(folder), option="max_length", model=model)
         if (folder / "model.onnx").is_file() and (folder / "tokenizer.json").is_file():
             self._score: Any = _OnnxPairScorer(folder, max_length, threads)
         else:

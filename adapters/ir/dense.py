@@ -95,6 +95,8 @@ class Dense:
     def search(self, queries: Queries, k: int) -> Run:
         if self._doc_ids is None:
             raise BadInput("call index() before search()")
+        if k <= 0:
+            raise BadInput(f"k must be a positive number of documents per query, got {k}")
         vectors = np.asarray(self.embedder.encode(list(queries.texts), role="query"), dtype=np.float32)
         scores, idx = self.backend.search(vectors, k)
         return Run.from_topk(queries.ids, self._doc_ids, idx, scores, name=f"dense-{self.backend_name}")

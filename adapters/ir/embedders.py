@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from rankbench.adapters.ir.model_limits import check_length, folder_limit
 from rankbench.harness.cache import cache_root
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput
@@ -86,6 +87,9 @@ class SentenceTransformerEmbedder:
                     "(models: works offline on what is cached or shipped)"
                 )
             path, identity = str(folder), f"st:{folder.name}:{_path_identity(folder)}"
+        if batch_size <= 0:
+            raise BadInput(f"batch_size must be a positive number of texts, got {batch_size}")
+        check_length(max_seq_length, folder_limit(Path(path)), option="max_seq_length", model=model)
         if threads > 0:
             require("torch", "ir", "sentence-transformers embedders").set_num_threads(threads)
         self.model: Any = st.SentenceTransformer(path, device="cpu")

@@ -57,6 +57,8 @@ class ExactSearch:
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         if self._docs is None:
             raise BadInput("call build() before search()")
+        if k <= 0:
+            raise BadInput(f"k must be a positive number of neighbours per query, got {k}")
         q = _as_matrix(queries, "query embeddings")
         docs = self._docs
         if q.shape[1] != docs.shape[1]:
@@ -143,6 +145,8 @@ class FaissSearch:
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         if self._index is None:
             raise BadInput("call build() before search()")
+        if k <= 0:
+            raise BadInput(f"k must be a positive number of neighbours per query, got {k}")
         q = _as_matrix(queries, "query embeddings")
         if q.shape[1] != self._index.d:
             raise BadInput(f"query embeddings have dimension {q.shape[1]}, documents {self._index.d}")

@@ -46,7 +46,7 @@ from rankbench.harness.registry import TaskSpec
 from rankbench.harness.resources import peak_rss_mb
 from rankbench.harness.stats import Estimate
 from rankbench.harness.suite import Suite, TaskOutput
-from rankbench.harness.tasks.retrieval import as_retriever
+from rankbench.harness.tasks.retrieval import as_retriever, check_collection
 
 log = logging.getLogger(__name__)
 
@@ -264,6 +264,7 @@ def _point(value: float) -> Estimate:
 
 
 def _ir(suite: Suite, adapter: Any, family: Family | None, ds: IRDataset, p: Protocol) -> dict[str, Any]:
+    check_collection(ds, suite)
     retriever = as_retriever(adapter, family, suite)
     before = held_bytes(retriever)
     t0 = time.perf_counter()

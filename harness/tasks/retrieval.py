@@ -18,6 +18,21 @@ from rankbench.harness.registry import ADAPTERS, TaskSpec
 from rankbench.harness.suite import Suite, TaskOutput
 
 
+def check_collection(ds: IRDataset, suite: Suite) -> None:
+    """An empty corpus or query set stops the cell with one line, before any library sees it."""
+    if len(ds.corpus) == 0:
+        raise BadInput(f"dataset {suite.dataset!r} of suite {suite.name!r} has no documents: check its corpus file")
+    if len(ds.queries) == 0:
+        raise BadInput(f"dataset {suite.dataset!r} of suite {suite.name!r} has no queries: check its queries file")
+
+
+def check_depth(k: int, what: str, suite: Suite) -> int:
+    """A positive cut-off (documents per query), or one line naming the protocol key to change."""
+    if k <= 0:
+        raise BadInput(f"suite {suite.name!r}: {what} must be a positive number of documents per query, got {k}")
+    return k
+
+
 def as_retriever(adapter: Any, family: Family | None, suite: Suite) -> Any:
     """A Retriever for any IR family: embedders get a dense index, rerankers a first stage."""
     if family == "retriever":
@@ -26,7 +41,7 @@ def as_retriever(adapter: Any, family: Family | None, suite: Suite) -> Any:
         return ADAPTERS.get("dense").build(embedder=adapter, backend=suite.protocol.get("dense_backend", "exact"))
     if family == "reranker":
         first = suite.protocol.get("first_stage", "bm25")
-        depth = int(suite.protocol.get("rerank_depth", 100))
+        depth = check_depth(int(suite.protocol.get("rerank_depth", 100)), "rerank_depth", suite)
         return ADAPTERS.get("pipeline").build(stages=(f"{first}@{depth}",), reranker=adapter)
     raise BadInput(f"suite {suite.name!r} takes embedders, retrievers or rerankers, not a {family}")
 
@@ -36,7 +51,10 @@ def run_retrieval(suite: Suite, adapter: Any, family: Family | None, seed: int, 
     if not isinstance(ds, IRDataset):
         raise BadInput(f"suite {suite.name!r} needs an IR dataset, got {type(ds).__name__}")
     measures = parse_measures(suite.measures)
-    depth = int(suite.protocol.get("depth", max([m.cutoff or 0 for m in measures] + [100])))
+    depth = check_depth(
+        int(suite.protocol.get("depth", max([m.cutoff or 0 for m in measures] + [100]))), "depth", suite
+    )
+    check_collection(ds, suite)
     retriever = as_retriever(adapter, family, suite)
     t0 = time.perf_counter()
     retriever.index(ds.corpus)
