@@ -147,6 +147,10 @@ def run_cmd(
         str, typer.Option("--executor", help="local | process | ray (default: process when a suite sets budgets)")
     ] = "auto",
     address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (with --executor ray)")] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", help="with --executor ray: seconds to wait for all cells, then fail the rest"),
+    ] = None,
     rerun: Annotated[bool, typer.Option("--rerun", help="run cells even if stored")] = False,
     dims: Annotated[
         str | None, typer.Option("--dims", help="dimensions for suites that take them, e.g. 2..12 (limit-critical-n)")
@@ -174,9 +178,13 @@ def run_cmd(
     cells = plan(suites, adapter, seed or None, fetch=not no_fetch)
     if executor == "auto":
         executor = default_executor(resolve_suite(s) for s in suites)
-    options = {"address": address} if address else {}
+    options: dict[str, object] = {"address": address} if address else {}
     if address and executor != "ray":
         raise BadInput("--address is for the Ray executor: add --executor ray")
+    if timeout is not None:
+        if executor != "ray":
+            raise BadInput("--timeout bounds the wait for Ray: add --executor ray (budgets bound local cells)")
+        options["timeout"] = timeout
     raise typer.Exit(_progress_run(cells, out, executor, rerun, **options))
 
 

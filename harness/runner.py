@@ -184,7 +184,8 @@ class Executor(Protocol):
     """Runs cells and yields their results in completion order.
 
     `cells` is consumed lazily: the runner claims each cell in the store as it is drawn,
-    so an executor should draw a cell only when it can start it.
+    so an executor should draw a cell only when it can start it. An executor may also define
+    `check(cells)`, called once before any cell runs, to refuse a plan it can never finish.
     """
 
     def map(self, cells: Iterable[CellKey]) -> Iterator[tuple[CellKey, Result, pd.DataFrame | None]]: ...
@@ -253,6 +254,9 @@ def run_plan(
             cached(cell)
         else:
             todo.append(cell)
+    check = getattr(executor, "check", None)
+    if todo and callable(check):  # e.g. Ray refuses requests no node can satisfy before any cell runs
+        check(todo)
     try:
         for wait, batch in ((False, todo), (True, elsewhere)):
             for cell, result, units in executor.map(claimed(list(batch), wait=wait)):

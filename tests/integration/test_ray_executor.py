@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -84,3 +85,65 @@ def test_resource_request_follows_the_suite() -> None:
         budget=Budget(max_memory_mb=512),
     )
     assert resources(suite) == {"num_cpus": 2.0, "num_gpus": 1.0, "max_retries": 0, "memory": 512 * 2**20}
+
+
+@pytest.mark.parametrize(
+    ("suite", "why"),
+    [
+        ("wants-64-cpus", "asks 64 CPUs but the largest node has 2 CPUs"),
+        ("wants-a-gpu", "asks 1 GPUs but the largest node has 0 GPUs"),
+        ("wants-1-tib", "asks 1.04858e[+]06 MiB memory but the largest node has .* MiB memory"),
+    ],
+)
+def test_infeasible_requests_fail_at_planning_in_one_line(cluster: str, tmp_path: Path, suite: str, why: str) -> None:
+    out = tmp_path / "results"
+    proc = rankbench(
+        "run", suite, "-a", "sleepy(delay=0.0)", "--executor", "ray", "--address", cluster, "-o", str(out), timeout=120
+    )
+    assert proc.returncode == 2, proc.stderr
+    [line] = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert line.startswith(f"error: suite {suite!r} asks") and "Ray would wait forever" in line
+    assert re.search(why, line), line
+    assert not list(out.rglob("*.json")), "nothing may run or be stored"
+
+
+def test_infeasible_request_is_refused_before_any_cell_is_drawn(cluster: str, tmp_path: Path) -> None:
+    from rankbench.harness.errors import BadInput
+    from rankbench.harness.ray_executor import RayExecutor
+
+    cells = plan(["ir-synth-tiny", "ir-synth-tiny(num_cpus=64)"], ["bm25"])
+    with pytest.raises(BadInput, match=r"suite 'ir-synth-tiny\(num_cpus=64\)' asks 64 CPUs but the largest node"):
+        run_plan(cells, ResultStore(tmp_path), RayExecutor())
+    assert not list(tmp_path.rglob("*.json")), "the feasible cell must not run either: the plan is refused whole"
+
+
+def test_waiting_cells_report_what_they_wait_for_and_timeout_bounds_the_wait(
+    cluster: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import time
+
+    from rankbench.harness.ray_executor import RayExecutor
+
+    @ray.remote(num_cpus=2)
+    class Blocker:  # holds both CPUs of the cluster for its lifetime
+        def ping(self) -> bool:
+            return True
+
+    cells = plan(["ir-synth-tiny(num_cpus=2)"], ["bm25"])
+    blocker = Blocker.remote()
+    assert ray.get(blocker.ping.remote(), timeout=120)
+    try:
+        t0 = time.monotonic()
+        with caplog.at_level("WARNING", logger="rankbench.harness.ray_executor"):
+            summary = run_plan(cells, ResultStore(tmp_path / "results"), RayExecutor(timeout=6, progress_s=2))
+        elapsed = time.monotonic() - t0
+    finally:
+        ray.kill(blocker)
+    assert elapsed < 60
+    progress = [r.getMessage() for r in caplog.records if r.getMessage().startswith("waiting ")]
+    assert progress and "each asking 2 CPUs; free now: 0/2 CPU" in progress[0]
+    [(_cell, error)] = summary.failed
+    assert error.startswith("TimedOut: not finished within --timeout 6 s")
+    # a timed-out cell is not stored as done: the next run retries it and, with the CPUs free, finishes
+    retry = run_plan(cells, ResultStore(tmp_path / "results"), RayExecutor())
+    assert retry.ok and len(retry.ran) == 1

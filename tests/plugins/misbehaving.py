@@ -105,4 +105,23 @@ SUITES = (
         budget=Budget(max_seconds=6.0, max_memory_mb=600.0),
         description="test: ir-synth-tiny under a 6 s / 600 MiB budget",
     ),
+    *(
+        Suite(
+            name,
+            "ir-synth-tiny",
+            "retrieval",
+            IR_MEASURES,
+            ("retriever",),
+            seeds=(0,),
+            protocol=protocol,
+            budget=budget,
+            description=f"test: ir-synth-tiny asking {protocol or budget} per cell (Ray scheduling)",
+        )
+        for name, protocol, budget in (
+            ("wants-64-cpus", {"num_cpus": 64}, Budget()),
+            ("wants-a-gpu", {"num_gpus": 1}, Budget()),
+            ("wants-1-tib", {}, Budget(max_memory_mb=2**20)),
+            ("wants-2-cpus", {"num_cpus": 2}, Budget()),
+        )
+    ),
 )
