@@ -31,7 +31,7 @@ def comparison_markdown(cmp: Comparison) -> str:
         f"Holm-corrected across {sum(not math.isnan(r.p_holm) for r in cmp.rows)} comparisons, "
         f"α = {s.alpha:g}, min delta = {s.min_delta:g}",
         "",
-        f"**Gate: {'❌ fail' if failures else '✅ pass'}**"
+        f"**Gate: {'❌ fail' if failures or (cmp.damaged and not s.allow_untested) else '✅ pass'}**"
         + (
             " — " + ", ".join(f"{text(r.measure)} on {text(r.suite)} / {text(r.adapter)}" for r in failures)
             if failures
@@ -56,6 +56,8 @@ def comparison_markdown(cmp: Comparison) -> str:
         lines.append("")
     if cmp.unpaired:
         lines += ["Unpaired cells (not compared): " + "; ".join(text(u) for u in cmp.unpaired), ""]
+    if cmp.damaged:
+        lines += ["Damaged cells (left out): " + "; ".join(text(d) for d in cmp.damaged), ""]
     return "\n".join(lines)
 
 

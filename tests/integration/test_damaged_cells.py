@@ -121,8 +121,10 @@ def test_show_and_report_name_the_damaged_cell_and_render_the_rest(kind: str, cl
 def test_compare_gate_fails_on_a_damaged_cell_unless_allowed(side: str, clean: Path, tmp_path: Path) -> None:
     damaged = damaged_copy(clean, tmp_path, truncate_units)
     base, head = (damaged, clean) if side == "base" else (clean, damaged)
-    proc = rankbench("compare", str(base), str(head), "--gate")
+    markdown = tmp_path / "compare.md"
+    proc = rankbench("compare", str(base), str(head), "--gate", "--markdown", str(markdown))
     assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "**Gate: ❌ fail**" in markdown.read_text() and "Damaged cells (left out)" in markdown.read_text()
     assert "Traceback" not in proc.stdout + proc.stderr
     [line] = [line for line in proc.stderr.splitlines() if line.strip()]
     assert line.startswith(f"gate failed: {side.upper()}: damaged result cell ") and "seed-0.json" in line
