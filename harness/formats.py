@@ -1,6 +1,18 @@
 """Readers and writers for the community file formats: BEIR jsonl/tsv, TREC qrels and runs.
 
-Every reader reports malformed input as `BadInput` with the file and line number.
+Every reader reports malformed input as `BadInput` with the file and line number, including
+bytes that are not UTF-8. Text conventions, as the formats' reference tools read them:
+
+- a UTF-8 byte-order mark at the start of a file is dropped (BEIR's loader skips the header
+  line whatever it holds; a BOM glued to a TREC query id would silently rename the query);
+- CRLF and LF line endings are the same; blank lines are skipped;
+- TREC files (trec_eval) split fields on any run of spaces and tabs; BEIR TSV on tabs;
+- ids are kept as the text in the file: `01` and `1` are different queries or documents.
+
+TREC runs and qrels are parsed with pyarrow's multithreaded CSV reader; any line that reader
+cannot take (an odd column count, a score that is not a number, bad UTF-8...) sends the file
+through the line-by-line reader, which accepts exactly what `str.split` accepts and names the
+first bad `file:line`. The two paths return identical records on every file both accept.
 """
 
 from __future__ import annotations
@@ -9,7 +21,7 @@ import gzip
 import io
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,28 +31,76 @@ from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Corpus, Qrels, Queries, Run
 
 
+BOM = b"\xef\xbb\xbf"
+
+
 def open_text(path: Path) -> IO[str]:
-    """Open a text file, transparently gunzipping `*.gz`; strict UTF-8."""
+    """Open a text file, transparently gunzipping `*.gz`; strict UTF-8, a leading BOM dropped, CRLF read as LF.
+
+    Decoding errors surface while reading; use `lines` (or `utf8_error`) to turn them into `file:line`.
+    """
     path = Path(path)
     if not path.is_file():
         raise BadInput("no such file", path=path)
     raw = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")  # noqa: SIM115 - returned to the caller
-    return io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline=None)
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline=None)
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
+def open_binary(path: Path) -> IO[bytes]:
+    """Open a file for reading bytes, transparently gunzipping `*.gz`."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadInput("no such file", path=path)
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")  # noqa: SIM115 - returned to the caller
+
+
+def utf8_error(path: Path) -> BadInput | None:
+    """The `file:line` error for the first bytes of `path` that are not UTF-8, or None if all decode.
+
+    Readers that hand a file to pandas or pyarrow call this after a decoding failure, so the
+    user sees the line, not a traceback; it streams the file (constant memory).
+    """
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    line = 1
+    try:
+        with open_binary(path) as fh:
+            while chunk := fh.read(1 << 20):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    line += chunk.count(b"\n", 0, max(exc.start, 0))
+                    return BadInput(
+                        f"not valid UTF-8 ({exc.reason}); re-encode the file as UTF-8", path=path, line=line
+                    )
+                line += chunk.count(b"\n")
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        return BadInput(f"not valid UTF-8 ({exc.reason}); re-encode the file as UTF-8", path=path, line=line)
+    except (EOFError, gzip.BadGzipFile, OSError) as exc:
+        return BadInput(f"truncated or corrupt file ({exc}); re-create it", path=path)
+    return None
+
+
+def lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of every non-blank line, without its line ending (LF or CRLF).
+
+    Raises `BadInput` naming the line of the first bytes that are not UTF-8, or of a truncated gzip stream.
+    """
     with open_text(path) as fh:
         lineno = 0
         try:
             for lineno, line in enumerate(fh, start=1):
                 if line.strip():
                     yield lineno, line.rstrip("\n")
-        except UnicodeDecodeError as exc:
-            raise BadInput(
-                f"not valid UTF-8 ({exc.reason}); re-encode the file as UTF-8", path=path, line=lineno + 1
-            ) from None
+        except UnicodeDecodeError:
+            raise utf8_error(path) or BadInput("not valid UTF-8", path=path, line=lineno + 1) from None
         except (EOFError, gzip.BadGzipFile, OSError) as exc:
             raise BadInput(f"truncated or corrupt file ({exc}); re-create it", path=path, line=lineno + 1) from None
+
+
+_lines = lines
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -98,6 +158,14 @@ def _reject_duplicates(ids: list[str], what: str, path: Path) -> None:
         seen.add(x)
 
 
+def _is_beir_header(parts: list[str]) -> bool:
+    """Whether a first TSV line is BEIR's header (`query-id corpus-id score`, or a common variant)."""
+    names = [p.strip().lower() for p in parts]
+    return len(names) == 3 and (
+        names[0] in {"query-id", "query_id", "qid", "query"} or names[2] in {"score", "relevance", "label", "rel"}
+    )
+
+
 def _label(text: str, path: Path, lineno: int) -> int:
     try:
         value = float(text)
@@ -108,21 +176,29 @@ def _label(text: str, path: Path, lineno: int) -> int:
     return int(value)
 
 
-def _qrels_from_rows(rows: list[tuple[str, str, int]], path: Path) -> Qrels:
+def _qrels_from_rows(rows: list[tuple[str, str, int, int]], path: Path) -> Qrels:
+    """Qrels from (query, doc, label, line number) rows; a pair judged twice names both lines."""
     seen: dict[tuple[str, str], int] = {}
-    for i, (q, d, _) in enumerate(rows):
+    for q, d, _, lineno in rows:
         if (q, d) in seen:
-            raise BadInput(f"document {d!r} judged twice for query {q!r}", path=path, line=i + 1)
-        seen[(q, d)] = i
+            raise BadInput(
+                f"document {d!r} judged twice for query {q!r} (first on line {seen[(q, d)]})", path=path, line=lineno
+            )
+        seen[(q, d)] = lineno
     if not rows:
         raise BadInput("qrels file has no judgements", path=path)
-    q, d, r = zip(*rows, strict=True)
+    q, d, r, _ = zip(*rows, strict=True)
     return Qrels(np.array(q, dtype=str), np.array(d, dtype=str), np.array(r, dtype=np.int64))
 
 
 def read_beir_qrels(path: Path) -> Qrels:
-    """BEIR qrels: TSV `query-id corpus-id score` with a header, or JSONL with those keys."""
-    rows: list[tuple[str, str, int]] = []
+    """BEIR qrels: TSV `query-id corpus-id score` (tab-separated, header line optional and recognised
+    by its names, after any BOM), or JSONL with those keys.
+
+    Raises `BadInput` naming `file:line` for a wrong column count, a non-integer score, a pair
+    judged twice, or bytes that are not UTF-8.
+    """
+    rows: list[tuple[str, str, int, int]] = []
     if str(path).endswith((".jsonl", ".jsonl.gz")):
         for lineno, obj in read_jsonl(path):
             rows.append(
@@ -130,12 +206,13 @@ def read_beir_qrels(path: Path) -> Qrels:
                     _field(obj, "query-id", path, lineno),
                     _field(obj, "corpus-id", path, lineno),
                     _label(str(obj.get("score", "")), path, lineno),
+                    lineno,
                 )
             )
         return _qrels_from_rows(rows, path)
-    for lineno, line in _lines(path):
+    for n, (lineno, line) in enumerate(_lines(path)):
         parts = line.split("\t")
-        if lineno == 1 and parts[0].strip().lower() in {"query-id", "query_id", "qid"}:
+        if n == 0 and _is_beir_header(parts):
             continue
         if len(parts) != 3:
             raise BadInput(
@@ -143,23 +220,214 @@ def read_beir_qrels(path: Path) -> Qrels:
                 path=path,
                 line=lineno,
             )
-        rows.append((parts[0].strip(), parts[1].strip(), _label(parts[2].strip(), path, lineno)))
+        rows.append((parts[0].strip(), parts[1].strip(), _label(parts[2].strip(), path, lineno), lineno))
     return _qrels_from_rows(rows, path)
 
 
+class _NotFast(Exception):
+    """The columnar reader cannot take this file as it is; the line reader decides."""
+
+
+_WHITESPACE = bytes.maketrans(b"\t\r\x0b\x0c", b"    ")
+
+
+def _file_bytes(path: Path) -> bytes:
+    """The file's bytes with a BOM dropped, CRLF as LF, and tabs (and CR, VT, FF) as spaces.
+
+    Each step is one C-level scan, paid only by files that need it.
+    """
+    try:
+        with open_binary(path) as fh:
+            data = fh.read()
+    except (EOFError, gzip.BadGzipFile, OSError) as exc:
+        raise _NotFast from exc
+    if data.startswith(BOM):
+        data = data[len(BOM) :]
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n")
+    if any(c in data for c in (b"\t", b"\r", b"\x0b", b"\x0c")):
+        data = data.translate(_WHITESPACE)
+    return data
+
+
+def _single_spaced(data: bytes) -> bytes:
+    """Every run of spaces as one space, none at the start or end of a line (as `str.split` sees fields)."""
+    import re
+
+    return re.sub(rb"(?m)^ +| +$", b"", re.sub(rb" {2,}", b" ", data))
+
+
+def _read_columns(path: Path, names: Sequence[str], types: dict[str, Any]) -> tuple[Any, str]:
+    """(pyarrow Table of the `types` columns, last line's text) of a whitespace-separated file.
+
+    A file whose fields are separated by more than one space (or tab) is parsed a second
+    time after `_single_spaced`. Raises `_NotFast` if pyarrow refuses the file or it holds no line.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    data = _file_bytes(path)
+    last = data.rstrip(b"\n").rpartition(b"\n")[2]
+    if not last.strip():
+        raise _NotFast
+
+    def parse(data: bytes) -> Any:
+        return pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(column_names=list(names), block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(
+                delimiter=" ", quote_char=False, escape_char=False, double_quote=False, ignore_empty_lines=True
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types,
+                include_columns=list(types),
+                null_values=[],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+
+    try:
+        last_text = last.decode("utf-8")
+        try:
+            table = parse(data)
+        except pa.ArrowInvalid:
+            spaced = _single_spaced(data)
+            if spaced == data:
+                raise
+            table = parse(spaced)
+            last_text = " ".join(last_text.split())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError) as exc:
+        raise _NotFast from exc
+    for name in types:
+        if _has_empty(table[name]):  # a space at the start or end of a line: let the line reader judge it
+            raise _NotFast
+    return table, last_text
+
+
+def _has_empty(column: Any) -> bool:
+    """Whether a pyarrow string (or dictionary of strings) column holds an empty string."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(column.type):
+        return any(bool(pc.any(pc.equal(pc.utf8_length(c.dictionary), 0)).as_py() or False) for c in column.chunks)
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return False
+    return bool(pc.any(pc.equal(pc.utf8_length(column), 0)).as_py() or False)
+
+
+def _dictionary_strings(column: Any) -> np.ndarray:
+    """A dictionary-encoded pyarrow string column as a numpy `<U..` array (few distinct values: cheap)."""
+    import pyarrow as pa
+
+    chunks = [c for c in column.chunks if len(c)]
+    if not chunks:
+        return np.array([], dtype=str)
+    unified = pa.chunked_array(chunks).unify_dictionaries()
+    values = arrow_strings(unified.chunks[0].dictionary)
+    return values[np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in unified.chunks])]
+
+
+def arrow_strings(column: Any) -> np.ndarray:
+    """A pyarrow string column as a numpy `<U..` array (the ids' exact text).
+
+    ASCII columns are laid out straight from pyarrow's offsets and bytes (no Python string per
+    value); others go through Python strings.
+    """
+    import pyarrow as pa
+
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    parts = []
+    for chunk in chunks:
+        if len(chunk) == 0:
+            continue
+        if chunk.type != pa.string() or chunk.null_count:
+            parts.append(np.asarray(chunk.to_numpy(zero_copy_only=False), dtype=str))
+            continue
+        _, off_buf, data_buf = chunk.buffers()
+        offsets = np.frombuffer(off_buf, dtype=np.int32, count=len(chunk) + 1, offset=chunk.offset * 4)
+        data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+        data = data[offsets[0] : offsets[-1]]
+        if data.size and int(data.max()) >= 0x80:
+            parts.append(np.asarray(chunk.to_numpy(zero_copy_only=False), dtype=str))
+            continue
+        starts = (offsets[:-1] - offsets[0]).astype(np.int64)
+        lengths = np.diff(offsets)
+        width = max(int(lengths.max()), 1)
+        padded = np.append(data, np.uint8(0))  # index len(data) reads the padding zero
+        points = np.zeros((len(chunk), width), dtype=np.uint32)
+        for j in range(width):  # one column of code points at a time: small temporaries
+            idx = starts + j
+            idx[lengths <= j] = len(data)
+            points[:, j] = padded[idx]
+        parts.append(points.view(f"<U{width}").reshape(len(chunk)))
+    if not parts:
+        return np.array([], dtype=str)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _trec_qrels_fast(path: Path) -> Qrels:
+    import pyarrow as pa
+
+    types = {"q": pa.dictionary(pa.int32(), pa.string()), "d": pa.string(), "rel": pa.float64()}
+    table, _ = _read_columns(path, ("q", "iter", "d", "rel"), types)
+    rel = table["rel"].to_numpy()
+    if not np.all(np.isfinite(rel)) or not np.array_equal(rel, np.round(rel)):
+        raise _NotFast
+    try:
+        return Qrels(_dictionary_strings(table["q"]), arrow_strings(table["d"]), rel.astype(np.int64))
+    except BadInput as exc:  # a pair judged twice: the line reader names its line
+        raise _NotFast from exc
+
+
 def read_trec_qrels(path: Path) -> Qrels:
-    """TREC qrels: `qid iter docno rel`, whitespace separated."""
-    rows: list[tuple[str, str, int]] = []
+    """TREC qrels: `qid iter docno rel`, fields separated by spaces or tabs; rel an integer (graded).
+
+    Raises `BadInput` naming `file:line` for a wrong column count, a non-integer label, a
+    (query, doc) judged twice, bytes that are not UTF-8, or a file without judgements.
+    """
+    try:
+        return _trec_qrels_fast(path)
+    except _NotFast:
+        pass
+    rows: list[tuple[str, str, int, int]] = []
     for lineno, line in _lines(path):
         parts = line.split()
         if len(parts) != 4:
             raise BadInput(f"expected 4 columns (qid iter docno rel), found {len(parts)}", path=path, line=lineno)
-        rows.append((parts[0], parts[2], _label(parts[3], path, lineno)))
+        rows.append((parts[0], parts[2], _label(parts[3], path, lineno), lineno))
     return _qrels_from_rows(rows, path)
 
 
+def _trec_run_fast(path: Path) -> Run:
+    import pyarrow as pa
+
+    dictionary = pa.dictionary(pa.int32(), pa.string())
+    types = {"q": dictionary, "d": pa.string(), "s": pa.float64(), "tag": dictionary}
+    table, last = _read_columns(path, ("q", "iter", "d", "rank", "s", "tag"), types)
+    scores = table["s"].to_numpy()
+    if not np.all(np.isfinite(scores)):
+        raise _NotFast
+    try:
+        return Run.from_arrays(_dictionary_strings(table["q"]), arrow_strings(table["d"]), scores, last.split()[-1])
+    except BadInput as exc:  # a doc listed twice: the line reader names its line
+        raise _NotFast from exc
+
+
 def read_trec_run(path: Path) -> Run:
-    """TREC run: `qid Q0 docno rank score tag`; ordering comes from the scores, as in trec_eval."""
+    """TREC run: `qid Q0 docno rank score tag`, fields separated by spaces or tabs.
+
+    Ordering comes from the scores, as in trec_eval (the rank column is ignored; ties at
+    float32 precision go to the doc id descending, see `Run`); the run's name is the tag of
+    the last line. An empty file gives an empty run. Raises `BadInput` naming `file:line`
+    for a wrong column count, a score that is not a finite number, a doc listed twice for a
+    query, or bytes that are not UTF-8.
+    """
+    try:
+        return _trec_run_fast(path)
+    except _NotFast:
+        pass
     qs, ds, ss = [], [], []
     name = "run"
     for lineno, line in _lines(path):
@@ -180,11 +448,16 @@ def read_trec_run(path: Path) -> Run:
         name = parts[5]
     if not qs:
         return Run.empty(name)
-    seen: set[tuple[str, str]] = set()
+    seen: dict[tuple[str, str], int] = {}
+    linenos = [n for n, _ in _lines(path)]
     for i, pair in enumerate(zip(qs, ds, strict=True)):
         if pair in seen:
-            raise BadInput(f"document {pair[1]!r} appears twice for query {pair[0]!r}", path=path, line=i + 1)
-        seen.add(pair)
+            raise BadInput(
+                f"document {pair[1]!r} appears twice for query {pair[0]!r} (first on line {linenos[seen[pair]]})",
+                path=path,
+                line=linenos[i],
+            )
+        seen[pair] = i
     return Run.from_arrays(np.array(qs, dtype=str), np.array(ds, dtype=str), np.array(ss), name)
 
 

@@ -160,6 +160,46 @@ def _reject_duplicates(q: np.ndarray, d: np.ndarray, keys: np.ndarray) -> None:
         raise BadInput(f"run lists document {str(d[row])!r} twice for query {str(q[row])!r}")
 
 
+def trec_eval_scores(scores: np.ndarray) -> np.ndarray:
+    """Scores as trec_eval compares them: 32-bit floats (its `TEXT_RESULTS.sim` is a C `float`).
+
+    Scores that differ only below float32 resolution (0.9000000001 and 0.9, 12.3456791 and
+    12.3456789) are equal after this cast, so they tie and the doc id decides.
+    """
+    return np.asarray(scores, dtype=np.float64).astype(np.float32)
+
+
+def _presorted_order(q_codes: np.ndarray, s: np.ndarray, d: np.ndarray) -> np.ndarray | None:
+    """The row order when each query's rows already form one stretch in trec_eval's order, else None.
+
+    Run files written by search tools list each query's documents together, best first; then
+    only the stretches need arranging by query (one small sort), not the rows. Checked on
+    every pair of neighbouring rows: score strictly lower, or equal with a lower doc id.
+    """
+    n = len(q_codes)
+    if n < 2:
+        return np.arange(n)
+    new_stretch = np.concatenate([[True], q_codes[1:] != q_codes[:-1]])
+    starts = np.flatnonzero(new_stretch)
+    stretch_codes = q_codes[starts]
+    if len(np.unique(stretch_codes)) != len(starts):  # a query split over several stretches
+        return None
+    inside = ~new_stretch[1:]
+    lower = s[1:] < s[:-1]
+    if not np.all(lower | ~inside):
+        tie = inside & ~lower
+        if not np.all(s[1:][tie] == s[:-1][tie]):
+            return None
+        at = np.flatnonzero(tie)
+        if not np.all(d[at + 1] < d[at]):
+            return None
+    lengths = np.diff(np.append(starts, n))
+    by_code = np.argsort(stretch_codes, kind="stable")
+    new_starts = np.repeat(starts[by_code], lengths[by_code])
+    offsets_in = np.arange(n) - np.repeat(np.cumsum(lengths[by_code]) - lengths[by_code], lengths[by_code])
+    return new_starts + offsets_in
+
+
 def _by_query_then_score_desc(q_codes: np.ndarray, s: np.ndarray, n_queries: int) -> np.ndarray:
     """Row order by query code, then score descending (equal scores in any order).
 
@@ -204,8 +244,11 @@ class Run:
     """Ranked results per query in CSR form, sorted as trec_eval sorts them.
 
     Rows of query `i` live in `doc_ids[offsets[i]:offsets[i+1]]`, ordered by score
-    descending and, on equal scores, by doc id descending (trec_eval's tie-break).
-    Build with `Run.from_arrays` or `Run.from_dict`, which sort and validate.
+    descending and, on equal scores, by doc id descending (trec_eval's tie-break). Scores
+    are compared as trec_eval compares them, at float32 precision (`trec_eval_scores`):
+    two scores that round to the same 32-bit float tie, whatever their float64 values.
+    `scores` keeps the values as given (float64). Build with `Run.from_arrays`,
+    `Run.from_dict` or `Run.from_topk`, which sort and validate.
     """
 
     query_ids: np.ndarray
@@ -223,7 +266,7 @@ class Run:
         name: str = "run",
         empty_queries: Sequence[str] = (),
     ) -> Run:
-        """Build from one (query, doc, score) triple per row in any order.
+        """Build from one (query, doc, score) triple per row in any order; rows are ranked as in `Run`.
 
         `empty_queries` are queries that were searched but returned nothing; trec_eval
         evaluates them (scoring 0), so they keep a zero-length row range.
@@ -242,8 +285,11 @@ class Run:
         d_hash = string_hash(d)
         keys = pair_keys(q_codes, d_hash)
         _reject_duplicates(q, d, keys)
-        order = _by_query_then_score_desc(q_codes, s, len(q_uniques))
-        _break_ties_by_doc_id_desc(order, q_codes, s, d, d_hash)
+        s32 = trec_eval_scores(s)
+        order = _presorted_order(q_codes, s32, d)
+        if order is None:
+            order = _by_query_then_score_desc(q_codes, s32, len(q_uniques))
+            _break_ties_by_doc_id_desc(order, q_codes, s32, d, d_hash)
         counts = np.bincount(q_codes, minlength=len(q_uniques))
         offsets = np.zeros(len(q_uniques) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
@@ -266,13 +312,22 @@ class Run:
     ) -> Run:
         """Build from dense (n_queries, k) index/score matrices, as search backends return them.
 
-        Entries with index -1 (fewer than k hits) are dropped.
+        `indices` (n_queries, k) index `doc_ids`; entries with index -1 (fewer than k hits) are
+        dropped, and a query without any hit stays in the run with no rows (trec_eval -c counts
+        it as 0). Rows are re-ranked as in `Run`, so the backend's own order of tied scores
+        does not matter.
         """
+        qids = _as_str_array(query_ids)
         k = indices.shape[1]
-        q = np.repeat(_as_str_array(query_ids), k)
+        q = np.repeat(qids, k)
         valid = indices.reshape(-1) >= 0
+        no_hit = qids[~valid.reshape(len(qids), k).any(axis=1)] if k else qids
         return cls.from_arrays(
-            q[valid], _as_str_array(doc_ids)[indices.reshape(-1)[valid]], scores.reshape(-1)[valid], name
+            q[valid],
+            _as_str_array(doc_ids)[indices.reshape(-1)[valid]],
+            np.asarray(scores).reshape(-1)[valid],
+            name,
+            empty_queries=no_hit,
         )
 
     @classmethod

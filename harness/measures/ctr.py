@@ -73,18 +73,34 @@ def auc(labels: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray | None
     return float(groups.auc_from_counts(pos, neg)[0])
 
 
+def _probabilities(probs: np.ndarray) -> np.ndarray:
+    """Predictions in the float dtype scikit-learn computes `log_loss` in: float16/32/64 kept, others float64."""
+    p = np.asarray(probs)
+    return p if p.dtype in (np.float16, np.float32, np.float64) else p.astype(np.float64)
+
+
 def logloss_per_impression(labels: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """Binary cross-entropy of every impression, probabilities clipped as scikit-learn's `log_loss` clips."""
-    y, p = _check(labels, probs)
+    """Binary cross-entropy of every impression (natural log), shape (n,), float64.
+
+    Computed as `sklearn.metrics.log_loss` computes it: in the predictions' own float dtype,
+    with both class probabilities (1 - p, p) clipped to [eps, 1 - eps] where eps is that
+    dtype's machine epsilon, so a float32 prediction of exactly 1.0 for a negative costs
+    -log(float32 eps) = 15.94, not -log(float64 eps) = 36.04. Raises `BadInput` for labels
+    other than 0/1, non-finite predictions or predictions outside [0, 1].
+    """
+    y, _ = _check(labels, probs)
+    p = _probabilities(probs)
     if p.size and (p.min() < 0 or p.max() > 1):
         raise BadInput("logloss needs probabilities in [0, 1]")
     eps = np.finfo(p.dtype).eps
-    p = np.clip(p, eps, 1 - eps)
-    return -(y * np.log(p) + (1 - y) * np.log1p(-p))
+    one = p.dtype.type(1)
+    chosen = np.where(y == 1, p, one - p)  # the probability given to the observed class
+    chosen = np.clip(chosen, eps, one - eps)
+    return -np.log(chosen).astype(np.float64)
 
 
 def logloss(labels: np.ndarray, probs: np.ndarray) -> float:
-    """Mean binary cross-entropy, equal to `sklearn.metrics.log_loss`."""
+    """Mean binary cross-entropy, equal to `sklearn.metrics.log_loss` for every float dtype of `probs`."""
     return float(logloss_per_impression(labels, probs).mean())
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from rankbench.harness.errors import BadInput
-from rankbench.harness.formats import open_text, read_beir_qrels, read_trec_qrels, read_trec_run
-from rankbench.harness.measures.ranking import evaluate
+from rankbench.harness.formats import lines, read_beir_qrels, read_trec_qrels, read_trec_run
+from rankbench.harness.measures.ranking import check_overlap, evaluate
 from rankbench.harness.records import Qrels
 
 DEFAULT_MEASURES = ("AP", "nDCG@10", "P@10", "R@100", "RR")
@@ -26,11 +26,10 @@ def read_qrels(path: Path) -> Qrels:
     """TREC or BEIR qrels, told apart by the first line's columns."""
     if str(path).endswith((".jsonl", ".jsonl.gz")):
         return read_beir_qrels(path)
-    with open_text(path) as fh:
-        first = next((line for line in fh if line.strip()), "")
+    first = next((line for _, line in lines(path)), "")
     if not first:
         raise BadInput("qrels file is empty", path=path)
-    return read_beir_qrels(path) if len(first.rstrip("\n").split("\t")) == 3 else read_trec_qrels(path)
+    return read_beir_qrels(path) if len(first.split("\t")) == 3 else read_trec_qrels(path)
 
 
 @dataclass(frozen=True)
@@ -50,6 +49,10 @@ def evaluate_files(
 ) -> Evaluation:
     qrels = read_qrels(qrels_path)
     run = read_trec_run(run_path)
+    try:
+        check_overlap(run, qrels)
+    except BadInput as exc:
+        raise BadInput(f"{run_path} against {qrels_path}: {exc}") from None
     frame = evaluate(run, qrels, list(measures) or list(DEFAULT_MEASURES), missing_as_zero=missing_as_zero)
     return Evaluation(frame, run.name, len(run), len(qrels.query_set()))
 

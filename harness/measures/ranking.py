@@ -8,7 +8,8 @@ compared, so a hash collision can never produce a wrong label. Each measure is t
 `bincount` or a segmented cumulative sum over the judged rows, which stay grouped by query in
 rank order.
 
-Semantics follow trec_eval: rows ordered by score desc, then doc id desc; queries averaged are
+Semantics follow trec_eval: rows ordered by score desc, then doc id desc, with scores compared
+at trec_eval's float32 precision (see `Run`); queries averaged are
 those in both run and qrels unless `missing_as_zero` (trec_eval -c); a query whose qrels hold no
 relevant document scores 0; `rel=` is trec_eval's relevance level (-l), while nDCG always uses
 the graded labels as gains (negative labels gain 0). `Judged@k` is ir_measures' judgment rate:
@@ -194,11 +195,40 @@ def _compute(j: _Joined, m: Measure, cache: dict[object, np.ndarray]) -> np.ndar
     raise BadInput(f"measure {m} is not a ranking measure")
 
 
+def _examples(ids: np.ndarray, n: int = 3) -> str:
+    shown = ", ".join(repr(str(x)) for x in ids[:n])
+    return f"{len(ids)} queries: {shown}{', ...' if len(ids) > n else ''}"
+
+
+def check_overlap(run: Run, qrels: Qrels) -> None:
+    """Raise `BadInput` (one line) when the run is empty or shares no query id with the qrels.
+
+    trec_eval stops on both ("No queries with both results and relevance info"); an average
+    over no query, or over queries all counted 0 by `-c`, is never a meaningful result. The
+    message shows a few ids of each side, since the usual cause is `q1` in one and `1` in the other.
+    """
+    qrel_queries = qrels.query_set()
+    if len(run.doc_ids) == 0:
+        raise BadInput(
+            f"the run is empty: it ranks no document for any query (the qrels judge {_examples(qrel_queries)})"
+        )
+    if len(np.intersect1d(run.query_ids, qrel_queries, assume_unique=True)) == 0:
+        raise BadInput(
+            f"the run and the qrels share no query id: run has {_examples(run.query_ids)}; "
+            f"qrels have {_examples(qrel_queries)} (ids are compared as text: 'q1' is not '1', '01' is not '1')"
+        )
+
+
 def evaluate(
     run: Run, qrels: Qrels, measures: Sequence[Measure | str], *, missing_as_zero: bool = False
 ) -> pd.DataFrame:
-    """Per-query values: one row per evaluated query (index `query_id`), one column per measure."""
+    """Per-query values: one row per evaluated query (index `query_id`), one column per measure.
+
+    Raises `BadInput` when the run is empty or shares no query with the qrels (`check_overlap`),
+    or when a measure name does not parse.
+    """
     parsed = parse_measures(str(m) for m in measures)
+    check_overlap(run, qrels)
     joined = _join(run, qrels, missing_as_zero)
     cache: dict[object, np.ndarray] = {}
     frame = pd.DataFrame({str(m): _compute(joined, m, cache) for m in parsed}, index=pd.Index(joined.query_ids))

@@ -6,13 +6,14 @@ the qrels keys (64 bits per key, ~1.5% false hits; 4 MB for 500k keys, so it sta
 and only the survivors go through the exact hash-table lookup. The screen is one pass over
 the row keys; with numba installed (the `ir` extra) it is a compiled loop, which on 10M rows
 is several times faster than the numpy expression it falls back to (measured in
-`benchmarks/measures.py --screen`). Small runs always take the numpy path: compiling or even
-importing numba would cost more than it saves.
+`benchmarks/measures.py --screen`). Small runs, and processes that have not imported numba
+already, take the numpy path: compiling or even importing numba would cost more than it saves.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import sys
 from functools import cache
 from typing import Any
 
@@ -57,8 +58,13 @@ def _compiled() -> Any:
 
 
 def screen(keys: np.ndarray, row_keys: np.ndarray) -> np.ndarray:
-    """`screen_numpy`, through the compiled loop when numba is there and the run is large."""
-    kernel = _compiled() if len(row_keys) >= COMPILED_FROM_ROWS else None
+    """`screen_numpy`, through the compiled loop when the run is large and numba is already imported.
+
+    Importing numba and loading the cached kernel costs more than the numpy pass saves on
+    any single run a cold process evaluates (`rankbench evaluate`), so a process that has
+    not imported numba for other reasons never pays for it.
+    """
+    kernel = _compiled() if len(row_keys) >= COMPILED_FROM_ROWS and "numba" in sys.modules else None
     if kernel is None:
         return screen_numpy(keys, row_keys)
     packed, mask = _table(keys)

@@ -163,11 +163,20 @@ def test_missing_as_zero_counts_unretrieved_queries() -> None:
     assert evaluate(run, qrels, ["P@1"], missing_as_zero=True)["P@1"].mean() == 0.5
 
 
-def test_empty_run_and_empty_qrels_overlap() -> None:
-    qrels = Qrels.from_dict({"a": {"d1": 1}})
-    assert evaluate(Run.empty(), qrels, ["nDCG@10"]).empty
-    zero = evaluate(Run.empty(), qrels, ["nDCG@10", "AP", "RR", "Judged@5"], missing_as_zero=True)
-    assert zero.loc["a"].tolist() == [0.0, 0.0, 0.0, 0.0]
+def test_empty_run_or_no_shared_query_is_an_error_naming_both_sides() -> None:
+    """trec_eval stops with "No queries with both results and relevance info"; so do we, in one
+    line that says which case it is and shows ids of each side (issue 18, example 2)."""
+    qrels = Qrels.from_dict({"1": {"d1": 1}, "2": {"d2": 1}})
+    for missing_as_zero in (False, True):
+        with pytest.raises(BadInput, match=r"^the run is empty.*'1', '2'"):
+            evaluate(Run.empty(), qrels, ["nDCG@10"], missing_as_zero=missing_as_zero)
+        with pytest.raises(
+            BadInput, match=r"^the run and the qrels share no query id: run has 1 queries: 'q1'.*'1', '2'"
+        ):
+            evaluate(Run.from_dict({"q1": {"d1": 1.0}}), qrels, ["RR"], missing_as_zero=missing_as_zero)
+    # one shared query is enough; the others count 0 under -c
+    zero = evaluate(Run.from_dict({"1": {"d9": 1.0}}), qrels, ["nDCG@10", "AP", "RR"], missing_as_zero=True)
+    assert zero.loc["2"].tolist() == [0.0, 0.0, 0.0]
 
 
 def test_hash_collisions_never_change_a_value(monkeypatch: pytest.MonkeyPatch) -> None:
