@@ -30,7 +30,6 @@ import numpy as np
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Corpus, Qrels, Queries, Run
 
-
 BOM = b"\xef\xbb\xbf"
 
 
@@ -51,7 +50,7 @@ def open_binary(path: Path) -> IO[bytes]:
     path = Path(path)
     if not path.is_file():
         raise BadInput("no such file", path=path)
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")  # noqa: SIM115 - returned to the caller
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
 def utf8_error(path: Path) -> BadInput | None:
