@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rankbench.harness.errors import BadInput
-from rankbench.harness.ids import factorize_sorted, pair_keys, string_hash
+from rankbench.harness.ids import factorize_grouped, factorize_sorted, pair_keys, string_hash
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -99,14 +99,8 @@ class Qrels:
         object.__setattr__(self, "labels", labels.astype(np.int64))
         if not (len(self.query_ids) == len(self.doc_ids) == len(self.labels)):
             raise BadInput("qrels columns must have the same length")
-        if len(self.query_ids):
-            import pandas as pd
-
-            frame = pd.DataFrame({"q": self.query_ids, "d": self.doc_ids})
-            dup = frame.duplicated()
-            if dup.any():
-                row = frame[dup].iloc[0]
-                raise BadInput(f"qrels judge document {str(row.d)!r} twice for query {str(row.q)!r}")
+        keys = pair_keys(string_hash(self.query_ids), string_hash(self.doc_ids))
+        _reject_duplicates(self.query_ids, self.doc_ids, keys, "qrels judge")
 
     @classmethod
     def from_dict(cls, qrels: Mapping[str, Mapping[str, int]]) -> Qrels:
@@ -133,31 +127,26 @@ def _query_codes(q: np.ndarray, empty_queries: np.ndarray) -> tuple[np.ndarray, 
     """Sorted-order codes of each row's query, and the sorted unique queries (with `empty_queries`).
 
     Runs usually list a query's rows together; then only the first id of each stretch is
-    factorised (one comparison pass instead of hashing every row's id).
+    factorised (`factorize_grouped`: one comparison pass instead of hashing every row's id).
     """
-    starts = np.flatnonzero(np.concatenate([[True], q[1:] != q[:-1]])) if len(q) else np.zeros(0, np.int64)
-    grouped = len(starts) <= len(q) // 4
-    ids = q[starts] if grouped else q
-    codes, uniques = factorize_sorted(np.concatenate([ids, empty_queries]) if len(empty_queries) else ids)
-    codes = codes[: len(ids)]
-    if grouped:
-        codes = np.repeat(codes, np.diff(np.append(starts, len(q))))
-    return codes, uniques
+    if not len(empty_queries):
+        return factorize_grouped(q)
+    codes, uniques = factorize_grouped(np.concatenate([q, empty_queries]))
+    return codes[: len(q)], uniques
 
 
-def _reject_duplicates(q: np.ndarray, d: np.ndarray, keys: np.ndarray) -> None:
+def _reject_duplicates(q: np.ndarray, d: np.ndarray, keys: np.ndarray, what: str = "run lists") -> None:
     """One error line naming the first (query, doc) listed twice; hash ties are checked on the strings."""
     if len(keys) < 2 or not np.any(np.diff(np.sort(keys)) == 0):  # a sort beats a hash table here
         return
-    import pandas as pd
-
     order = np.argsort(keys, kind="stable")
     same = np.flatnonzero(keys[order][1:] == keys[order][:-1])
     rows = np.unique(np.concatenate([order[same], order[same + 1]]))  # every row of a shared key
-    dup = pd.DataFrame({"q": q[rows], "d": d[rows]}).duplicated().to_numpy()
-    if dup.any():
-        row = int(rows[np.flatnonzero(dup)[0]])
-        raise BadInput(f"run lists document {str(d[row])!r} twice for query {str(q[row])!r}")
+    by_ids = rows[np.lexsort((rows, d[rows], q[rows]))]  # equal (query, doc) pairs now stand together
+    twice = (q[by_ids][1:] == q[by_ids][:-1]) & (d[by_ids][1:] == d[by_ids][:-1])
+    if twice.any():
+        row = int(by_ids[1:][twice].min())  # the first repeat in input order
+        raise BadInput(f"{what} document {str(d[row])!r} twice for query {str(q[row])!r}")
 
 
 def trec_eval_scores(scores: np.ndarray) -> np.ndarray:

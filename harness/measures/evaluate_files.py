@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
+import numpy as np
 
 from rankbench.harness.errors import BadInput
 from rankbench.harness.formats import lines, read_beir_qrels, read_trec_qrels, read_trec_run
-from rankbench.harness.measures.ranking import check_overlap, evaluate
+from rankbench.harness.measures.ranking import check_overlap, evaluate_arrays
 from rankbench.harness.records import Qrels
 
 DEFAULT_MEASURES = ("AP", "nDCG@10", "P@10", "R@100", "RR")
@@ -34,37 +34,48 @@ def read_qrels(path: Path) -> Qrels:
 
 @dataclass(frozen=True)
 class Evaluation:
-    per_query: pd.DataFrame
+    """Per-query values of one run: `values[measure][i]` belongs to `query_ids[i]` (sorted ids)."""
+
+    query_ids: np.ndarray
+    values: dict[str, np.ndarray]
     run_name: str
     n_run_queries: int
     n_qrels_queries: int
 
     @property
     def means(self) -> dict[str, float]:
-        return {m: float(self.per_query[m].mean()) if len(self.per_query) else 0.0 for m in self.per_query.columns}
+        return {m: float(v.mean()) if len(v) else 0.0 for m, v in self.values.items()}
 
 
 def evaluate_files(
     qrels_path: Path, run_path: Path, measures: Sequence[str], missing_as_zero: bool = False
 ) -> Evaluation:
+    """Read qrels (TREC or BEIR) and a TREC run, and evaluate with trec_eval's semantics.
+
+    Raises `BadInput` (one line, naming the files) for malformed files, an empty run, or a run
+    that shares no query with the qrels.
+    """
     qrels = read_qrels(qrels_path)
     run = read_trec_run(run_path)
     try:
         check_overlap(run, qrels)
     except BadInput as exc:
         raise BadInput(f"{run_path} against {qrels_path}: {exc}") from None
-    frame = evaluate(run, qrels, list(measures) or list(DEFAULT_MEASURES), missing_as_zero=missing_as_zero)
-    return Evaluation(frame, run.name, len(run), len(qrels.query_set()))
+    query_ids, values = evaluate_arrays(
+        run, qrels, list(measures) or list(DEFAULT_MEASURES), missing_as_zero=missing_as_zero
+    )
+    return Evaluation(query_ids, values, run.name, len(run), len(qrels.query_set()))
 
 
 def as_text(result: Evaluation, per_query: bool) -> str:
     """trec_eval's layout: `measure <tab> query|all <tab> value`, per-query rows first."""
     lines = []
     if per_query:
-        for qid, row in result.per_query.iterrows():
-            lines += [f"{m:<20}\t{qid}\t{row[m]:.4f}" for m in result.per_query.columns]
+        columns = {m: v.tolist() for m, v in result.values.items()}
+        for i, qid in enumerate(result.query_ids.tolist()):
+            lines += [f"{m:<20}\t{qid}\t{v[i]:.4f}" for m, v in columns.items()]
     lines.append(f"{'runid':<20}\tall\t{result.run_name}")
-    lines.append(f"{'num_q':<20}\tall\t{len(result.per_query)}")
+    lines.append(f"{'num_q':<20}\tall\t{len(result.query_ids)}")
     lines += [f"{m:<20}\tall\t{v:.4f}" for m, v in result.means.items()]
     return "\n".join(lines)
 
@@ -72,11 +83,14 @@ def as_text(result: Evaluation, per_query: bool) -> str:
 def as_json(result: Evaluation, per_query: bool) -> str:
     doc: dict[str, object] = {
         "run": result.run_name,
-        "num_q": len(result.per_query),
+        "num_q": len(result.query_ids),
         "run_queries": result.n_run_queries,
         "qrels_queries": result.n_qrels_queries,
         "measures": result.means,
     }
     if per_query:
-        doc["per_query"] = {str(q): row.to_dict() for q, row in result.per_query.iterrows()}
+        columns = {m: v.tolist() for m, v in result.values.items()}
+        doc["per_query"] = {
+            str(q): {m: v[i] for m, v in columns.items()} for i, q in enumerate(result.query_ids.tolist())
+        }
     return json.dumps(doc, indent=1)

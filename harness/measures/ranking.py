@@ -20,15 +20,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from rankbench.harness.errors import BadInput
-from rankbench.harness.ids import factorize_sorted, pair_keys, string_hash, width_of
+from rankbench.harness.ids import factorize_grouped, pair_keys, string_hash, width_of
 from rankbench.harness.measures.grammar import Measure, parse_measures
 from rankbench.harness.measures.screen import screen
 from rankbench.harness.records import Qrels, Run
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,11 @@ def _judged_rows(run: Run, qrels: Qrels, qrel_runq: np.ndarray) -> tuple[np.ndar
     width = width_of(run.doc_ids)
     qdocs, qq = qrels.doc_ids[sub], qrel_runq[sub]
     qkeys = pair_keys(qq, string_hash(qdocs, width))
-    index = pd.Index(qkeys)
-    if not index.is_unique:  # a 64-bit collision inside the qrels: join on the strings themselves
+    key_order = np.argsort(qkeys)
+    sorted_keys = qkeys[key_order]
+    if np.any(sorted_keys[1:] == sorted_keys[:-1]):  # a 64-bit collision inside the qrels: join on the strings
+        import pandas as pd
+
         codes, _ = pd.factorize(np.concatenate([qdocs, run.doc_ids]))
         n = int(codes.max()) + 1
         exact = pd.Index(qq.astype(np.int64) * n + codes[: len(sub)])
@@ -62,9 +68,10 @@ def _judged_rows(run: Run, qrels: Qrels, qrel_runq: np.ndarray) -> tuple[np.ndar
         return rows, qq[pos[rows]], sub[pos[rows]]
     row_keys = run.row_keys()
     rows = screen(qkeys, row_keys)
-    pos = index.get_indexer(row_keys[rows])
-    found = pos >= 0
-    rows, pos = rows[found], pos[found]
+    candidates = row_keys[rows]
+    at = np.minimum(np.searchsorted(sorted_keys, candidates), max(len(sorted_keys) - 1, 0))
+    found = sorted_keys[at] == candidates if len(sorted_keys) else np.zeros(len(rows), bool)
+    rows, pos = rows[found], key_order[at[found]]
     row_query = np.searchsorted(run.offsets, rows, side="right") - 1
     same = (row_query == qq[pos]) & (run.doc_ids[rows] == qdocs[pos])  # keys may collide; ids decide
     return rows[same], row_query[same], sub[pos[same]]
@@ -93,7 +100,7 @@ def _by_query_id(run: Run) -> Run:
 
 def _join(run: Run, qrels: Qrels, missing_as_zero: bool) -> _Joined:
     run = _by_query_id(run)
-    qrel_codes, qrel_queries = factorize_sorted(qrels.query_ids)
+    qrel_codes, qrel_queries = factorize_grouped(qrels.query_ids)
     eval_ids = qrel_queries if missing_as_zero else np.intersect1d(run.query_ids, qrel_queries, assume_unique=True)
     run_to_eval = _positions(eval_ids, run.query_ids)
     retrieved = np.zeros(len(eval_ids), dtype=np.int64)
@@ -219,6 +226,20 @@ def check_overlap(run: Run, qrels: Qrels) -> None:
         )
 
 
+def evaluate_arrays(
+    run: Run, qrels: Qrels, measures: Sequence[Measure | str], *, missing_as_zero: bool = False
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """`evaluate` without pandas: (evaluated query ids, sorted; {measure name: per-query values}).
+
+    Raises `BadInput` as `evaluate` does.
+    """
+    parsed = parse_measures(str(m) for m in measures)
+    check_overlap(run, qrels)
+    joined = _join(run, qrels, missing_as_zero)
+    cache: dict[object, np.ndarray] = {}
+    return joined.query_ids, {str(m): _compute(joined, m, cache) for m in parsed}
+
+
 def evaluate(
     run: Run, qrels: Qrels, measures: Sequence[Measure | str], *, missing_as_zero: bool = False
 ) -> pd.DataFrame:
@@ -227,10 +248,9 @@ def evaluate(
     Raises `BadInput` when the run is empty or shares no query with the qrels (`check_overlap`),
     or when a measure name does not parse.
     """
-    parsed = parse_measures(str(m) for m in measures)
-    check_overlap(run, qrels)
-    joined = _join(run, qrels, missing_as_zero)
-    cache: dict[object, np.ndarray] = {}
-    frame = pd.DataFrame({str(m): _compute(joined, m, cache) for m in parsed}, index=pd.Index(joined.query_ids))
+    import pandas as pd
+
+    query_ids, values = evaluate_arrays(run, qrels, measures, missing_as_zero=missing_as_zero)
+    frame = pd.DataFrame(values, index=pd.Index(query_ids))
     frame.index.name = "query_id"
     return frame
