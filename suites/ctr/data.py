@@ -8,7 +8,6 @@ categorical fields). Valid and test never influence the encoding, so no test sta
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import pandas as pd
 
 from rankbench.harness.datahome import checked_file, files_checksum, sha256_file
 from rankbench.harness.errors import BadInput
+from rankbench.harness.formats import lines, utf8_error
 from rankbench.harness.records import CTRSplits, CTRTable, Loaded
 from rankbench.harness.registry import DatasetSpec
 from rankbench.suites.ctr.suites import FRAPPE_FIELDS
@@ -128,33 +128,60 @@ def encode_splits(
 
 
 def read_bars_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:
-    """A BARS/FuxiCTR CSV split: a header naming the fields and a `label` column."""
-    frame = pd.read_csv(path, dtype=str)
+    """A BARS/FuxiCTR CSV split: a header naming the fields and a `label` column.
+
+    Every field is read as text (`01` and `1` are different categories, as FuxiCTR's
+    `dtype: str` fields keep them); pandas drops a UTF-8 BOM and reads CRLF as LF. Raises
+    `BadInput` naming the file (and line, for bytes that are not UTF-8) for a missing column
+    or an unreadable file.
+    """
+    try:
+        frame = pd.read_csv(path, dtype=str, encoding="utf-8")
+    except UnicodeDecodeError:
+        raise utf8_error(path) or BadInput("not valid UTF-8", path=path) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise BadInput(f"cannot parse as CSV: {str(exc).strip().splitlines()[-1]}", path=path) from None
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise BadInput(f"expected column {missing[0]!r}; the header has {list(frame.columns)}", path=path, line=1)
     return frame
 
 
-def read_libfm(path: Path, fields: Sequence[str]) -> pd.DataFrame:
-    """A libFM file with one-hot fields in a fixed order: `label idx:1 idx:1 ...`, label 1 or -1.
+def _libfm_label(text: str) -> str | None:
+    """'1' or '0' for a LIBSVM/libFM binary label (`1`, `+1`, `1.0`, `-1`, `-1.0`, `0`), else None."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if value == 1.0:
+        return "1"
+    if value in (-1.0, 0.0):
+        return "0"
+    return None
 
-    Feature ids are global across fields, so the field of a token is its position on the line.
+
+def read_libfm(path: Path, fields: Sequence[str]) -> pd.DataFrame:
+    """A libFM file with one-hot fields in a fixed order: `label idx:1 idx:1 ...`.
+
+    Labels follow LIBSVM's convention: any number equal to 1 (`1`, `+1`, `1.0`) is a click,
+    -1 or 0 (`-1`, `-1.0`, `0`) is not. Feature ids are global across fields, so the field of
+    a token is its position on the line. Tokens may be separated by spaces or tabs; a UTF-8
+    BOM and CRLF line endings are accepted. Raises `BadInput` naming `file:line` for a bad
+    label, a wrong token count, or bytes that are not UTF-8.
     """
-    opener = gzip.open if path.suffix == ".gz" else open
     rows: list[list[str]] = []
-    with opener(path, "rt", encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != len(fields) + 1 or parts[0] not in ("1", "-1", "0"):
-                raise BadInput(
-                    f"expected a label (1/-1) and {len(fields)} idx:value tokens, got {len(parts)} tokens",
-                    path=path,
-                    line=lineno,
-                )
-            rows.append(["1" if parts[0] == "1" else "0", *(tok.partition(":")[0] for tok in parts[1:])])
+    for lineno, line in lines(path):
+        parts = line.split()
+        label = _libfm_label(parts[0])
+        if label is None:
+            raise BadInput(
+                f"label {parts[0]!r} is not a binary label (1, +1, 1.0, -1, -1.0 or 0)", path=path, line=lineno
+            )
+        if len(parts) != len(fields) + 1:
+            raise BadInput(
+                f"expected {len(fields)} idx:value tokens after the label, got {len(parts) - 1}", path=path, line=lineno
+            )
+        rows.append([label, *(tok.partition(":")[0] for tok in parts[1:])])
     return pd.DataFrame(rows, columns=["label", *fields])
 
 

@@ -85,3 +85,34 @@ def test_frappe_nfm_loads_real_files(real_data: Path) -> None:
     assert len(splits.test) == 28860 and int(splits.test.labels.sum()) == 9536
     assert len(splits.train) + len(splits.valid) == 57722
     assert splits.train.cat_fields[0] == "user" and splits.test.user_field == "user"
+
+
+def test_libfm_accepts_libsvm_labels_and_names_the_wrong_field(tmp_path: Path) -> None:
+    """LIBSVM's labels `+1`, `1.0`, `-1.0` are valid (issue 18, example 4); a bad label or token
+    count is named as such, on its line."""
+    path = tmp_path / "x.libfm"
+    path.write_text("+1 3:1 10:1\n1.0 4:1 11:1\n-1.0 5:1 12:1\n0 6:1 13:1\n")
+    assert read_libfm(path, ("u", "i"))["label"].tolist() == ["1", "1", "0", "0"]
+    path.write_text("1 3:1 10:1\n2 3:1 10:1\n")
+    with pytest.raises(BadInput, match=r"x.libfm:2: label '2' is not a binary label"):
+        read_libfm(path, ("u", "i"))
+    path.write_text("1 3:1 10:1\n1 3:1 10:1 12:1\n")
+    with pytest.raises(BadInput, match=r"x.libfm:2: expected 2 idx:value tokens after the label, got 3"):
+        read_libfm(path, ("u", "i"))
+
+
+def test_libfm_and_bars_readers_take_bom_crlf_tabs_and_name_undecodable_lines(tmp_path: Path) -> None:
+    libfm = tmp_path / "x.libfm"
+    libfm.write_bytes(b"\xef\xbb\xbf1 3:1\t10:1\r\n-1\t4:1 11:1\r\n")
+    frame = read_libfm(libfm, ("u", "i"))
+    assert frame["label"].tolist() == ["1", "0"] and frame["u"].tolist() == ["3", "4"]
+    libfm.write_bytes(b"1 3:1 10:1\n1 3:1 1\xff:1\n")
+    with pytest.raises(BadInput, match=r"x.libfm:2: not valid UTF-8"):
+        read_libfm(libfm, ("u", "i"))
+    csv = tmp_path / "train.csv"
+    csv.write_bytes(b"\xef\xbb\xbfuser,item,label\r\n01,007,1\r\n1,7,0\r\n")
+    frame = read_bars_csv(csv, ["user", "item", "label"])
+    assert frame["user"].tolist() == ["01", "1"] and frame["item"].tolist() == ["007", "7"]  # ids stay text
+    csv.write_bytes(b"user,item,label\n1,2,1\n1,\xe9,0\n")
+    with pytest.raises(BadInput, match=r"train.csv:3: not valid UTF-8"):
+        read_bars_csv(csv, ["user", "item", "label"])
