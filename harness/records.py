@@ -401,7 +401,11 @@ class IRDataset:
 
 @dataclass(frozen=True, eq=False)
 class Interactions:
-    """User-item interactions with contiguous integer ids (0..n_users-1, 0..n_items-1)."""
+    """User-item interactions with contiguous integer codes (0..n_users-1, 0..n_items-1).
+
+    `user_ids` / `item_ids`, when given, hold the text each code stands for, exactly as the
+    source file wrote it (`01` and `1` are two users); errors name users and items by it.
+    """
 
     users: np.ndarray
     items: np.ndarray
@@ -409,8 +413,13 @@ class Interactions:
     n_items: int
     ratings: np.ndarray | None = None
     timestamps: np.ndarray | None = None
+    user_ids: np.ndarray | None = None  # text of each user code as written in the source file
+    item_ids: np.ndarray | None = None  # text of each item code as written in the source file
 
     def __post_init__(self) -> None:
+        for ids, n, what in ((self.user_ids, self.n_users, "user"), (self.item_ids, self.n_items, "item")):
+            if ids is not None and len(ids) != n:
+                raise BadInput(f"{len(ids)} {what} ids for {n} {what}s; give one id text per code")
         users = np.asarray(self.users, dtype=np.int64)
         items = np.asarray(self.items, dtype=np.int64)
         if users.shape != items.shape:
@@ -444,7 +453,17 @@ class Interactions:
             self.n_items,
             None if self.ratings is None else self.ratings[mask],
             None if self.timestamps is None else self.timestamps[mask],
+            self.user_ids,
+            self.item_ids,
         )
+
+    def user_name(self, code: int) -> str:
+        """The user's id as written in the source file (the code itself when none was kept)."""
+        return str(code) if self.user_ids is None else str(self.user_ids[code])
+
+    def item_name(self, code: int) -> str:
+        """The item's id as written in the source file (the code itself when none was kept)."""
+        return str(code) if self.item_ids is None else str(self.item_ids[code])
 
 
 @dataclass(frozen=True, eq=False)

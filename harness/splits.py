@@ -200,10 +200,13 @@ def strong_generalization(
     )
 
 
-def sample_negatives(seen: sparse.csr_matrix, users: np.ndarray, n: int, seed: int) -> np.ndarray:
+def sample_negatives(
+    seen: sparse.csr_matrix, users: np.ndarray, n: int, seed: int, names: np.ndarray | None = None
+) -> np.ndarray:
     """n distinct items per user that the user never interacted with (uniform, rejection sampling).
 
     `seen` is the (n_users, n_items) interaction matrix; the result has shape (len(users), n).
+    `names[u]` is user code u's id as written in the data (errors name the user by it).
     Raises `BadInput` when a user has fewer than n unseen items.
     """
     rng = np.random.default_rng(seed)
@@ -212,7 +215,11 @@ def sample_negatives(seen: sparse.csr_matrix, users: np.ndarray, n: int, seed: i
     for row, u in enumerate(users):
         taken = set(seen.indices[seen.indptr[u] : seen.indptr[u + 1]].tolist())
         if n_items - len(taken) < n:
-            raise BadInput(f"user {u} has only {n_items - len(taken)} unseen items; cannot sample {n} negatives")
+            name = str(u) if names is None else str(names[u])
+            raise BadInput(
+                f"user {name} has only {n_items - len(taken)} unseen items; cannot sample {n} negatives "
+                "(lower the suite's 'negatives' or drop users with that many items)"
+            )
         chosen: list[int] = []
         while len(chosen) < n:
             for j in rng.integers(0, n_items, 2 * n).tolist():
@@ -255,7 +262,7 @@ def split_interactions(
             valid=split.valid,
             users=users,
             items=split.test.items,
-            negatives=sample_negatives(data.to_csr(), users, int(s["negatives"]), seed),
+            negatives=sample_negatives(data.to_csr(), users, int(s["negatives"]), seed, data.user_ids),
             negatives_from=f"sampled uniformly (split_seed={seed})",
         )
     if method == "random-holdout":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +29,32 @@ COLUMNS = ("user", "item", "rating", "timestamp")
 
 
 def _text(path: Path) -> str:
+    """The file's text: gunzipped if need be, strict UTF-8 (a BOM dropped); bad bytes are one `file:line` error."""
     raw = path.read_bytes()
-    return (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8", errors="replace")
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise BadInput(f"not valid UTF-8 ({exc.reason}); re-encode the file as UTF-8", path=path, line=line) from None
+
+
+ID_COLUMNS = ("user", "item")
+NCF_INDEX = re.compile(r"0|[1-9][0-9]*")
 
 
 def _read_delimited(path: Path, sep: str, header: bool = False) -> pd.DataFrame:
+    """user, item[, rating, timestamp] columns; user and item ids are kept as the text in the file."""
     text = _text(path)
     try:
         frame = pd.read_csv(
-            io.StringIO(text), sep=sep, header=0 if header else None, engine="python" if len(sep) > 1 else "c"
+            io.StringIO(text),
+            sep=sep,
+            header=0 if header else None,
+            engine="python" if len(sep) > 1 else "c",
+            dtype=str,
+            keep_default_na=False,
         )
     except (pd.errors.ParserError, ValueError) as exc:
         raise BadInput(f"cannot parse as {sep!r}-separated interactions: {exc}", path=path) from exc
@@ -45,9 +63,17 @@ def _read_delimited(path: Path, sep: str, header: bool = False) -> pd.DataFrame:
     frame = frame.iloc[:, :4]
     frame.columns = list(COLUMNS[: frame.shape[1]])
     for col in frame.columns:
-        if not pd.api.types.is_numeric_dtype(frame[col]):
-            bad = int(np.flatnonzero(pd.to_numeric(frame[col], errors="coerce").isna().to_numpy())[0])
+        if col in ID_COLUMNS:
+            empty = (frame[col].str.strip() == "").to_numpy()
+            if empty.any():
+                bad = int(np.flatnonzero(empty)[0])
+                raise BadInput(f"empty {col} id", path=path, line=bad + 1 + header)
+            continue
+        values = pd.to_numeric(frame[col], errors="coerce")
+        if values.isna().any():
+            bad = int(np.flatnonzero(values.isna().to_numpy())[0])
             raise BadInput(f"column {col} is not numeric: {frame[col].iloc[bad]!r}", path=path, line=bad + 1 + header)
+        frame[col] = values
     return frame
 
 
@@ -62,8 +88,37 @@ def read_movielens(path: Path) -> pd.DataFrame:
 
 
 def read_ncf_rating(path: Path) -> pd.DataFrame:
-    """NCF `*.train.rating` / `*.test.rating`: `user\\titem\\trating\\ttimestamp`, 0-based ids."""
-    return _read_delimited(path, "\t")
+    """NCF `*.train.rating` / `*.test.rating`: `user\\titem\\trating\\ttimestamp`, 0-based ids.
+
+    NCF's ids are row indices (user 3 is row 3 of the embedding table), written as plain
+    decimals; any other text (`03`, `u3`) is a `file:line` error rather than a silent merge.
+    """
+    return _ncf_ids(_read_delimited(path, "\t"), path)
+
+
+def _ncf_index(text: str, what: str, path: Path, lineno: int) -> int:
+    """An NCF id: a 0-based index written in decimal without leading zeros (`01` is not `1`)."""
+    text = text.strip()
+    if not text.isdigit() or (len(text) > 1 and text[0] == "0"):
+        raise BadInput(
+            f"{what} id {text!r} is not a 0-based index as NCF writes them (0, 1, 2, ...)", path=path, line=lineno
+        )
+    return int(text)
+
+
+def _ncf_ids(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The NCF rating columns with user and item checked to be NCF indices (text ids, not re-parsed)."""
+    for col in ID_COLUMNS:
+        ok = frame[col].str.fullmatch(NCF_INDEX.pattern).to_numpy()
+        if not ok.all():
+            bad = int(np.flatnonzero(~ok)[0])
+            raise BadInput(
+                f"{col} id {frame[col].iloc[bad]!r} is not a 0-based index as NCF writes them (0, 1, 2, ...)",
+                path=path,
+                line=bad + 1,
+            )
+        frame[col] = frame[col].astype(np.int64)
+    return frame
 
 
 def read_ncf_negative(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -75,9 +130,9 @@ def read_ncf_negative(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         head, *rest = line.rstrip("\n").split("\t")
         try:
             u, i = head.strip("()").split(",")
-            users.append(int(u))
-            items.append(int(i))
-            negs.append([int(x) for x in rest if x])
+            users.append(_ncf_index(u, "user", path, lineno))
+            items.append(_ncf_index(i, "item", path, lineno))
+            negs.append([_ncf_index(x, "item", path, lineno) for x in rest if x])
         except ValueError as exc:
             raise BadInput(f"expected '(user,item)<TAB>neg...': {line[:60]!r}", path=path, line=lineno) from exc
         if len(negs[-1]) != len(negs[0]):
@@ -95,21 +150,44 @@ def read_table(
     if name.endswith(".parquet"):
         frame = pd.read_parquet(path)
     else:
-        frame = pd.read_csv(io.StringIO(_text(path)), sep="\t" if name.endswith(".tsv") else ",")
+        ids = {user: str, item: str}
+        frame = pd.read_csv(
+            io.StringIO(_text(path)), sep="\t" if name.endswith(".tsv") else ",", dtype=ids, keep_default_na=False
+        )
     missing = [c for c in (user, item) if c not in frame.columns]
     if missing:
         raise BadInput(f"no column {missing[0]!r}; columns are {list(frame.columns)}", path=path, line=1)
-    out = pd.DataFrame({"user": frame[user], "item": frame[item]})
+    out = pd.DataFrame({"user": _as_text(frame[user]), "item": _as_text(frame[item])})
     for src, dst in ((rating, "rating"), (timestamp, "timestamp")):
         if src in frame.columns:
             out[dst] = frame[src]
     return out
 
 
+def _as_text(column: pd.Series) -> pd.Series:
+    """Ids as text: strings stay as written; integer columns (Parquet) as their decimal text."""
+    if column.isna().any():
+        raise BadInput(f"{int(column.isna().sum())} rows have no {column.name} id")
+    return column.astype(str)
+
+
+def _id_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, the text of each code): numeric order when every id is a plain decimal integer, else text order.
+
+    `01` and `1` are different ids (as in RecBole); plain integer ids keep MovieLens' numeric order.
+    """
+    text = ids.astype(str)
+    if text.str.fullmatch(r"-?(0|[1-9][0-9]*)").all():
+        codes, uniques = pd.factorize(text.astype(np.int64), sort=True)
+        return codes, np.asarray(uniques).astype(str)
+    codes, uniques = pd.factorize(text, sort=True)
+    return codes, np.asarray(uniques, dtype=str)
+
+
 def to_interactions(frame: pd.DataFrame) -> tuple[Interactions, np.ndarray, np.ndarray]:
-    """Contiguous ids (sorted raw ids) and the raw user / item ids they stand for."""
-    u_codes, u_raw = pd.factorize(frame["user"], sort=True)
-    i_codes, i_raw = pd.factorize(frame["item"], sort=True)
+    """Contiguous codes and the raw user / item ids (their text in the file) they stand for."""
+    u_codes, u_raw = _id_codes(frame["user"])
+    i_codes, i_raw = _id_codes(frame["item"])
     data = Interactions(
         u_codes,
         i_codes,
@@ -117,8 +195,10 @@ def to_interactions(frame: pd.DataFrame) -> tuple[Interactions, np.ndarray, np.n
         len(i_raw),
         frame["rating"].to_numpy(np.float32) if "rating" in frame else None,
         frame["timestamp"].to_numpy(np.int64) if "timestamp" in frame else None,
+        u_raw,
+        i_raw,
     )
-    return data, np.asarray(u_raw), np.asarray(i_raw)
+    return data, u_raw, i_raw
 
 
 def _loaded(spec: DatasetSpec, frame: pd.DataFrame, **info: Any) -> Loaded:

@@ -30,13 +30,13 @@ def test_movielens_formats_parse_the_same(tmp_path: Path) -> None:
         pd.testing.assert_frame_equal(f.astype(float), frames[0].astype(float))
     data, users, items = to_interactions(frames[0])
     assert (data.n_users, data.n_items) == (2, 2)
-    assert users.tolist() == [1, 3] and items.tolist() == [7, 10]
+    assert users.tolist() == ["1", "3"] and items.tolist() == ["7", "10"]  # ids are text, in numeric order
     assert data.users.tolist() == [1, 0, 1] and data.items.tolist() == [1, 1, 0]
 
 
 def test_bad_line_names_file_and_line(tmp_path: Path) -> None:
-    (tmp_path / "u.data").write_text("1\t2\t3\t4\n1\tx\t3\t4\n")
-    with pytest.raises(BadInput, match=r"u.data:2: column item is not numeric"):
+    (tmp_path / "u.data").write_text("1\t2\t3\t4\n1\t2\tx\t4\n")
+    with pytest.raises(BadInput, match=r"u.data:2: column rating is not numeric"):
         read_movielens(tmp_path / "u.data")
     (tmp_path / "neg").write_text("(0,1)\t5\t6\n(1,2)\t7\n")
     with pytest.raises(BadInput, match=r"neg:2: 1 negatives where line 1 has 2"):
@@ -76,3 +76,49 @@ def test_synthetic_data_is_seeded_and_structured() -> None:
     counts = np.bincount(a.items, minlength=a.n_items)
     assert counts.max() > 3 * np.median(counts)  # a popularity skew
     assert np.all(np.diff(a.timestamps[a.users == 0]) >= 0)
+
+
+def test_ids_are_the_text_in_the_file(tmp_path: Path) -> None:
+    """Users `01` and `1`, items `007` and `7` are four different ids, as RecBole keeps them
+    (issue 19, example 1: pandas had parsed them as integers and merged them)."""
+    rows = [(u, i) for u in ("01", "1", "u2") for i in ("007", "7", "x")]
+    path = tmp_path / "x.csv"
+    path.write_text("user,item\n" + "".join(f"{u},{i}\n" for u, i in rows))
+    loaded = load_file(DATASETS.get("interactions-file"), path=str(path))
+    assert (loaded.data.n_users, loaded.data.n_items) == (3, 3)
+    assert sorted(loaded.data.user_ids.tolist()) == ["01", "1", "u2"]
+    assert sorted(loaded.data.item_ids.tolist()) == ["007", "7", "x"]
+    # the same in the MovieLens readers and a BOM + CRLF file
+    (tmp_path / "u.data").write_bytes(b"\xef\xbb\xbf01\t007\t5\t1\r\n1\t7\t4\t2\r\n")
+    data, users, items = to_interactions(read_movielens(tmp_path / "u.data"))
+    assert users.tolist() == ["01", "1"] and items.tolist() == ["007", "7"] and data.n_users == 2
+
+
+def test_interaction_readers_name_undecodable_lines(tmp_path: Path) -> None:
+    (tmp_path / "u.data").write_bytes(b"1\t2\t3\t4\n1\t\xff\t3\t4\n")
+    with pytest.raises(BadInput, match=r"u.data:2: not valid UTF-8"):
+        read_movielens(tmp_path / "u.data")
+    (tmp_path / "x.csv").write_bytes(b"user,item\na,b\nc,\xe9\n")
+    with pytest.raises(BadInput, match=r"x.csv:3: not valid UTF-8"):
+        read_table(tmp_path / "x.csv")
+
+
+def test_ncf_ids_must_be_indices_written_plainly(tmp_path: Path) -> None:
+    from rankbench.suites.recsys.data import read_ncf_rating
+
+    (tmp_path / "r").write_text("0\t1\t5\t9\n01\t1\t5\t9\n")
+    with pytest.raises(BadInput, match=r"r:2: user id '01' is not a 0-based index"):
+        read_ncf_rating(tmp_path / "r")
+    (tmp_path / "neg").write_text("(0,1)\t5\t06\n")
+    with pytest.raises(BadInput, match=r"neg:1: item id '06' is not a 0-based index"):
+        read_ncf_negative(tmp_path / "neg")
+
+
+def test_negative_sampling_error_names_the_user_as_written() -> None:
+    """ "user u_heavy has only 1 unseen items", not the internal code (issue 19, example 1)."""
+    from rankbench.harness.splits import sample_negatives
+
+    frame = pd.DataFrame({"user": ["a", "u_heavy", "u_heavy"], "item": ["i3", "i1", "i2"]})
+    data, _, _ = to_interactions(frame)
+    with pytest.raises(BadInput, match=r"user u_heavy has only 1 unseen items; cannot sample 2 negatives"):
+        sample_negatives(data.to_csr(), np.array([1]), 2, 0, data.user_ids)
