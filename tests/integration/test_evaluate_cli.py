@@ -72,3 +72,30 @@ def test_ir_cards_name_registered_adapters_and_measures() -> None:
         assert card.suite == "beir-scifact" and card.targets
         for target in card.targets:
             assert target.adapter in ADAPTERS and target.citation and 0 < target.tolerance < 0.05
+
+
+def test_empty_run_or_no_shared_query_exits_non_zero_with_one_line(tmp_path: Path) -> None:
+    """trec_eval stops with "No queries with both results and relevance info"; we exit non-zero
+    with one line saying which case and showing ids of both sides (issue 18, example 2)."""
+    qrels = tmp_path / "qrels.txt"
+    qrels.write_text("1 0 d1 1\n2 0 d2 1\n")
+    (tmp_path / "empty.run").write_text("")
+    (tmp_path / "other.run").write_text("q1 Q0 d1 1 1.0 x\nq2 Q0 d2 1 1.0 x\n")
+    for run, expect in (("empty.run", "the run is empty"), ("other.run", "share no query id: run has 2 queries: 'q1'")):
+        for extra in ((), ("-c",)):
+            proc = cli("evaluate", str(qrels), str(tmp_path / run), *extra)
+            assert proc.returncode == 2, proc.stdout
+            assert proc.stderr.count("\n") == 1 and expect in proc.stderr and "'1', '2'" in proc.stderr
+            assert "Traceback" not in proc.stderr and "num_q" not in proc.stdout
+
+
+def test_undecodable_qrels_is_a_file_line_error(tmp_path: Path) -> None:
+    """Format sniffing used to crash with a UnicodeDecodeError traceback (issue 18, example 3)."""
+    _, _, run_path, _, _ = _files(tmp_path)
+    qrels = tmp_path / "latin1.qrels"
+    qrels.write_bytes("q1 0 d1 1\nq2 0 caf\u00e9 1\n".encode("latin-1"))
+    proc = cli("evaluate", str(qrels), str(run_path))
+    assert proc.returncode == 2 and f"{qrels}:2: not valid UTF-8" in proc.stderr and "Traceback" not in proc.stderr
+    qrels.write_bytes("q1 0 d1 1\n".encode("latin-1") + b"\xe9")
+    proc = cli("evaluate", str(qrels), str(run_path))
+    assert proc.returncode == 2 and "not valid UTF-8" in proc.stderr and "Traceback" not in proc.stderr

@@ -90,3 +90,20 @@ def test_paired_auc_test_separates_better_scores() -> None:
     assert result.delta > 0 and result.ci_low > 0 and result.p_value < 0.01
     same = paired_auc_test(y, weak, weak, resamples=200)
     assert same.delta == 0 and same.p_value == 1.0
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_logloss_equals_sklearn_for_every_dtype(dtype) -> None:
+    """sklearn clips at the predictions' own dtype's epsilon: a float32 p=1.0 for a negative costs
+    15.94, not 36.04 (issue 18, example 5)."""
+    from sklearn.metrics import log_loss
+
+    rng = np.random.default_rng(0)
+    for probs in (np.array([1.0, 1.0, 0.0, 0.0, 0.5]), rng.random(500) ** 8, np.r_[rng.random(50), 0, 1, 1e-9]):
+        labels = (rng.random(len(probs)) < 0.5).astype(int)
+        labels[:2] = [0, 1]
+        p = probs.astype(dtype)
+        expected = log_loss(labels, p)
+        assert logloss(labels, p) == pytest.approx(expected, rel=8 * float(np.finfo(dtype).eps))
+    one = np.array([1.0], dtype=np.float32)
+    assert logloss(np.array([0]), one) == pytest.approx(-np.log(np.finfo(np.float32).eps))

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from rankbench.harness import formats
 from rankbench.harness.errors import BadInput
 from rankbench.harness.formats import read_beir_corpus, read_beir_qrels, read_trec_qrels, read_trec_run
 
@@ -33,3 +35,80 @@ def test_malformed_files_name_file_and_line(tmp_path: Path, name: str, content: 
     with pytest.raises(BadInput, match=message) as info:
         reader(path)
     assert str(path) in str(info.value)
+
+
+def _same_run(a, b) -> None:
+    assert a.name == b.name
+    for field in ("query_ids", "offsets", "doc_ids", "scores"):
+        assert getattr(a, field).tolist() == getattr(b, field).tolist(), field
+
+
+RUN_TEXT = "q1 Q0 d1 1 3.5 x\nq1 Q0 d2 2 3.5 x\nq01 Q0 d1 1 0.9000000001 x\nq01 Q0 d3 2 0.9 x\nq2 Q0 é9 1 -1e3 tag\n"
+QRELS_TEXT = "q1 0 d1 2\nq01 0 d3 1\nq2 0 é9 0\n"
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda t: t,
+        lambda t: "\ufeff" + t,  # byte-order mark
+        lambda t: t.replace("\n", "\r\n"),  # CRLF
+        lambda t: t.replace(" ", "\t"),  # tabs
+        lambda t: "\n  " + t.replace(" ", " \t  ").replace("\n", "  \n\n"),  # runs of blanks, blank lines
+        lambda t: "\ufeff" + t.replace(" ", "\t").replace("\n", "\r\n"),
+    ],
+    ids=["plain", "bom", "crlf", "tabs", "blanks", "bom-tabs-crlf"],
+)
+def test_trec_files_read_as_trec_eval_splits_them(tmp_path: Path, encode) -> None:
+    """BOM, CRLF, tabs or runs of blanks never change what is read (issue 18, example 3); ids stay text."""
+    (tmp_path / "run").write_text(encode(RUN_TEXT), encoding="utf-8", newline="")
+    (tmp_path / "qrels").write_text(encode(QRELS_TEXT), encoding="utf-8", newline="")
+    run, qrels = read_trec_run(tmp_path / "run"), read_trec_qrels(tmp_path / "qrels")
+    assert run.name == "tag" and run.query_ids.tolist() == ["q01", "q1", "q2"]
+    assert run.doc_ids.tolist() == ["d3", "d1", "d2", "d1", "é9"]  # float32 tie in q01, exact tie in q1: doc desc
+    assert qrels.to_dict() == {"q1": {"d1": 2}, "q01": {"d3": 1}, "q2": {"é9": 0}}
+
+
+def test_columnar_and_line_readers_agree(tmp_path: Path) -> None:
+    """The pyarrow path and the line-by-line path return the same records on random files."""
+    rng = np.random.default_rng(0)
+    lines = []
+    for q in rng.permutation(40):
+        docs = rng.choice(500, size=rng.integers(1, 60), replace=False)
+        scores = np.round(rng.random(len(docs)) * rng.choice([3, 1000, 1e9]), 4) + rng.choice([0, 1e-12])
+        rows = enumerate(zip(docs.tolist(), scores.tolist(), strict=True))
+        lines += [f"{q:03d} Q0 D{d} {r} {s!r} run{q % 2}\n" for r, (d, s) in rows]
+    lines = [lines[i] for i in rng.permutation(len(lines))]
+    path = tmp_path / "run"
+    path.write_text("".join(lines))
+    fast = formats._trec_run_fast(path)  # the columnar path itself, not a silent fallback
+    slow = formats._read_trec_run_lines(path)
+    _same_run(fast, slow)
+    fields = [x.split() for x in lines]
+    ref = formats.Run.from_arrays([f[0] for f in fields], [f[2] for f in fields], [float(f[4]) for f in fields])
+    _same_run(fast, formats.Run(ref.query_ids, ref.offsets, ref.doc_ids, ref.scores, lines[-1].split()[-1]))
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reader", "message"),
+    [
+        ("qrels", b"q1 0 d1 1\nq1 0 d\xff2 1\n", read_trec_qrels, r"qrels:2: not valid UTF-8"),
+        ("run", b"q1 Q0 d1 1 1 x\nq1 Q0 d2 2 1 x\n\nq1 Q0 d\xe93 2 1 x\n", read_trec_run, r"run:4: not valid UTF-8"),
+        ("qrels.tsv", b"query-id\tcorpus-id\tscore\nq\xc3\td\t1\n", read_beir_qrels, r"qrels.tsv:2: not valid UTF-8"),
+        ("run", b"q1 Q0 d1 1 1 x\n\nq1 Q0 d2 2 1\n", read_trec_run, r"run:3: expected 6 columns"),
+        ("run", b"q1 Q0 d1 1 1 x\nq1 Q0 d2 2 1 x\nq1 Q0 d1 3 1 x\n", read_trec_run, r"run:3: .*'d1' appears twice"),
+        ("qrels", b"q1 0 d1 1\n\nq1 0 d1 2\n", read_trec_qrels, r"qrels:3: .*'d1' judged twice .*line 1"),
+    ],
+)
+def test_bad_bytes_and_lines_are_one_file_line_error(tmp_path: Path, name: str, data: bytes, reader, message) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(BadInput, match=message):
+        reader(path)
+
+
+def test_beir_tsv_header_after_a_bom_is_a_header(tmp_path: Path) -> None:
+    """BEIR's loader skips the header line; a BOM before it must not turn it into data (issue 18, example 3)."""
+    path = tmp_path / "test.tsv"
+    path.write_bytes(b"\xef\xbb\xbfquery-id\tcorpus-id\tscore\r\n01\t7\t1\r\n1\t7\t2\r\n")
+    assert read_beir_qrels(path).to_dict() == {"01": {"7": 1}, "1": {"7": 2}}

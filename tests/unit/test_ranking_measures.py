@@ -210,3 +210,52 @@ def test_compiled_screen_path_equals_pytrec_eval(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(screen, "COMPILED_FROM_ROWS", 0)  # large runs take this path
     _assert_random_cases_equal_trec(np.random.default_rng(11), 10)
+
+
+def near_tie_case(rng: np.random.Generator, n_q: int = 10, n_d: int = 30) -> tuple[dict, dict]:
+    """Scores that differ only below float32 resolution (and some that differ just above it),
+    at unit and at BM25 scale: trec_eval keeps scores as C floats, so the former tie."""
+    qrels: dict[str, dict[str, int]] = {}
+    run: dict[str, dict[str, float]] = {}
+    for q in range(n_q):
+        qid = f"q{q}"
+        docs = rng.choice(n_d, size=12, replace=False)
+        qrels[qid] = {_doc_id(rng, d): int(rng.integers(0, 3)) for d in docs[:6]}
+        base = rng.choice([0.9, 12.3456789, 1e-3, 250.0], size=n_d)
+        ulp = np.spacing(base.astype(np.float32)).astype(np.float64)
+        jitter = rng.choice([0.0, 0.1, 0.4, 0.6, 1.0, 3.0], size=n_d) * ulp * rng.choice([-1, 1], size=n_d)
+        run[qid] = {_doc_id(rng, d): float(b + j) for d, b, j in zip(range(n_d), base, jitter, strict=True)}
+    return qrels, run
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_near_tie_scores_rank_as_trec_eval(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    for _ in range(5):
+        qrels, run = near_tie_case(rng)
+        ours = evaluate(Run.from_dict(run), Qrels.from_dict(qrels), list(PAIRS))
+        _assert_equal(ours, _trec(qrels, run, TREC_MEASURES), PAIRS, set())
+
+
+@pytest.mark.parametrize(("a", "b"), [(0.9000000001, 0.9), (12.3456791, 12.3456789)])
+def test_scores_equal_at_float32_tie_by_doc_id_on_every_path(a: float, b: float) -> None:
+    """Issue 18, example 1: dA's score is higher in float64 but equal in float32, so trec_eval
+    ranks dB first (doc id descending): RR 0.5 and P@1 0, from every way a run is built."""
+    qrels = Qrels.from_dict({"q1": {"dA": 1}})
+    ref = pytrec_eval.RelevanceEvaluator(qrels.to_dict(), {"recip_rank", "P.1"}).evaluate({"q1": {"dA": a, "dB": b}})
+    assert (ref["q1"]["recip_rank"], ref["q1"]["P_1"]) == (0.5, 0.0)
+    runs = [
+        Run.from_dict({"q1": {"dA": a, "dB": b}}),
+        Run.from_arrays(["q1", "q1"], ["dA", "dB"], [a, b]),
+        Run.from_topk(np.array(["q1"]), np.array(["dA", "dB"]), np.array([[0, 1]]), np.array([[a, b]])),
+    ]
+    for run in runs:
+        assert run.doc_ids.tolist() == ["dB", "dA"]
+        values = evaluate(run, qrels, ["RR", "P@1"]).loc["q1"]
+        assert (values["RR"], values["P@1"]) == (0.5, 0.0)
+        assert run.scores.tolist() == [b, a]  # the given values are kept
+
+
+def test_from_topk_keeps_queries_without_hits() -> None:
+    run = Run.from_topk(np.array(["q1", "q2"]), np.array(["a", "b"]), np.array([[0, 1], [-1, -1]]), np.ones((2, 2)))
+    assert run.query_ids.tolist() == ["q1", "q2"] and run.lengths.tolist() == [2, 0]
