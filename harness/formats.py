@@ -426,7 +426,11 @@ def read_trec_run(path: Path) -> Run:
     try:
         return _trec_run_fast(path)
     except _NotFast:
-        pass
+        return _read_trec_run_lines(path)
+
+
+def _read_trec_run_lines(path: Path) -> Run:
+    """`read_trec_run` line by line in Python: the reference the columnar path must equal."""
     qs, ds, ss = [], [], []
     name = "run"
     for lineno, line in _lines(path):

@@ -308,7 +308,7 @@ CASES = [
     ),
     Case(
         "recsys-ratings-not-numeric",
-        reader(recsys_data.read_movielens, "u.data", "1\t2\t5\t100\n1\tabc\t4\t101\n"),
+        reader(recsys_data.read_movielens, "u.data", "1\t2\t5\t100\n1\tabc\tfour\t101\n"),  # ids are text
         r"u\.data:2: column .* is not numeric",
     ),
     # --- measures ---
