@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -449,6 +450,12 @@ def main() -> None:
     try:
         _install_plugin_commands()
         app()
+        return
     except HarnessError as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
+        code = exc.exit_code
+    # The error's traceback kept the failing reader's frames alive; free them (and any Arrow reader
+    # with its worker threads) now, while Arrow is still loaded: freed at interpreter teardown instead,
+    # Arrow's threads abort the process ("terminate called without an active exception", apache/arrow#34314).
+    gc.collect()
+    sys.exit(code)
