@@ -45,8 +45,8 @@ def main() -> None:
 
     name = f"cache-bench-{args.docs}"
     params = {"n_docs": args.docs, "n_queries": args.queries, "seed": 7}
-    DATASETS.add(DatasetSpec(name, "rankbench.suites.ir.synth:load", generated=True, params=params))
-    SUITES.add(Suite(name, name, "retrieval", ("nDCG@10", "R@100"), ("embedder",)))
+    DATASETS.add(DatasetSpec(name=name, loader="rankbench.suites.ir.synth:load", generated=True, params=params))
+    SUITES.add(Suite(name=name, dataset=name, task="retrieval", measures=("nDCG@10", "R@100"), families=("embedder",)))
     ADAPTERS.get("dense")
     from rankbench.harness.adapter_ref import parse_adapter_ref
 

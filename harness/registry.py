@@ -52,7 +52,7 @@ def resolve(factory: str, extra: str | None = None) -> Any:
     return getattr(module, attr)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AdapterSpec:
     """Metadata of one adapter: how to build it, which family protocol it implements."""
 
@@ -80,7 +80,7 @@ class AdapterSpec:
         return cls(**{**self.params, **overrides})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DatasetSpec:
     """A dataset: its loader and, for files in the data home, their relative paths and checksums.
 
@@ -125,7 +125,7 @@ class SuiteSource:
     order: int = 100
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TaskSpec:
     """A task: the function that runs one cell of a suite (`"module:function"`)."""
 
@@ -134,7 +134,7 @@ class TaskSpec:
     description: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class QuickstartEntry:
     """One row of the quickstart matrix: a suite and the adapters to run on it."""
 

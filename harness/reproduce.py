@@ -32,7 +32,7 @@ class Target:
     citation: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Card:
     name: str
     description: str

@@ -24,7 +24,7 @@ class Budget:
     max_memory_mb: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Suite:
     name: str
     dataset: str

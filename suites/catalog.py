@@ -71,4 +71,4 @@ def dataset_spec(name: str, loader: str, **fields: Any) -> DatasetSpec:
         "description": item.get("description", ""),
         "source": item.get("source", ""),
     }
-    return DatasetSpec(name, loader, **{**defaults, **fields})
+    return DatasetSpec(name=name, loader=loader, **{**defaults, **fields})

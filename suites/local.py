@@ -78,21 +78,27 @@ def local_suite(text: str) -> tuple[Suite, DatasetSpec] | None:
 
 
 def _ir_suite(name: str, loader: str, params: dict[str, Any], kind: str) -> tuple[Suite, DatasetSpec]:
-    spec = DatasetSpec(name, loader, params={"path": name, **params}, description=f"local {kind} folder")
+    spec = DatasetSpec(name=name, loader=loader, params={"path": name, **params}, description=f"local {kind} folder")
     suite = Suite(
-        name, name, "retrieval", BEIR_MEASURES, IR_FAMILIES, description=spec.description, tags=("local", kind)
+        name=name,
+        dataset=name,
+        task="retrieval",
+        measures=BEIR_MEASURES,
+        families=IR_FAMILIES,
+        description=spec.description,
+        tags=("local", kind),
     )
     return suite, spec
 
 
 def _ctr_suite(name: str) -> tuple[Suite, DatasetSpec]:
-    spec = DatasetSpec(name, "rankbench.suites.local:load_bars_folder", params={"path": name})
+    spec = DatasetSpec(name=name, loader="rankbench.suites.local:load_bars_folder", params={"path": name})
     suite = Suite(
-        name,
-        name,
-        "ctr",
-        CTR_MEASURES,
-        ("ctr",),
+        name=name,
+        dataset=name,
+        task="ctr",
+        measures=CTR_MEASURES,
+        families=("ctr",),
         unit="impression",
         description="local BARS CSV folder",
         tags=("local",),
@@ -101,14 +107,14 @@ def _ctr_suite(name: str) -> tuple[Suite, DatasetSpec]:
 
 
 def _recsys_suite(name: str, path: Path) -> tuple[Suite, DatasetSpec]:
-    spec = DatasetSpec(name, "rankbench.suites.local:load_interactions", params={"path": name})
+    spec = DatasetSpec(name=name, loader="rankbench.suites.local:load_interactions", params={"path": name})
     suite = Suite(
-        name,
-        name,
-        "recommendation",
-        FULL,
-        FAMILY,
-        "user",
+        name=name,
+        dataset=name,
+        task="recommendation",
+        measures=FULL,
+        families=FAMILY,
+        unit="user",
         protocol=HOLDOUT,
         description=f"local interactions file ({path.suffix}), random 70/10/20 holdout, full ranking",
         tags=("local",),

@@ -85,8 +85,9 @@ def run_ctr(suite: Suite, adapter: Any, family: Family | None, seed: int, data: 
 
 TASKS = (
     TaskSpec(
-        "ctr",
-        "rankbench.harness.tasks.ctr:run_ctr",
-        "fit with early stopping on valid AUC, predict test; AUC/gAUC with bootstrap CIs, per-impression logloss",
+        name="ctr",
+        function="rankbench.harness.tasks.ctr:run_ctr",
+        description="fit with early stopping on valid AUC, predict test; AUC/gAUC with bootstrap CIs, "
+        "per-impression logloss",
     ),
 )

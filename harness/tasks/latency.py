@@ -405,9 +405,9 @@ def run_latency(suite: Suite, adapter: Any, family: Family | None, seed: int, da
 
 TASKS = (
     TaskSpec(
-        "latency",
-        "rankbench.harness.tasks.latency:run_latency",
-        "warm-up, repeated timed runs: p50/p95/p99 latency at batch 1, QPS at a large batch, index time/size, "
-        "peak RSS, parameters, threads; spread of repeats and a CV warning",
+        name="latency",
+        function="rankbench.harness.tasks.latency:run_latency",
+        description="warm-up, repeated timed runs: p50/p95/p99 latency at batch 1, QPS at a large batch, "
+        "index time/size, peak RSS, parameters, threads; spread of repeats and a CV warning",
     ),
 )

@@ -147,8 +147,8 @@ def run_recommendation(suite: Suite, adapter: Any, family: Family | None, seed: 
 
 TASKS = (
     TaskSpec(
-        "recommendation",
-        "rankbench.harness.tasks.recommendation:run_recommendation",
-        f"split by a named method ({', '.join(SPLITS)}), fit, rank, evaluate per user",
+        name="recommendation",
+        function="rankbench.harness.tasks.recommendation:run_recommendation",
+        description=f"split by a named method ({', '.join(SPLITS)}), fit, rank, evaluate per user",
     ),
 )

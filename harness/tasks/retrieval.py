@@ -71,8 +71,8 @@ def run_retrieval(suite: Suite, adapter: Any, family: Family | None, seed: int, 
 
 TASKS = (
     TaskSpec(
-        "retrieval",
-        "rankbench.harness.tasks.retrieval:run_retrieval",
-        "index, search, evaluate against qrels (trec_eval semantics, missing queries count 0)",
+        name="retrieval",
+        function="rankbench.harness.tasks.retrieval:run_retrieval",
+        description="index, search, evaluate against qrels (trec_eval semantics, missing queries count 0)",
     ),
 )

@@ -121,14 +121,15 @@ def agree_fuxictr(card: Card, out_dir: Path) -> list[ReproRow]:
 
 CARDS = (
     Card(
-        "bars-frappe-x1",
-        "BARS frappe_x1: LR, FM, DNN, DCN and DCNv2 against the BARS leaderboard (needs the full BARS CSVs)",
+        name="bars-frappe-x1",
+        description="BARS frappe_x1: LR, FM, DNN, DCN and DCNv2 against the BARS leaderboard "
+        "(needs the full BARS CSVs)",
         suite="frappe-x1",
         targets=BARS_TARGETS,
     ),
     Card(
-        "agree-fuxictr-frappe",
-        "our DCNv2 and FCN vs FuxiCTR's DCNv2 and DCNv3 on frappe-nfm: same table, split, seed and config",
+        name="agree-fuxictr-frappe",
+        description="our DCNv2 and FCN vs FuxiCTR's DCNv2 and DCNv3 on frappe-nfm: same table, split, seed and config",
         suite="frappe-nfm",
         check="rankbench.suites.ctr.cards:agree_fuxictr",
         options={"seed": 2021, "batch_size": 4096, "max_epochs": 10, "auc_tolerance": 0.005},

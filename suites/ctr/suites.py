@@ -26,22 +26,22 @@ CRITEO_CAT = tuple(f"C{i}" for i in range(1, 27))
 
 DATASETS = (
     DatasetSpec(
-        "ctr-synth",
-        "rankbench.suites.ctr.synth:load",
+        name="ctr-synth",
+        loader="rankbench.suites.ctr.synth:load",
         generated=True,
         params={"n_train": 120000, "n_valid": 20000, "n_test": 30000, "seed": 0},
         description="generated CTR table with pairwise, third-order and user x item crosses",
     ),
     DatasetSpec(
-        "ctr-synth-small",
-        "rankbench.suites.ctr.synth:load",
+        name="ctr-synth-small",
+        loader="rankbench.suites.ctr.synth:load",
         generated=True,
         params={"n_train": 20000, "n_valid": 5000, "n_test": 10000, "seed": 0},
         description="the ctr-synth generator at quickstart size",
     ),
     DatasetSpec(
-        "ctr-synth-tiny",
-        "rankbench.suites.ctr.synth:load",
+        name="ctr-synth-tiny",
+        loader="rankbench.suites.ctr.synth:load",
         generated=True,
         params={"n_train": 3000, "n_valid": 1000, "n_test": 1500, "seed": 1, "n_users": 40, "n_items": 30},
         description="small generated CTR table for contract tests",
@@ -71,7 +71,16 @@ DATASETS = (
 
 
 def _suite(name: str, dataset: str, description: str, tags: tuple[str, ...]) -> Suite:
-    return Suite(name, dataset, "ctr", CTR_MEASURES, ("ctr",), unit="impression", description=description, tags=tags)
+    return Suite(
+        name=name,
+        dataset=dataset,
+        task="ctr",
+        measures=CTR_MEASURES,
+        families=("ctr",),
+        unit="impression",
+        description=description,
+        tags=tags,
+    )
 
 
 SUITES = (
@@ -93,4 +102,8 @@ SUITES = (
 )
 
 # 20k rows at BARS's batch of 4096 would be 5 steps an epoch: the quickstart uses batches of 512
-QUICKSTART = (QuickstartEntry("ctr", "ctr-synth-small", ("lr(batch_size=512)", "dcnv2(batch_size=512)"), order=40),)
+QUICKSTART = (
+    QuickstartEntry(
+        name="ctr", suite="ctr-synth-small", adapters=("lr(batch_size=512)", "dcnv2(batch_size=512)"), order=40
+    ),
+)

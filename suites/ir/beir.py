@@ -139,11 +139,11 @@ def beir_suite(text: str) -> tuple[Suite, DatasetSpec | None] | None:
     if split not in item["splits"]:
         raise UnknownName(f"split of {name}", split, item["splits"])
     suite = Suite(
-        f"{name}/{split}",
-        name,
-        "retrieval",
-        BEIR_MEASURES,
-        IR_FAMILIES,
+        name=f"{name}/{split}",
+        dataset=name,
+        task="retrieval",
+        measures=BEIR_MEASURES,
+        families=IR_FAMILIES,
         dataset_params={"split": split},
         description=f"{item['description']} ({split} split)",
         tags=("beir", "real"),
@@ -163,11 +163,11 @@ DATASETS = (
 
 SUITES = (
     Suite(
-        "beir-scifact",
-        "beir-scifact",
-        "retrieval",
-        BEIR_MEASURES,
-        IR_FAMILIES,
+        name="beir-scifact",
+        dataset="beir-scifact",
+        task="retrieval",
+        measures=BEIR_MEASURES,
+        families=IR_FAMILIES,
         description="BEIR SciFact test split (real data from the data home)",
         tags=("beir", "real"),
     ),

@@ -20,8 +20,8 @@ MTEB_LEADERBOARD = "MTEB leaderboard, sentence-transformers/all-MiniLM-L6-v2, Sc
 
 CARDS = (
     Card(
-        "bm25-scifact",
-        "BM25 (k1=0.9, b=0.4) on BEIR SciFact test: BEIR paper and Anserini flat/multifield",
+        name="bm25-scifact",
+        description="BM25 (k1=0.9, b=0.4) on BEIR SciFact test: BEIR paper and Anserini flat/multifield",
         suite="beir-scifact",
         targets=(
             Target("bm25", "nDCG@10", 0.665, 0.015, BEIR_PAPER),
@@ -31,11 +31,13 @@ CARDS = (
         ),
     ),
     Card(
-        "minilm-scifact",
-        "all-MiniLM-L6-v2 (exact cosine search) on BEIR SciFact test, as MTEB reports it",
+        name="minilm-scifact",
+        description="all-MiniLM-L6-v2 (exact cosine search) on BEIR SciFact test, as MTEB reports it",
         suite="beir-scifact",
         targets=(Target("minilm", "nDCG@10", 0.6451, 0.005, MTEB_LEADERBOARD),),
     ),
 )
 
-QUICKSTART = (QuickstartEntry("ir-neural", "ir-synth", ("minilm", "bm25>>cross-encoder@20"), order=11),)
+QUICKSTART = (
+    QuickstartEntry(name="ir-neural", suite="ir-synth", adapters=("minilm", "bm25>>cross-encoder@20"), order=11),
+)

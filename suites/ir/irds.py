@@ -77,12 +77,20 @@ def irds_suite(text: str) -> tuple[Suite, DatasetSpec] | None:
     if not dataset_id:
         raise BadInput("`irds:` needs an ir_datasets id, e.g. irds:beir/scifact/test")
     spec = DatasetSpec(
-        text,
-        "rankbench.suites.ir.irds:load_irds",
+        name=text,
+        loader="rankbench.suites.ir.irds:load_irds",
         params={"dataset_id": dataset_id},
         description=f"ir_datasets {dataset_id} (fetched by ir_datasets into IR_DATASETS_HOME)",
     )
-    suite = Suite(text, text, "retrieval", BEIR_MEASURES, IR_FAMILIES, description=spec.description, tags=("irds",))
+    suite = Suite(
+        name=text,
+        dataset=text,
+        task="retrieval",
+        measures=BEIR_MEASURES,
+        families=IR_FAMILIES,
+        description=spec.description,
+        tags=("irds",),
+    )
     return suite, spec
 
 

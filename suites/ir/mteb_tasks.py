@@ -72,13 +72,21 @@ def mteb_suite(text: str) -> tuple[Suite, DatasetSpec] | None:
     task = _task(name)
     split = task.metadata.eval_splits[0]
     spec = DatasetSpec(
-        text,
-        "rankbench.suites.ir.mteb_tasks:load_mteb",
+        name=text,
+        loader="rankbench.suites.ir.mteb_tasks:load_mteb",
         params={"task": name, "split": split, "revision": task.metadata.dataset.get("revision", "")},
         description=f"MTEB {name} ({task.metadata.type}, {split} split; data loaded by mteb)",
         licence=str(task.metadata.license or ""),
     )
-    suite = Suite(text, text, "retrieval", BEIR_MEASURES, IR_FAMILIES, description=spec.description, tags=("mteb",))
+    suite = Suite(
+        name=text,
+        dataset=text,
+        task="retrieval",
+        measures=BEIR_MEASURES,
+        families=IR_FAMILIES,
+        description=spec.description,
+        tags=("mteb",),
+    )
     return suite, spec
 
 

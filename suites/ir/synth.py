@@ -378,15 +378,15 @@ def load(spec: DatasetSpec, **params: Any) -> Loaded:
 
 DATASETS = (
     DatasetSpec(
-        "ir-synth",
-        "rankbench.suites.ir.synth:load",
+        name="ir-synth",
+        loader="rankbench.suites.ir.synth:load",
         generated=True,
         params={"n_docs": 600, "n_queries": 60, "seed": 0},
         description="generated topical collection (12 topics, graded qrels)",
     ),
     DatasetSpec(
-        "ir-synth-tiny",
-        "rankbench.suites.ir.synth:load",
+        name="ir-synth-tiny",
+        loader="rankbench.suites.ir.synth:load",
         generated=True,
         params={"n_docs": 120, "n_queries": 16, "seed": 1},
         description="a tiny generated collection for contract tests",
@@ -396,20 +396,20 @@ DATASETS = (
 IR_MEASURES = ("nDCG@10", "R@100", "RR@10", "AP", "P@5")
 SUITES = (
     Suite(
-        "ir-synth",
-        "ir-synth",
-        "retrieval",
-        IR_MEASURES,
-        IR_FAMILIES,
+        name="ir-synth",
+        dataset="ir-synth",
+        task="retrieval",
+        measures=IR_MEASURES,
+        families=IR_FAMILIES,
         description="generated topical IR collection; ships with rankbench",
     ),
     Suite(
-        "ir-synth-tiny",
-        "ir-synth-tiny",
-        "retrieval",
-        IR_MEASURES,
-        IR_FAMILIES,
+        name="ir-synth-tiny",
+        dataset="ir-synth-tiny",
+        task="retrieval",
+        measures=IR_MEASURES,
+        families=IR_FAMILIES,
         description="tiny generated IR collection for contract tests",
     ),
 )
-QUICKSTART = (QuickstartEntry("ir", "ir-synth", ("bm25",), order=10),)
+QUICKSTART = (QuickstartEntry(name="ir", suite="ir-synth", adapters=("bm25",), order=10),)

@@ -336,26 +336,26 @@ def load(spec: DatasetSpec, **params: Any) -> Loaded:
 
 DATASETS = (
     DatasetSpec(
-        "limit-all-k-subsets",
-        "rankbench.suites.limit.critical_n:load",
+        name="limit-all-k-subsets",
+        loader="rankbench.suites.limit.critical_n:load",
         generated=True,
         description="all C(n, k) top-k sets of n documents, for the free-embedding experiment",
     ),
 )
 TASKS = (
     TaskSpec(
-        "limit-critical-n",
-        "rankbench.suites.limit.critical_n:run_critical_n",
-        "free-embedding optimisation: largest n whose every top-k set is representable in d dimensions",
+        name="limit-critical-n",
+        function="rankbench.suites.limit.critical_n:run_critical_n",
+        description="free-embedding optimisation: largest n whose every top-k set is representable in d dimensions",
     ),
 )
 SUITES = (
     Suite(
-        "limit-critical-n",
-        "limit-all-k-subsets",
-        "limit-critical-n",
-        (),
-        (),
+        name="limit-critical-n",
+        dataset="limit-all-k-subsets",
+        task="limit-critical-n",
+        measures=(),
+        families=(),
         unit="dimension",
         protocol={"dims": "2..12", "k": 2},
         description="LIMIT free-embedding experiment: critical n per d, cubic fit, extrapolation (no adapter)",

@@ -131,17 +131,17 @@ def load(spec: DatasetSpec, **params: Any) -> Loaded:
 
 def _dataset(name: str, description: str, **params: Any) -> DatasetSpec:
     return DatasetSpec(
-        name, "rankbench.suites.limit.synth:load", generated=True, params=params, description=description
+        name=name, loader="rankbench.suites.limit.synth:load", generated=True, params=params, description=description
     )
 
 
 def _suite(name: str, description: str) -> Suite:
     return Suite(
-        name,
-        name,
-        "retrieval",
-        LIMIT_MEASURES,
-        IR_FAMILIES,
+        name=name,
+        dataset=name,
+        task="retrieval",
+        measures=LIMIT_MEASURES,
+        families=IR_FAMILIES,
         protocol={"depth": 100},
         description=description,
         tags=("limit", "stress"),
@@ -181,5 +181,6 @@ DATASETS = (
 )
 SUITES = tuple(_suite(d.name, d.description) for d in DATASETS)
 QUICKSTART = tuple(
-    QuickstartEntry(f"limit-{p}", f"limit-synth-{p}-small", ("bm25",), order=40 + i) for i, p in enumerate(PATTERNS)
+    QuickstartEntry(name=f"limit-{p}", suite=f"limit-synth-{p}-small", adapters=("bm25",), order=40 + i)
+    for i, p in enumerate(PATTERNS)
 )

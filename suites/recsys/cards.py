@@ -137,8 +137,8 @@ def agree_recbole(card: Card, out_dir: Path) -> list[ReproRow]:
 
 CARDS = (
     Card(
-        "ncf-ml1m",
-        "NeuMF (8 predictive factors) on NCF's ML-1M leave-one-out files, with and without pre-training",
+        name="ncf-ml1m",
+        description="NeuMF (8 predictive factors) on NCF's ML-1M leave-one-out files, with and without pre-training",
         suite="ncf-ml1m",
         targets=(
             Target("neumf", "HR@10", 0.688, 0.02, NCF + ", without pre-training"),
@@ -148,8 +148,8 @@ CARDS = (
         ),
     ),
     Card(
-        "multvae-ml20m",
-        "Mult-VAE on ML-20M under strong generalization (10k held-out users, 80% fold-in)",
+        name="multvae-ml20m",
+        description="Mult-VAE on ML-20M under strong generalization (10k held-out users, 80% fold-in)",
         suite="multvae-ml20m",
         targets=(
             Target("multvae", "nRecall@20", 0.395, 0.01, VAE),
@@ -158,8 +158,9 @@ CARDS = (
         ),
     ),
     Card(
-        "agree-recbole-ml100k",
-        "our NeuMF and Mult-VAE vs RecBole's on one ML-100k split: same hyper-parameters, paired test over users",
+        name="agree-recbole-ml100k",
+        description="our NeuMF and Mult-VAE vs RecBole's on one ML-100k split: same hyper-parameters, "
+        "paired test over users",
         check="rankbench.suites.recsys.cards:agree_recbole",
     ),
 )

@@ -263,8 +263,8 @@ DATASETS = (
     dataset_spec("ml-20m", "rankbench.suites.recsys.data:load_movielens"),
     dataset_spec("ncf-ml1m", "rankbench.suites.recsys.data:load_ncf"),
     DatasetSpec(
-        "interactions-file",
-        "rankbench.suites.recsys.data:load_file",
+        name="interactions-file",
+        loader="rankbench.suites.recsys.data:load_file",
         description="any CSV/TSV/Parquet file of user,item[,rating,timestamp] (dataset_params path=...)",
     ),
 )

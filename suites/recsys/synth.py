@@ -75,15 +75,15 @@ def load(spec: DatasetSpec, **params: Any) -> Loaded:
 
 DATASETS = (
     DatasetSpec(
-        "recsys-synth",
-        "rankbench.suites.recsys.synth:load",
+        name="recsys-synth",
+        loader="rankbench.suites.recsys.synth:load",
         generated=True,
         params={"n_users": 600, "n_items": 400, "seed": 0},
         description="generated implicit feedback: 600 users, 400 items, 8 latent taste clusters",
     ),
     DatasetSpec(
-        "recsys-synth-tiny",
-        "rankbench.suites.recsys.synth:load",
+        name="recsys-synth-tiny",
+        loader="rankbench.suites.recsys.synth:load",
         generated=True,
         params={"n_users": 150, "n_items": 120, "mean_items": 20, "seed": 1},
         description="tiny generated implicit feedback for contract tests",

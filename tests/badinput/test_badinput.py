@@ -105,7 +105,7 @@ def ncf_with_unknown_test_user(w: World) -> Callable[[], Any]:
     (folder / "x.test.rating").write_text("0\t2\t5\t9\n1\t1\t4\t9\n2\t0\t3\t9\n")
     (folder / "x.test.negative").write_text("(0,2)\t3\t4\n(1,1)\t3\t4\n(2,0)\t3\t4\n")
     files = {f"ncf-bad/x.{suffix}": "" for suffix in ("train.rating", "test.rating", "test.negative")}
-    spec = DatasetSpec("ncf-bad", "rankbench.suites.recsys.data:load_ncf", files=files)
+    spec = DatasetSpec(name="ncf-bad", loader="rankbench.suites.recsys.data:load_ncf", files=files)
     return lambda: recsys_data.load_ncf(spec)
 
 

@@ -76,11 +76,11 @@ def test_cli_on_the_cluster_isolates_failures(cluster: str, tmp_path: Path) -> N
 
 def test_resource_request_follows_the_suite() -> None:
     suite = Suite(
-        "s",
-        "ir-synth-tiny",
-        "retrieval",
-        ("nDCG@10",),
-        ("retriever",),
+        name="s",
+        dataset="ir-synth-tiny",
+        task="retrieval",
+        measures=("nDCG@10",),
+        families=("retriever",),
         protocol={"num_cpus": 2, "num_gpus": 1},
         budget=Budget(max_memory_mb=512),
     )

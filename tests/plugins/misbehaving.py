@@ -81,7 +81,11 @@ class Crashes(Sleepy):
 
 def _spec(name: str, cls: str, params: dict[str, object]) -> AdapterSpec:
     return AdapterSpec(
-        name, "retriever", f"tests.plugins.misbehaving:{cls}", params=params, description=f"test: {name}"
+        name=name,
+        family="retriever",
+        factory=f"tests.plugins.misbehaving:{cls}",
+        params=params,
+        description=f"test: {name}",
     )
 
 
@@ -96,11 +100,11 @@ ADAPTERS = (
 
 SUITES = (
     Suite(
-        "budgeted-tiny",
-        "ir-synth-tiny",
-        "retrieval",
-        IR_MEASURES,
-        ("retriever",),
+        name="budgeted-tiny",
+        dataset="ir-synth-tiny",
+        task="retrieval",
+        measures=IR_MEASURES,
+        families=("retriever",),
         seeds=(0,),
         budget=Budget(max_seconds=6.0, max_memory_mb=600.0),
         description="test: ir-synth-tiny under a 6 s / 600 MiB budget",

@@ -51,7 +51,9 @@ def test_held_bytes_counts_each_buffer_once() -> None:
 
 def _suite(name: str, dataset: str, families: tuple, measures: tuple, **protocol: object) -> Suite:
     base = {"repeats": 2, "latency_units": 3, "warmup": 1, "batch": 64}
-    return Suite(name, dataset, "latency", measures, families, protocol={**base, **protocol})
+    return Suite(
+        name=name, dataset=dataset, task="latency", measures=measures, families=families, protocol={**base, **protocol}
+    )
 
 
 def test_retriever_cell_reports_every_cost_measure_and_quality() -> None:

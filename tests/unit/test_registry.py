@@ -32,7 +32,7 @@ def test_unknown_adapter_param() -> None:
 
 
 def test_missing_dependency_names_the_extra() -> None:
-    spec = AdapterSpec("needs-missing", "retriever", "no_such_module_xyz:Thing", extra="ir")
+    spec = AdapterSpec(name="needs-missing", family="retriever", factory="no_such_module_xyz:Thing", extra="ir")
     ADAPTERS.add(spec)
     try:
         with pytest.raises(MissingDependency) as info:
