@@ -1,11 +1,11 @@
 """Training and inference throughput of our DCNv2 against FuxiCTR's DCNv2, same table and config.
 
-Both models are built for the generated `ctr-synth-small` table (`--table`) with BARS's
-frappe_x1 DCNv2 config (parallel, 4 cross layers, DNN 3x400, dropout 0.4, BatchNorm, embedding dim 10, Adam 1e-3,
-batch 4096). Training is timed per epoch (FuxiCTR through its own `train_step`, fed batches
-that are already tensors, so its data loader costs nothing here); inference over the test
-table. Runs alternate between the two libraries and the median is kept, so background load
-hits both alike. Prints samples/second and the ratio ours / FuxiCTR.
+Both models are built for the generated `ctr-synth-small` table (`--table`) with the `dcnv2`
+record's defaults (BARS's frappe_x1 config: parallel, 4 cross layers, DNN 3x400, dropout 0.4,
+BatchNorm, embedding dim 10, Adam, batch 4096). Training is timed per epoch (FuxiCTR through
+its own `train_step`, fed batches that are already tensors, so its data loader costs nothing
+here); inference over the test table. Runs alternate between the two libraries and the
+median is kept, so background load hits both alike. Prints samples/second and the ratio ours / FuxiCTR.
 
     FUXICTR_MODEL_ZOO=<FuxiCTR checkout at 7b98a49>/model_zoo python benchmarks/ctr.py
 """
@@ -23,16 +23,10 @@ import torch
 from rankbench.adapters.ctr.dcnv2 import DCNv2
 from rankbench.adapters.ctr.trainer import Tensors, TrainConfig, make_optimizer, predict, run_epoch
 from rankbench.harness.datahome import load_dataset
-from rankbench.suites.ctr.fuxictr_runner import Batches, build_model
+from rankbench.harness.registry import ADAPTERS
+from rankbench.suites.ctr.fuxictr_runner import Batches, build_model, shared_config
 
-CONFIG = {
-    "model_structure": "parallel",
-    "num_cross_layers": 4,
-    "parallel_dnn_hidden_units": (400, 400, 400),
-    "net_dropout": 0.4,
-    "batch_norm": True,
-}
-BATCH, PREDICT_BATCH, LR, DIM = 4096, 16384, 1e-3, 10
+PREDICT_BATCH = 16384
 
 
 def median_rate(run: Callable[[], int], repeats: int) -> float:
@@ -54,10 +48,11 @@ def main() -> None:
     splits = load_dataset(args.table).data
     train, test = Tensors.of(splits.train), Tensors.of(splits.test)
 
+    model: DCNv2 = ADAPTERS.get("dcnv2").build()  # the record's defaults: BARS's frappe_x1 config
     torch.manual_seed(0)
-    ours = DCNv2(**CONFIG, embedding_dim=DIM).build(splits.train)
-    optimizer = make_optimizer(ours, LR)
-    cfg = TrainConfig(BATCH, LR, 1, 1, 0.0, 0)
+    ours = model.build(splits.train)
+    optimizer = make_optimizer(ours, model.learning_rate)
+    cfg = TrainConfig(model.batch_size, model.learning_rate, 1, 1, 0.0, 0)
     gen = torch.Generator().manual_seed(0)
 
     with tempfile.TemporaryDirectory() as root:
@@ -66,12 +61,10 @@ def main() -> None:
             splits.train,
             root,
             0,
-            **{k: list(v) if isinstance(v, tuple) else v for k, v in CONFIG.items()},
-            embedding_dim=DIM,
-            learning_rate=LR,
+            **{k: list(v) if isinstance(v, tuple) else v for k, v in shared_config("dcnv2").items()},
         )
         theirs._max_gradient_norm = 10.0  # set by FuxiCTR's fit(); train_step reads it
-        their_train = Batches(splits.train, BATCH, True, 0)
+        their_train = Batches(splits.train, model.batch_size, True, 0)
         their_test = Batches(splits.test, PREDICT_BATCH, False)
         n_ours = sum(p.numel() for p in ours.parameters())
         n_theirs = sum(p.numel() for p in theirs.parameters())

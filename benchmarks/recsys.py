@@ -68,11 +68,12 @@ def one(impl: str, model: str, epochs: int) -> dict[str, float | str]:
 
     split, data_name = _split()
     warm_up_torch()
-    params = {**ADAPTERS.get(model).params, **SHARED[model], "epochs": epochs}
+    spec = ADAPTERS.get(model)
+    params = {**spec.defaults(), **SHARED[model], "epochs": epochs}
     users = np.arange(8)
     torch.manual_seed(0)
     if impl == "ours":
-        adapter = ADAPTERS.get(model).build(**{k: v for k, v in params.items() if k in ADAPTERS.get(model).params})
+        adapter = spec.build(**params)
         with PeakRSS() as mem:
             t0 = time.perf_counter()
             adapter.fit(split.train, None)

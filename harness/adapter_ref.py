@@ -13,11 +13,12 @@ adapter, so the harness needs no concrete pipeline class.
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from rankbench.harness.errors import BadInput, UnknownName
+from rankbench.harness.errors import BadInput, MissingDependency
 from rankbench.harness.registry import ADAPTERS, AdapterSpec
 
 _STAGE = re.compile(r"^\s*(?P<name>[A-Za-z0-9_.\-]+)\s*(?:\((?P<params>.*)\))?\s*(?:@\s*(?P<depth>\S+))?\s*$")
@@ -116,7 +117,7 @@ def parse_adapter_ref(text: str) -> AdapterRef:
     stages = tuple(parse_stage(part, text) for part in text.split(">>"))
     for stage in stages:
         spec = ADAPTERS.get(stage.name)
-        unknown = sorted(set(dict(stage.params)) - set(spec.params))
-        if unknown:  # caught here, before any cell runs, rather than as a failed cell per seed
-            raise UnknownName(f"parameter of adapter {spec.name!r}", unknown[0], spec.params)
+        if stage.params:  # caught here, before any cell runs, rather than as a failed cell per seed
+            with contextlib.suppress(MissingDependency):  # each cell then fails naming the extra to install
+                spec.reject_unknown(dict(stage.params))
     return AdapterRef(stages)

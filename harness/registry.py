@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import logging
 import os
 import pkgutil
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from types import MappingProxyType
@@ -52,15 +53,56 @@ def resolve(factory: str, extra: str | None = None) -> Any:
     return getattr(module, attr)
 
 
+def _keyword_parameters(factory: Any) -> dict[str, inspect.Parameter]:
+    """The keyword parameters `factory(...)` accepts, own class first.
+
+    A constructor that takes `**kwargs` passes them to its base class (the CTR models pass
+    the shared training knobs to `TorchCTRModel`), so the walk continues up the MRO until an
+    `__init__` without `**kwargs`; a subclass's default wins over its base's.
+    """
+    signatures = (
+        [inspect.signature(init) for klass in factory.__mro__ if (init := klass.__dict__.get("__init__")) is not None]
+        if inspect.isclass(factory)
+        else [inspect.signature(factory)]
+    )
+    found: dict[str, inspect.Parameter] = {}
+    for i, sig in enumerate(signatures):
+        params = list(sig.parameters.values())[1 if inspect.isclass(factory) else 0 :]  # drop `self`
+        for p in params:
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+                found.setdefault(p.name, p)
+        if not any(p.kind is p.VAR_KEYWORD for p in params) or i == len(signatures) - 1:
+            break
+    return found
+
+
+@cache
+def constructor_defaults(factory: str, extra: str | None = None) -> Mapping[str, Any]:
+    """Every keyword parameter of the class behind `factory` (`"module:attr"`) and its default.
+
+    A parameter without a default maps to `inspect.Parameter.empty`. Resolving imports the
+    model module (torch for the CTR models), so only building or checking parameters calls it.
+    """
+    params = _keyword_parameters(resolve(factory, extra))
+    return MappingProxyType({name: p.default for name, p in params.items()})
+
+
 @dataclass(frozen=True, kw_only=True)
 class AdapterSpec:
-    """Metadata of one adapter: how to build it, which family protocol it implements."""
+    """Metadata of one adapter: how to build it, which family protocol it implements.
+
+    Each default is stated once, in the constructor's signature: `params` holds only the
+    values this record sets differently (`bm25-rocchio` sets `method="rocchio"`), and
+    `defaults()` reads the rest from the constructor when they are needed, so listing
+    adapters imports no model library.
+    """
 
     name: str
     family: Family
     factory: str
     extra: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+    """Overrides of the constructor's defaults (only values that differ from them)."""
     description: str = ""
     weights: str = ""
     smoke_params: Mapping[str, Any] = field(default_factory=dict)
@@ -70,12 +112,27 @@ class AdapterSpec:
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
         object.__setattr__(self, "smoke_params", MappingProxyType(dict(self.smoke_params)))
 
-    def build(self, **overrides: Any) -> Any:
-        """Instantiate with the default params updated by `overrides`."""
-        unknown = set(overrides) - set(self.params)
+    def defaults(self) -> dict[str, Any]:
+        """Every parameter the adapter takes with the value `build()` uses: the constructor's defaults
+        updated by `params` (`inspect.Parameter.empty` for a required parameter this record leaves unset).
+
+        Raises `MissingDependency` when the model module's library is not installed.
+        """
+        return {**constructor_defaults(self.factory, self.extra), **self.params}
+
+    def reject_unknown(self, names: Iterable[str]) -> None:
+        """Raise `UnknownName` (one line, with did-you-mean) for the first name the adapter does not take."""
+        names = sorted(names)
+        if not names:
+            return
+        known = self.defaults()
+        unknown = [n for n in names if n not in known]
         if unknown:
-            name = sorted(unknown)[0]
-            raise UnknownName(f"parameter of adapter {self.name!r}", name, self.params)
+            raise UnknownName(f"parameter of adapter {self.name!r}", unknown[0], known)
+
+    def build(self, **overrides: Any) -> Any:
+        """Instantiate with this record's `params` updated by `overrides`; the constructor supplies the rest."""
+        self.reject_unknown(overrides)
         cls = resolve(self.factory, self.extra)
         return cls(**{**self.params, **overrides})
 

@@ -134,7 +134,6 @@ ADAPTERS = (
         family="retriever",
         factory="rankbench.adapters.ir.anncur:ANNCUR",
         extra="ir",
-        params={"reranker": "cross-encoder", "n_anchor_items": 50, "n_anchor_queries": 100, "budget": 100, "seed": 0},
         description="ANNCUR: cross-encoder k-NN via CUR-approximated scores, `budget` exact calls per query",
         smoke_params={
             "reranker": "maxsim(model='static-minilm')",

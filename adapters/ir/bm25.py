@@ -76,7 +76,6 @@ ADAPTERS = (
         family="retriever",
         factory="rankbench.adapters.ir.bm25:BM25",
         extra="ir",
-        params={"k1": 0.9, "b": 0.4, "method": "lucene", "stemmer": "porter", "stopwords": "en"},
         description="BM25 (bm25s, Lucene variant, k1=0.9 b=0.4, title+text, Lucene/Anserini English analysis)",
     ),
 )

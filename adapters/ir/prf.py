@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from rankbench.adapters.ir.bm25 import ADAPTERS as BM25_ADAPTERS
 from rankbench.adapters.ir.bm25 import BM25
 from rankbench.harness import registry
 from rankbench.harness.deps import require
@@ -47,16 +46,15 @@ class BM25PRF(BM25):
         fb_docs: int = 10,
         fb_terms: int = 10,
         original_weight: float = 0.5,
-        k1: float = 0.9,
-        b: float = 0.4,
-        stemmer: str | None = "porter",
-        stopwords: str | None = "en",
+        **bm25: Any,
     ) -> None:
+        """`method`: "rm3" or "rocchio"; `bm25`: the first pass's `k1`, `b`, `stemmer`, `stopwords`
+        (BM25's own defaults; BM25's scoring `method` stays Lucene's)."""
         if method not in ("rm3", "rocchio"):
             raise UnknownName("PRF method", method, ("rm3", "rocchio"))
         if fb_docs < 1 or fb_terms < 1 or not 0.0 <= original_weight <= 1.0:
             raise BadInput("PRF needs fb_docs >= 1, fb_terms >= 1 and original_weight in [0, 1]")
-        super().__init__(k1=k1, b=b, stemmer=stemmer, stopwords=stopwords)
+        super().__init__(**bm25)
         self.prf_method, self.fb_docs, self.fb_terms, self.original_weight = method, fb_docs, fb_terms, original_weight
         self._sparse: Any = require("scipy.sparse", None, "PRF")
         self._weights: Any = None
@@ -141,15 +139,12 @@ class DenseVectorPRF:
         return Run.from_topk(queries.ids, self._doc_ids, idx, scores, name="dense-prf")
 
 
-# the BM25 defaults come from the bm25 adapter's record, so the two cannot drift apart
-_BM25 = {k: v for k, v in BM25_ADAPTERS[0].params.items() if k != "method"}
 ADAPTERS = (
     AdapterSpec(
         name="bm25-rm3",
         family="retriever",
         factory="rankbench.adapters.ir.prf:BM25PRF",
         extra="ir",
-        params={"method": "rm3", "fb_docs": 10, "fb_terms": 10, "original_weight": 0.5, **_BM25},
         description="BM25 + RM3 query expansion (Anserini defaults: 10 feedback docs, 10 terms, weight 0.5)",
     ),
     AdapterSpec(
@@ -157,7 +152,7 @@ ADAPTERS = (
         family="retriever",
         factory="rankbench.adapters.ir.prf:BM25PRF",
         extra="ir",
-        params={"method": "rocchio", "fb_docs": 10, "fb_terms": 10, "original_weight": 0.5, **_BM25},
+        params={"method": "rocchio"},
         description="BM25 + Rocchio expansion towards the mean L2-normalised BM25 vector of the feedback docs",
     ),
     AdapterSpec(
@@ -165,7 +160,6 @@ ADAPTERS = (
         family="retriever",
         factory="rankbench.adapters.ir.prf:DenseVectorPRF",
         extra="ir",
-        params={"embedder": "minilm", "backend": "exact", "fb_docs": 3, "alpha": 1.0, "beta": 0.5},
         description="vector pseudo-relevance feedback for a dense retriever (Rocchio on embeddings)",
     ),
 )

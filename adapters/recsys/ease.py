@@ -50,7 +50,6 @@ ADAPTERS = (
         family="recommender",
         factory="rankbench.adapters.recsys.ease:EASE",
         extra=None,
-        params={"l2": 500.0},
         description="EASE^R closed-form linear item autoencoder (Steck 2019)",
     ),
 )

@@ -68,7 +68,6 @@ ADAPTERS = (
         family="recommender",
         factory="rankbench.adapters.recsys.itemknn:ItemKNN",
         extra=None,
-        params={"k": 100, "shrink": 0.0},
         description="item-based kNN, cosine similarity, k nearest neighbours per item",
     ),
 )

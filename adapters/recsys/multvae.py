@@ -137,22 +137,6 @@ class MultVAE(HistoryRecommender):
         return np.concatenate(out) if out else np.zeros((0, self._net.out.out_features), np.float32)
 
 
-_PARAMS = {
-    "variational": True,
-    "hidden": 600,
-    "latent": 200,
-    "dropout": 0.5,
-    "anneal_cap": 0.2,
-    "total_anneal_steps": 200_000,
-    "lam": 0.0,
-    "epochs": 200,
-    "batch_size": 500,
-    "lr": 0.001,
-    "patience": 20,
-    "valid_measure": "nDCG@100",
-    "seed": 0,
-    "noise_std": 1.0,
-}
 _SMOKE = {"epochs": 10, "hidden": 64, "latent": 16, "batch_size": 50, "total_anneal_steps": 100, "lr": 0.003}
 ADAPTERS = (
     AdapterSpec(
@@ -160,7 +144,6 @@ ADAPTERS = (
         family="recommender",
         factory="rankbench.adapters.recsys.multvae:MultVAE",
         extra="recsys",
-        params=_PARAMS,
         smoke_params=_SMOKE,
         description="Mult-VAE (Liang et al. 2018): 600-200-600, input dropout 0.5, beta annealed to 0.2",
     ),
@@ -169,7 +152,7 @@ ADAPTERS = (
         family="recommender",
         factory="rankbench.adapters.recsys.multvae:MultVAE",
         extra="recsys",
-        params={**_PARAMS, "variational": False, "lam": 0.01},
+        params={"variational": False, "lam": 0.01},
         smoke_params=_SMOKE,
         description="Mult-DAE (Liang et al. 2018): denoising autoencoder, multinomial likelihood, L2 0.01",
     ),

@@ -200,22 +200,6 @@ class NCF(Recommender):
         return self._pairs(users, items)
 
 
-_PARAMS = {
-    "model": "neumf",
-    "factors": 8,
-    "layers": (64, 32, 16, 8),
-    "negatives": 4,
-    "epochs": 20,
-    "batch_size": 256,
-    "lr": 0.001,
-    "pretrain": False,
-    "alpha": 0.5,
-    "finetune_lr": 0.001,
-    "patience": 3,
-    "valid_measure": "nDCG@10",
-    "seed": 0,
-    "init": "xavier",
-}
 _SMOKE = {"epochs": 6, "batch_size": 512, "lr": 0.005, "factors": 8, "layers": (16, 8)}
 ADAPTERS = (
     AdapterSpec(
@@ -223,7 +207,7 @@ ADAPTERS = (
         family="recommender",
         factory="rankbench.adapters.recsys.ncf:NCF",
         extra="recsys",
-        params={**_PARAMS, "model": "gmf"},
+        params={"model": "gmf"},
         smoke_params=_SMOKE,
         description="NCF GMF (He et al. 2017), 8 predictive factors, log loss with 4 negatives",
     ),
@@ -232,7 +216,7 @@ ADAPTERS = (
         family="recommender",
         factory="rankbench.adapters.recsys.ncf:NCF",
         extra="recsys",
-        params={**_PARAMS, "model": "mlp"},
+        params={"model": "mlp"},
         smoke_params=_SMOKE,
         description="NCF MLP tower (He et al. 2017), layers 64-32-16-8",
     ),
@@ -241,7 +225,6 @@ ADAPTERS = (
         family="recommender",
         factory="rankbench.adapters.recsys.ncf:NCF",
         extra="recsys",
-        params=_PARAMS,
         smoke_params=_SMOKE,
         description="NCF NeuMF (GMF + MLP), trained from scratch with Adam",
     ),
@@ -250,7 +233,7 @@ ADAPTERS = (
         family="recommender",
         factory="rankbench.adapters.recsys.ncf:NCF",
         extra="recsys",
-        params={**_PARAMS, "pretrain": True},
+        params={"pretrain": True},
         smoke_params={**_SMOKE, "finetune_lr": 0.01},
         description="NCF NeuMF initialised from pre-trained GMF and MLP, tuned with SGD (Sec. 3.4.1)",
     ),

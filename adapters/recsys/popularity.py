@@ -46,7 +46,6 @@ ADAPTERS = (
         family="recommender",
         factory="rankbench.adapters.recsys.popularity:Popularity",
         extra=None,
-        params={},
         description="most popular items (training interaction counts)",
     ),
 )

@@ -42,45 +42,26 @@ BARS_TARGETS = (
     Target(BARS_DCNV2_REG, "logloss", 0.1491, 0.01, BARS),
 )
 
-# one config for both libraries (FuxiCTR's parameter names; ours take the same names)
-SHARED = {"embedding_dim": 10, "learning_rate": 1e-3}
-DCNV2_CONFIG = {
-    "model_structure": "parallel",
-    "num_cross_layers": 4,
-    "parallel_dnn_hidden_units": (400, 400, 400),
-    "net_dropout": 0.4,
-    "batch_norm": True,
-}
-DCNV3_CONFIG = {
-    "num_deep_cross_layers": 4,
-    "num_shallow_cross_layers": 4,
-    "deep_net_dropout": 0.1,
-    "shallow_net_dropout": 0.3,
-    "layer_norm": True,
-    "batch_norm": False,
-    "num_heads": 1,
-}
-PAIRS = (("dcnv2", "DCNv2", DCNV2_CONFIG), ("fcn", "DCNv3", DCNV3_CONFIG))
+PAIRS = (("dcnv2", "DCNv2"), ("fcn", "DCNv3"))  # ours -> FuxiCTR's, built with one config (`shared_config`)
 FUXICTR = "FuxiCTR 2.3.10, zoo 7b98a49"  # same table, split, seed and config as ours
 
 
 def agree_fuxictr(card: Card, out_dir: Path) -> list[ReproRow]:
     """Train each pair on frappe-nfm, then compare test AUC (paired bootstrap) and logloss."""
-    from rankbench.suites.ctr.fuxictr_runner import fit_predict, model_class
+    from rankbench.suites.ctr.fuxictr_runner import fit_predict, model_class, shared_config
 
     require_files("frappe-nfm")
-    for _, theirs, _ in PAIRS:
+    for _, theirs in PAIRS:
         model_class(theirs)  # stop before any training if FuxiCTR or its model zoo is missing
     splits = load_dataset("frappe-nfm").data
-    seed = int(card.options.get("seed", 2021))
-    batch_size = int(card.options.get("batch_size", 4096))
-    max_epochs = int(card.options.get("max_epochs", 100))
+    seed = int(card.options["seed"])
     labels = np.asarray(splits.test.labels)
     rows, record = [], {}
-    for ours_name, theirs_name, config in PAIRS:
-        ours = ADAPTERS.get(ours_name).build(
-            **SHARED, **config, batch_size=batch_size, max_epochs=max_epochs, seed=seed
-        )
+    for ours_name, theirs_name in PAIRS:
+        spec = ADAPTERS.get(ours_name)
+        # the card's budget where it sets one, else our model's own defaults, for both libraries
+        budget = {k: int(card.options.get(k, spec.defaults()[k])) for k in ("batch_size", "max_epochs")}
+        ours = spec.build(**budget, seed=seed)
         ours.fit(splits.train, splits.valid)
         p_ours = np.asarray(ours.predict_proba(splits.test))
         p_theirs = fit_predict(
@@ -88,11 +69,9 @@ def agree_fuxictr(card: Card, out_dir: Path) -> list[ReproRow]:
             splits.train,
             splits.valid,
             splits.test,
-            batch_size=batch_size,
-            max_epochs=max_epochs,
+            **budget,
             seed=seed,
-            **SHARED,
-            **{k: list(v) if isinstance(v, tuple) else v for k, v in config.items()},
+            **{k: list(v) if isinstance(v, tuple) else v for k, v in shared_config(ours_name).items()},
         )
         test = paired_auc_test(labels, p_theirs, p_ours, seed=seed)
         detail = (
@@ -101,9 +80,7 @@ def agree_fuxictr(card: Card, out_dir: Path) -> list[ReproRow]:
         )
         label = f"{ours_name} vs FuxiCTR {theirs_name}"
         rows.append(
-            ReproRow(
-                label, "AUC", test.auc_a, test.auc_b, float(card.options.get("auc_tolerance", 0.005)), FUXICTR, detail
-            )
+            ReproRow(label, "AUC", test.auc_a, test.auc_b, float(card.options["auc_tolerance"]), FUXICTR, detail)
         )
         rows.append(ReproRow(label, "logloss", logloss(labels, p_theirs), logloss(labels, p_ours), 0.02, FUXICTR))
         record[label] = {
@@ -132,6 +109,6 @@ CARDS = (
         description="our DCNv2 and FCN vs FuxiCTR's DCNv2 and DCNv3 on frappe-nfm: same table, split, seed and config",
         suite="frappe-nfm",
         check="rankbench.suites.ctr.cards:agree_fuxictr",
-        options={"seed": 2021, "batch_size": 4096, "max_epochs": 10, "auc_tolerance": 0.005},
+        options={"seed": 2021, "max_epochs": 10, "auc_tolerance": 0.005},
     ),
 )

@@ -20,6 +20,7 @@ import numpy as np
 from rankbench.harness.deps import require
 from rankbench.harness.errors import HarnessError
 from rankbench.harness.records import CTRTable
+from rankbench.harness.registry import ADAPTERS
 
 ZOO_ENV = "FUXICTR_MODEL_ZOO"
 ZOO_COMMIT = "7b98a49"
@@ -85,6 +86,22 @@ class Batches:
             yield {k: v[idx] for k, v in self.columns.items()}
 
 
+TRAINING_KNOBS = ("batch_size", "max_epochs", "seed", "patience")
+"""Our training-loop parameters that FuxiCTR takes elsewhere: in `fit`, as its seed, or renamed."""
+
+
+def shared_config(adapter: str) -> dict[str, Any]:
+    """The model and optimiser config both libraries get: our adapter's defaults, read from its record.
+
+    FuxiCTR's models take the same names (`embedding_dim`, `learning_rate`, `num_cross_layers`, ...);
+    our `patience` becomes FuxiCTR's `early_stop_patience`; batch size, epochs and seed are
+    `fit_predict` arguments. Raises `MissingDependency` without torch (the record's class is read).
+    """
+    defaults = ADAPTERS.get(adapter).defaults()
+    config = {k: v for k, v in defaults.items() if k not in TRAINING_KNOBS}
+    return {**config, "early_stop_patience": defaults["patience"]}
+
+
 def build_model(name: str, table: CTRTable, model_root: str, seed: int, **params: Any) -> Any:
     """FuxiCTR model `name` with FuxiCTR's compile (Adam, BCE) and reset, seeded as FuxiCTR seeds runs."""
     require("fuxictr.pytorch.torch_utils", "dev").seed_everything(seed)
@@ -100,7 +117,6 @@ def build_model(name: str, table: CTRTable, model_root: str, seed: int, **params
         "model_root": model_root,
         "monitor": "AUC",
         "monitor_mode": "max",
-        "early_stop_patience": 2,
     }
     return cls(fmap, **{**base, **params})
 

@@ -80,7 +80,7 @@ def _per_seed(
         model.fit(split.train, split.valid)
         fit_ours.append(time.perf_counter() - t0)
         ours.append(evaluate_scores(model.score(users), split, users))
-        run = run_recbole(rb_model, split, {**spec.params, **settings}, users, str(overrides["valid_measure"]))
+        run = run_recbole(rb_model, split, {**spec.defaults(), **settings}, users, str(overrides["valid_measure"]))
         fit_theirs.append(run.fit_s)
         theirs.append(evaluate_scores(run.scores, split, users))
         m = AGREE_MEASURES[0]

@@ -45,3 +45,20 @@ def test_agreement_card_stops_without_fuxictr_model_zoo(
     monkeypatch.delenv("FUXICTR_MODEL_ZOO", raising=False)
     with pytest.raises(HarnessError, match="FUXICTR_MODEL_ZOO"):
         reproduce("agree-fuxictr-frappe", tmp_path / "out")
+
+
+def test_fuxictr_gets_the_config_of_our_record() -> None:
+    """The agreement card and benchmark read the models' config from their records, in FuxiCTR's names."""
+    from rankbench.harness.registry import ADAPTERS
+    from rankbench.suites.ctr.fuxictr_runner import TRAINING_KNOBS, shared_config
+
+    for name in ("dcnv2", "fcn"):
+        defaults = ADAPTERS.get(name).defaults()
+        config = shared_config(name)
+        assert config.pop("early_stop_patience") == defaults["patience"]
+        assert config == {k: v for k, v in defaults.items() if k not in TRAINING_KNOBS}
+        assert {"embedding_dim", "learning_rate", "net_dropout" if name == "dcnv2" else "deep_net_dropout"} <= set(
+            config
+        )
+    model = ADAPTERS.get("dcnv2").build()
+    assert shared_config("dcnv2")["parallel_dnn_hidden_units"] == model.parallel_dnn_hidden_units
