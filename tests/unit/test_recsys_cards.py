@@ -150,3 +150,14 @@ def test_recbole_agreement_card_runs_end_to_end(tmp_path: Path, monkeypatch: pyt
     assert all("seeds 0" in r.detail and "paired over 943 users" in r.detail for r in rows)
     report = json.loads((tmp_path / "out/reproduction.json").read_text())
     assert report["card"] == "agree-recbole-ml100k" and len(report["rows"]) == 4
+
+
+def test_agreement_overrides_only_what_differs_from_our_defaults() -> None:
+    """The RecBole card states only the settings it changes; the rest come from our records."""
+    from rankbench.harness.registry import ADAPTERS
+    from rankbench.suites.recsys.cards import AGREE_MODELS
+
+    for name, (_, overrides) in AGREE_MODELS.items():
+        defaults = ADAPTERS.get(name).defaults()
+        assert set(overrides) <= set(defaults), name
+        assert not [k for k, v in overrides.items() if defaults[k] == v], f"{name} repeats a default"
