@@ -127,14 +127,14 @@ def _progress_run(cells: list, out: Path, executor_name: str, rerun: bool, **exe
     return 1 if summary.failed else 0
 
 
-def _with_protocol(ref: str, key: str, value: str) -> str:
+def _with_setting(ref: str, key: str, value: str) -> str:
     """`limit-critical-n` + dims=2..12 -> `limit-critical-n(dims='2..12')`, so the stored cell names it."""
     from rankbench.harness.adapter_ref import Stage, parse_stage
     from rankbench.harness.suite import resolve_suite
 
     stage = parse_stage(ref)
-    if key not in resolve_suite(stage.name).protocol:
-        raise BadInput(f"suite {stage.name!r} takes no --{key} (its protocol has no {key!r})")
+    if key not in resolve_suite(stage.name).settings:
+        raise BadInput(f"suite {stage.name!r} takes no --{key} (its settings have no {key!r})")
     return str(Stage(stage.name, tuple(sorted({**dict(stage.params), key: value}.items())), stage.depth))
 
 
@@ -173,7 +173,7 @@ def run_cmd(
     from rankbench.harness.suite import resolve_suite
 
     if dims is not None:
-        suites = [_with_protocol(s, "dims", dims) for s in suites]
+        suites = [_with_setting(s, "dims", dims) for s in suites]
     if not no_fetch:
         _fetch_datasets([DATASETS.get(resolve_suite(s).dataset) for s in suites])
     cells = plan(suites, adapter, seed or None, fetch=not no_fetch)
@@ -240,7 +240,7 @@ def reproduce_cmd(
     name: Annotated[str, typer.Argument(help="reproduction card (see `rankbench list cards`)")],
     out: Annotated[Path, typer.Option("--out", "-o", help="results directory")] = Path("reproductions"),
 ) -> None:
-    """Re-run a paper's protocol and set the published numbers beside ours."""
+    """Re-run a paper's experiment and set the published numbers beside ours."""
     from rankbench.harness.reproduce import reproduce
 
     rows = reproduce(name, out / name)

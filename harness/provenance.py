@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rankbench.harness import __version__
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _TRACKED_PACKAGES = (
     "numpy",
     "pandas",
@@ -44,7 +44,7 @@ class Provenance:
     schema_version: int = SCHEMA_VERSION
     started_at: str = ""
     finished_at: str = ""
-    protocol: dict[str, object] = field(default_factory=dict)
+    settings: dict[str, object] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -125,7 +125,7 @@ def environment() -> dict[str, object]:
 
 
 def collect(
-    dataset: str, checksum: str, seed: int, started_at: str, protocol: dict[str, object] | None = None
+    dataset: str, checksum: str, seed: int, started_at: str, settings: dict[str, object] | None = None
 ) -> Provenance:
     return Provenance(
         **environment(),  # type: ignore[arg-type]
@@ -134,5 +134,5 @@ def collect(
         seed=seed,
         started_at=started_at,
         finished_at=now_iso(),
-        protocol=dict(protocol or {}),
+        settings=dict(settings or {}),
     )

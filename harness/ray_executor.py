@@ -3,7 +3,7 @@
 Workers only compute (`execute_cell` is a pure function of the cell key, so a worker
 rebuilds suite, data and adapter from the registry); the driver alone writes the store,
 so the store stays single-writer whatever the cluster size. A cell's request is
-`protocol["num_cpus"]` (default 1) and `protocol["num_gpus"]` (default 0), plus
+`settings["num_cpus"]` (default 1) and `settings["num_gpus"]` (default 0), plus
 `Budget.max_memory_mb` as Ray's memory resource; a budgeted cell runs in a child process
 of its worker under the same time/memory watch as the `process` executor.
 
@@ -40,8 +40,8 @@ FORWARDED_ENV = ("RANKBENCH_DATA", "RANKBENCH_CACHE", "RANKBENCH_PLUGINS", "HF_H
 def resources(suite: Suite) -> dict[str, Any]:
     """Ray task options for one cell of `suite`."""
     options: dict[str, Any] = {
-        "num_cpus": float(suite.protocol.get("num_cpus", 1)),
-        "num_gpus": float(suite.protocol.get("num_gpus", 0)),
+        "num_cpus": float(suite.settings.get("num_cpus", 1)),
+        "num_gpus": float(suite.settings.get("num_gpus", 0)),
         "max_retries": 0,  # a failing cell is a result, not something to retry
     }
     if suite.budget.max_memory_mb is not None:
@@ -128,7 +128,7 @@ class RayExecutor:
             if why is not None:
                 raise BadInput(
                     f"suite {suite.name!r} asks {why}, so Ray would wait forever: lower the suite's "
-                    "num_cpus/num_gpus protocol or budget memory, or add a node that has them"
+                    "num_cpus/num_gpus settings or budget memory, or add a node that has them"
                 )
 
     def _waiting(self, pending: Mapping[Any, CellKey], since: float) -> str:

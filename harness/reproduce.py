@@ -1,4 +1,4 @@
-"""Reproduction cards: a paper's protocol, its published numbers with citation and tolerance.
+"""Reproduction cards: a paper's experiment, its published numbers with citation and tolerance.
 
 `reproduce(name)` runs the card's cells through the ordinary runner (so they are stored
 and resumable), then sets each published target beside our computed value. Cards whose

@@ -32,6 +32,8 @@ class Result:
     family: str | None = None
     unit: str = "query"
     units_file: str | None = None
+    tags: tuple[str, ...] = ()
+    """The suite's tags when the cell ran (schema 2 on; see `rankbench.harness.suite.suite_tags` for older cells)."""
     resources: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     error: ErrorInfo | None = None
@@ -54,6 +56,7 @@ class Result:
             "status": self.status,
             "unit": self.unit,
             "units_file": self.units_file,
+            "tags": list(self.tags),
             "measures": {k: v.to_json() for k, v in self.measures.items()},
             "timings": self.timings,
             "resources": self.resources,
@@ -64,6 +67,7 @@ class Result:
 
     @classmethod
     def from_json(cls, doc: dict[str, Any], source: str = "<result>") -> Result:
+        """Read a stored document of any schema version this rankbench knows (older ones are upgraded)."""
         validate(doc, source)
         return cls(
             suite=doc["suite"],
@@ -80,15 +84,28 @@ class Result:
                 for k, v in doc["measures"].items()
             },
             timings=dict(doc["timings"]),
-            provenance=dict(doc["provenance"]),
+            provenance=_upgrade_provenance(doc["provenance"]),
             family=doc.get("family"),
             unit=doc.get("unit", "query"),
             units_file=doc.get("units_file"),
+            tags=tuple(doc.get("tags", ())),
             resources=dict(doc.get("resources") or {}),
             info=dict(doc.get("info") or {}),
             error=ErrorInfo(**doc["error"]) if doc.get("error") else None,
             schema_version=doc["schema_version"],
         )
+
+
+def _upgrade_provenance(provenance: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1 stored the task's settings as `protocol`, and a recommender's split name under the key
+    `protocol` inside them; both read under their current names, `settings` and `split`."""
+    out = dict(provenance)
+    if "protocol" in out and "settings" not in out:
+        settings = dict(out.pop("protocol") or {})
+        if settings.get("task") == "recommendation" and "protocol" in settings:
+            settings["split"] = settings.pop("protocol")
+        out["settings"] = settings
+    return out
 
 
 def _num(value: Any) -> float:

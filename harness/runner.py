@@ -116,7 +116,7 @@ def execute_cell(
     t0 = time.perf_counter()
     suite = resolve_suite(key.suite)
     checksum = ""
-    protocol: dict[str, Any] = {"task": suite.task, **suite.protocol}
+    settings: dict[str, Any] = {"task": suite.task, **suite.settings}
     try:
         seed_everything(key.seed)
         loaded = load_dataset(suite.dataset, **suite.dataset_params)
@@ -138,9 +138,10 @@ def execute_cell(
             status="ok",
             measures=measures,
             timings=timings,
-            provenance=collect(suite.dataset, checksum, key.seed, started, protocol).to_json(),
+            provenance=collect(suite.dataset, checksum, key.seed, started, settings).to_json(),
             family=family,
             unit=suite.unit,
+            tags=suite.tags,
             resources={"peak_rss_mb": peak_rss_mb(), **out.resources},
             info={**dict(loaded.info), **out.info},
         )
@@ -164,7 +165,7 @@ def failed_result(
     """The stored record of a cell that raised, or that its executor had to stop (budget, crash)."""
     log.warning("cell %s / %s / seed %d failed: %s", key.suite, key.adapter, key.seed, error.message)
     suite = resolve_suite(key.suite)
-    protocol: dict[str, Any] = {"task": suite.task, **suite.protocol}
+    settings: dict[str, Any] = {"task": suite.task, **suite.settings}
     return Result(
         suite=key.suite,
         adapter=key.adapter,
@@ -172,9 +173,10 @@ def failed_result(
         status="failed",
         measures={},
         timings={"total_s": seconds},
-        provenance=collect(suite.dataset, checksum, key.seed, started or now_iso(), protocol).to_json(),
+        provenance=collect(suite.dataset, checksum, key.seed, started or now_iso(), settings).to_json(),
         family=family,
         unit=suite.unit,
+        tags=suite.tags,
         resources=dict(resources or {}),
         error=error,
     )

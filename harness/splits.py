@@ -151,7 +151,7 @@ def temporal(data: Interactions, test_frac: float, valid_frac: float) -> Split:
     Raises `BadInput` when the interactions have no timestamps.
     """
     if data.timestamps is None:
-        raise BadInput("the temporal protocol needs timestamps; this dataset has none")
+        raise BadInput("the temporal split needs timestamps; this dataset has none")
     t_valid, t_test = np.quantile(data.timestamps, [1 - test_frac - valid_frac, 1 - test_frac])
     train = data.timestamps < t_valid
     valid = (data.timestamps >= t_valid) & (data.timestamps < t_test)

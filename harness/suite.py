@@ -1,4 +1,4 @@
-"""Suites pin what is run: dataset, task (protocol), measures, unit of pairing, seeds, budgets."""
+"""Suites pin what is run: dataset, task and its settings, measures, unit of pairing, seeds, budgets."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from rankbench.harness.stats import Estimate
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from rankbench.harness.result import Result
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,9 @@ class Suite:
     families: tuple[Family, ...]
     unit: str = "query"
     seeds: tuple[int, ...] = (0,)
-    protocol: Mapping[str, Any] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    """The task's parameters (a recommender suite's `split`, a latency suite's `repeats`, ...); stored in each
+    result's provenance, and overridable by reference: `NAME(key=value)`."""
     dataset_params: Mapping[str, Any] = field(default_factory=dict)
     budget: Budget = field(default_factory=Budget)
     description: str = ""
@@ -42,7 +46,7 @@ class Suite:
 
     def __post_init__(self) -> None:
         parse_measures(self.measures)  # fail at definition time on a misspelt measure
-        object.__setattr__(self, "protocol", MappingProxyType(dict(self.protocol)))
+        object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
         object.__setattr__(self, "dataset_params", MappingProxyType(dict(self.dataset_params)))
 
 
@@ -63,7 +67,7 @@ class TaskOutput:
 
 
 def resolve_suite(text: str) -> Suite:
-    """A registered suite, a variant of one with protocol overrides, or a dataset reference.
+    """A registered suite, a variant of one with settings overrides, or a dataset reference.
 
     `limit-critical-n(dims='2..8')` is a variant: the canonical text (sorted keys) is the stored
     suite name, so variants never share cells, and any worker can rebuild the same variant from the
@@ -89,7 +93,23 @@ def resolve_suite(text: str) -> Suite:
         raise BadInput(f"suite reference {text!r} cannot take @depth")
     if not stage.params:
         return base
-    return replace(base, name=str(stage), protocol={**base.protocol, **dict(stage.params)})
+    return replace(base, name=str(stage), settings={**base.settings, **dict(stage.params)})
+
+
+def suite_tags(result: Result) -> tuple[str, ...]:
+    """The tags of the suite a result was computed on, as stored in it (schema 2 on).
+
+    Results stored before tags were (schema 1) get the tags their suite has now; a suite no
+    longer registered has none. Reports select families of results by tag (`"limit"`), never by name.
+    """
+    if result.schema_version >= 2:
+        return result.tags
+    from rankbench.harness.errors import HarnessError
+
+    try:
+        return resolve_suite(result.suite).tags
+    except HarnessError:
+        return ()
 
 
 _from_sources: dict[str, Suite] = {}

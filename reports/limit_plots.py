@@ -19,13 +19,15 @@ import numpy as np
 
 from rankbench.harness.result import Result
 from rankbench.harness.store import ResultStore, atomic_write_bytes
+from rankbench.harness.suite import suite_tags
 from rankbench.reports.html import PALETTE, figure_svg, plain_label
 
 PATTERN_ORDER = ("dense", "random", "cycle", "disjoint")
 
 
 def _limit_results(store: ResultStore) -> list[Result]:
-    return [r for r in store.results() if r.ok and r.suite.startswith("limit")]
+    """The stored results of suites tagged `limit` (the LIMIT stress and theory suites)."""
+    return [r for r in store.results() if r.ok and "limit" in suite_tags(r)]
 
 
 def _style(ax: Any) -> None:

@@ -1,4 +1,4 @@
-"""Suites: datasets + protocol + measures, and paper reproduction cards.
+"""Suites: datasets + task settings + measures, and paper reproduction cards.
 
 Each module declares `DATASETS`, `SUITES` and optionally `QUICKSTART` tuples.
 """

@@ -3,7 +3,7 @@
 Each suite runs the `latency` task (see `harness/tasks/latency.py`): threads pinned to one,
 warm-up, five timed repeats, per-unit p50/p95/p99 at batch size 1 and QPS at a large batch,
 index/fit time and size, peak RSS and parameter count. IR_FAMILIES suites also score nDCG@10 and
-R@100 on the same index, CTR suites AUC. Protocol overrides derive variants, e.g.
+R@100 on the same index, CTR suites AUC. Setting overrides derive variants, e.g.
 `latency-ir-synth(threads=2,repeats=10)`.
 """
 
@@ -24,7 +24,7 @@ COST = (
     "params_m",
     "threads",
 )
-_IR_PROTOCOL = {"k": 100, "warmup": 2, "repeats": 5, "latency_units": 100, "batch": 1024, "threads": 1}
+_IR_SETTINGS = {"k": 100, "warmup": 2, "repeats": 5, "latency_units": 100, "batch": 1024, "threads": 1}
 
 SUITES = (
     Suite(
@@ -33,7 +33,7 @@ SUITES = (
         task="latency",
         measures=("nDCG@10", "R@100", *COST),
         families=IR_FAMILIES,
-        protocol=_IR_PROTOCOL,
+        settings=_IR_SETTINGS,
         description="latency/throughput/memory of IR models on the generated collection (600 docs, 60 queries)",
         tags=("latency",),
     ),
@@ -43,7 +43,7 @@ SUITES = (
         task="latency",
         measures=("nDCG@10", *COST),
         families=IR_FAMILIES,
-        protocol={**_IR_PROTOCOL, "repeats": 2, "latency_units": 4, "warmup": 1},
+        settings={**_IR_SETTINGS, "repeats": 2, "latency_units": 4, "warmup": 1},
         description="a quick latency check on the tiny generated collection (tests, smoke runs)",
         tags=("latency",),
     ),
@@ -53,7 +53,7 @@ SUITES = (
         task="latency",
         measures=("nDCG@10", "R@100", *COST),
         families=IR_FAMILIES,
-        protocol={**_IR_PROTOCOL, "latency_units": 50, "batch": 300},
+        settings={**_IR_SETTINGS, "latency_units": 50, "batch": 300},
         budget=Budget(max_seconds=3600),
         description="latency/throughput/memory of IR models on BEIR SciFact (5,183 docs, 300 queries)",
         tags=("latency", "real"),
@@ -65,7 +65,7 @@ SUITES = (
         measures=COST,
         families=("recommender",),
         unit="user",
-        protocol={"warmup": 2, "repeats": 5, "latency_units": 100, "batch": 600, "threads": 1},
+        settings={"warmup": 2, "repeats": 5, "latency_units": 100, "batch": 600, "threads": 1},
         description="fit time and per-user full-catalogue scoring latency on generated interactions",
         tags=("latency",),
     ),
@@ -76,7 +76,7 @@ SUITES = (
         measures=("AUC", *COST),
         families=("ctr",),
         unit="impression",
-        protocol={"warmup": 2, "repeats": 5, "latency_units": 200, "batch": 4096, "threads": 1},
+        settings={"warmup": 2, "repeats": 5, "latency_units": 200, "batch": 4096, "threads": 1},
         budget=Budget(max_seconds=1800),
         description="fit time, single-impression latency and batch throughput of CTR models on generated data",
         tags=("latency",),

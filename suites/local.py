@@ -1,6 +1,6 @@
 """Local paths as suites: `rankbench run ./my-collection -a bm25`, with no Python to write.
 
-What a path holds decides the suite (the family's standard measures and protocol):
+What a path holds decides the suite (the family's standard measures and settings):
 
 - a BEIR-layout folder (`corpus.jsonl`, `queries.jsonl`, `qrels/<split>.tsv`, any of them gzipped):
   retrieval with BEIR's measures on the `test` split (or the folder's only split);
@@ -115,7 +115,7 @@ def _recsys_suite(name: str, path: Path) -> tuple[Suite, DatasetSpec]:
         measures=FULL,
         families=FAMILY,
         unit="user",
-        protocol=HOLDOUT,
+        settings=HOLDOUT,
         description=f"local interactions file ({path.suffix}), random 70/10/20 holdout, full ranking",
         tags=("local",),
     )

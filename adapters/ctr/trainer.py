@@ -1,6 +1,6 @@
 """The training loop every CTR model shares: Adam, early stopping on validation AUC, best-state restore.
 
-It follows FuxiCTR's BaseModel protocol (gradient-norm clipping at 10, learning rate x0.1 on
+It follows FuxiCTR's BaseModel training loop (gradient-norm clipping at 10, learning rate x0.1 on
 a plateau, stop after `patience` epochs without a better validation AUC, reload the best
 weights) so that a model here and its FuxiCTR counterpart see the same optimisation.
 Batches are sliced from tensors held in memory with one seeded permutation per epoch:

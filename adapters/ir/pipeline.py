@@ -5,7 +5,7 @@ embedder, which becomes `dense`) and retrieves `max(k, deepest @depth)` document
 stage is a reranker that reorders the top `@depth` of the current run (its own depth, else
 the previous stage's). Documents below the rerank depth keep their first-stage order under
 the reranked ones, so Recall@k of a shallow rerank equals the first stage's, as in the
-usual retrieve-and-rerank protocol.
+usual retrieve-and-rerank setup.
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ def sampled_rank(positive: np.ndarray, negatives: np.ndarray) -> np.ndarray:
 
 
 def sampled(positive: np.ndarray, negatives: np.ndarray, measures: Sequence[Measure | str]) -> dict[str, np.ndarray]:
-    """Per-user HR@k / nDCG@k of the NCF leave-one-out protocol from held-out and negative scores."""
+    """Per-user HR@k / nDCG@k of the NCF leave-one-out split from held-out and negative scores."""
     parsed = parse_measures(str(m) for m in measures)
     rank = sampled_rank(np.asarray(positive, dtype=np.float64), np.asarray(negatives, dtype=np.float64))
     out: dict[str, np.ndarray] = {}

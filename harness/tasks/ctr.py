@@ -51,7 +51,7 @@ def run_ctr(suite: Suite, adapter: Any, family: Family | None, seed: int, data: 
     if family != "ctr":
         raise BadInput(f"suite {suite.name!r} takes CTR models, not a {family}")
     require("torch", "ctr", "CTR models").manual_seed(seed)
-    resamples = int(suite.protocol.get("bootstrap_resamples", 1000))
+    resamples = int(suite.settings.get("bootstrap_resamples", 1000))
     t0 = time.perf_counter()
     adapter.fit(splits.train, splits.valid)
     t1 = time.perf_counter()

@@ -17,7 +17,7 @@ model holds after indexing that it did not hold before; parameters come from an 
 `n_parameters()` or its torch modules. Peak RSS is the process high-water mark during the
 cell (reset at its start where Linux allows it).
 
-Protocol keys: `k`, `warmup`, `repeats`, `latency_units`, `batch`, `threads`, `cv_warn`.
+Settings keys: `k`, `warmup`, `repeats`, `latency_units`, `batch`, `threads`, `cv_warn`.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Protocol:
+class LatencySettings:
     k: int = 100
     warmup: int = 2
     repeats: int = 5
@@ -62,9 +62,9 @@ class Protocol:
     cv_warn: float = 0.1
 
     @classmethod
-    def of(cls, suite: Suite) -> Protocol:
+    def of(cls, suite: Suite) -> LatencySettings:
         fields = cls.__dataclass_fields__
-        known = {k: type(getattr(cls, k))(v) for k, v in suite.protocol.items() if k in fields}
+        known = {k: type(getattr(cls, k))(v) for k, v in suite.settings.items() if k in fields}
         p = cls(**known)
         if p.repeats < 2 or p.latency_units < 1 or p.batch < 1 or p.k < 1:
             raise BadInput(f"latency suite {suite.name!r} needs repeats >= 2 and positive k, latency_units, batch")
@@ -206,7 +206,7 @@ class Timings:
 
 
 def time_calls(
-    single: Callable[[int], Any], batch: Callable[[], Any], units: int, batch_size: int, p: Protocol
+    single: Callable[[int], Any], batch: Callable[[], Any], units: int, batch_size: int, p: LatencySettings
 ) -> Timings:
     for _ in range(p.warmup):
         for i in range(min(units, 8)):
@@ -263,7 +263,7 @@ def _point(value: float) -> Estimate:
 # ---- families --------------------------------------------------------------------------------
 
 
-def _ir(suite: Suite, adapter: Any, family: Family | None, ds: IRDataset, p: Protocol) -> dict[str, Any]:
+def _ir(suite: Suite, adapter: Any, family: Family | None, ds: IRDataset, p: LatencySettings) -> dict[str, Any]:
     check_collection(ds, suite)
     retriever = as_retriever(adapter, family, suite)
     before = held_bytes(retriever)
@@ -294,7 +294,7 @@ def _ir(suite: Suite, adapter: Any, family: Family | None, ds: IRDataset, p: Pro
     }
 
 
-def _recommender(adapter: Any, data: Any, p: Protocol, seed: int) -> dict[str, Any]:
+def _recommender(adapter: Any, data: Any, p: LatencySettings, seed: int) -> dict[str, Any]:
     train = data.train if hasattr(data, "train") else data
     if not isinstance(train, Interactions):
         raise BadInput(f"a recommender latency suite needs interactions, got {type(train).__name__}")
@@ -318,7 +318,7 @@ def _recommender(adapter: Any, data: Any, p: Protocol, seed: int) -> dict[str, A
     }
 
 
-def _ctr(adapter: Any, splits: CTRSplits, p: Protocol, suite: Suite, seed: int) -> dict[str, Any]:
+def _ctr(adapter: Any, splits: CTRSplits, p: LatencySettings, suite: Suite, seed: int) -> dict[str, Any]:
     before = held_bytes(adapter)
     t0 = time.perf_counter()
     adapter.fit(splits.train, splits.valid)
@@ -348,7 +348,7 @@ def _ctr(adapter: Any, splits: CTRSplits, p: Protocol, suite: Suite, seed: int) 
 
 
 def run_latency(suite: Suite, adapter: Any, family: Family | None, seed: int, data: Loaded) -> TaskOutput:
-    p = Protocol.of(suite)
+    p = LatencySettings.of(suite)
     reset = reset_peak_rss()
     with pinned_threads(p.threads) as threads:
         if family in IR_FAMILIES:

@@ -1,6 +1,6 @@
 """Recommendation task: split interactions as the suite says, fit, score, evaluate per user.
 
-The split method and its settings are the suite's `protocol` mapping (`protocol["protocol"]`
+The split method and its settings are the suite's `settings` mapping (`settings["split"]`
 names the method; see `rankbench.harness.splits` for the methods and their settings), so they
 land in the result's provenance. What is evaluated follows from the split:
 
@@ -79,11 +79,11 @@ def run_recommendation(suite: Suite, adapter: Any, family: Family | None, seed: 
     """
     if family != "recommender":
         raise BadInput(f"suite {suite.name!r} takes recommenders, not a {family}")
-    p = dict(suite.protocol)
-    name = p.get("protocol")
+    p = dict(suite.settings)
+    name = p.get("split")
     measures = parse_measures(suite.measures)
     batch = int(p.get("batch_users", 1024))
-    info: dict[str, Any] = {"protocol": name}
+    info: dict[str, Any] = {"split": name}
     t0 = time.perf_counter()
     try:
         split = split_interactions(data.data, str(name), p)

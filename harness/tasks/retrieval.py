@@ -27,7 +27,7 @@ def check_collection(ds: IRDataset, suite: Suite) -> None:
 
 
 def check_depth(k: int, what: str, suite: Suite) -> int:
-    """A positive cut-off (documents per query), or one line naming the protocol key to change."""
+    """A positive cut-off (documents per query), or one line naming the settings key to change."""
     if k <= 0:
         raise BadInput(f"suite {suite.name!r}: {what} must be a positive number of documents per query, got {k}")
     return k
@@ -38,10 +38,10 @@ def as_retriever(adapter: Any, family: Family | None, suite: Suite) -> Any:
     if family == "retriever":
         return adapter
     if family == "embedder":
-        return ADAPTERS.get("dense").build(embedder=adapter, backend=suite.protocol.get("dense_backend", "exact"))
+        return ADAPTERS.get("dense").build(embedder=adapter, backend=suite.settings.get("dense_backend", "exact"))
     if family == "reranker":
-        first = suite.protocol.get("first_stage", "bm25")
-        depth = check_depth(int(suite.protocol.get("rerank_depth", 100)), "rerank_depth", suite)
+        first = suite.settings.get("first_stage", "bm25")
+        depth = check_depth(int(suite.settings.get("rerank_depth", 100)), "rerank_depth", suite)
         return ADAPTERS.get("pipeline").build(stages=(f"{first}@{depth}",), reranker=adapter)
     raise BadInput(f"suite {suite.name!r} takes embedders, retrievers or rerankers, not a {family}")
 
@@ -52,7 +52,7 @@ def run_retrieval(suite: Suite, adapter: Any, family: Family | None, seed: int, 
         raise BadInput(f"suite {suite.name!r} needs an IR dataset, got {type(ds).__name__}")
     measures = parse_measures(suite.measures)
     depth = check_depth(
-        int(suite.protocol.get("depth", max([m.cutoff or 0 for m in measures] + [100]))), "depth", suite
+        int(suite.settings.get("depth", max([m.cutoff or 0 for m in measures] + [100]))), "depth", suite
     )
     check_collection(ds, suite)
     retriever = as_retriever(adapter, family, suite)

@@ -3,7 +3,7 @@
 For a corpus of n documents and one query per k-subset of it, query and document vectors are
 optimised directly (no model), so any failure is the geometry's, not a model's. The *critical n*
 of (d, k) is the largest n for which every one of the C(n, k) queries ranks exactly its k documents
-on top. The protocol follows the paper's reference: unit-normalised vectors after every Adam step
+on top. The procedure follows the paper's reference: unit-normalised vectors after every Adam step
 (lr 0.01), InfoNCE over all documents at temperature 0.1, full batch, at most 100,000 steps, early
 stop when the loss has not improved by 1e-5 for 1,000 steps, accuracy checked every 50 steps.
 
@@ -289,9 +289,9 @@ def _search(
 
 
 def run_critical_n(suite: Suite, adapter: Any, family: Family | None, seed: int, data: Loaded) -> TaskOutput:
-    """The task: critical n for every (d, k) of the suite's protocol, plus the cubic fit per k."""
+    """The task: critical n for every (d, k) of the suite's settings, plus the cubic fit per k."""
     torch = require("torch", "ir", "the free-embedding experiment")
-    proto = suite.protocol
+    proto = suite.settings
     config = OptimConfig(
         lr=float(proto.get("lr", 0.01)),
         temperature=float(proto.get("temperature", 0.1)),
@@ -357,7 +357,7 @@ SUITES = (
         measures=(),
         families=(),
         unit="dimension",
-        protocol={"dims": "2..12", "k": 2},
+        settings={"dims": "2..12", "k": 2},
         description="LIMIT free-embedding experiment: critical n per d, cubic fit, extrapolation (no adapter)",
         needs_adapter=False,
         tags=("limit", "theory"),

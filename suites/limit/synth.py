@@ -142,7 +142,7 @@ def _suite(name: str, description: str) -> Suite:
         task="retrieval",
         measures=LIMIT_MEASURES,
         families=IR_FAMILIES,
-        protocol={"depth": 100},
+        settings={"depth": 100},
         description=description,
         tags=("limit", "stress"),
     )

@@ -1,6 +1,6 @@
-"""Recommender suites: each names its split protocol and all of the protocol's parameters.
+"""Recommender suites: each names its split (`settings["split"]`) and all of the split's parameters.
 
-The protocol parameters live in `Suite.protocol`, so every stored result carries them in
+The split parameters live in `Suite.settings`, so every stored result carries them in
 its provenance, and `NAME(key=value)` derives a variant (e.g. `ml-100k-holdout(split_seed=1)`).
 """
 
@@ -13,15 +13,15 @@ FAMILY = ("recommender",)
 FULL = ("nDCG@10", "nDCG@20", "nRecall@20", "R@20", "HR@10")
 SAMPLED = ("HR@10", "nDCG@10")
 STRONG = ("nRecall@20", "nRecall@50", "nDCG@100")
-HOLDOUT = {"protocol": "random-holdout", "test_frac": 0.2, "valid_frac": 0.1, "split_seed": 0, "binarize": None}
-LOO = {"protocol": "leave-one-out", "negatives": 99, "split_seed": 0, "binarize": None}
-TEMPORAL = {"protocol": "temporal", "test_frac": 0.2, "valid_frac": 0.1, "binarize": None}
+HOLDOUT = {"split": "random-holdout", "test_frac": 0.2, "valid_frac": 0.1, "split_seed": 0, "binarize": None}
+LOO = {"split": "leave-one-out", "negatives": 99, "split_seed": 0, "binarize": None}
+TEMPORAL = {"split": "temporal", "test_frac": 0.2, "valid_frac": 0.1, "binarize": None}
 
 
 def strong(heldout_users: int | float, binarize: float | None) -> dict[str, object]:
-    """Liang et al.'s protocol parameters (their ML-20M run: 10,000 held-out users, ratings > 3.5)."""
+    """Liang et al.'s split parameters (their ML-20M run: 10,000 held-out users, ratings > 3.5)."""
     return {
-        "protocol": "strong-generalization",
+        "split": "strong-generalization",
         "heldout_users": heldout_users,
         "fold_in": 0.8,
         "min_user_items": 5,
@@ -38,7 +38,7 @@ SUITES = (
         measures=FULL,
         families=FAMILY,
         unit="user",
-        protocol=HOLDOUT,
+        settings=HOLDOUT,
         description="generated implicit feedback, random 70/10/20 holdout per user, full ranking",
     ),
     Suite(
@@ -48,7 +48,7 @@ SUITES = (
         measures=SAMPLED,
         families=FAMILY,
         unit="user",
-        protocol=LOO,
+        settings=LOO,
         description="generated data, NCF leave-one-out with 99 sampled negatives",
     ),
     Suite(
@@ -58,7 +58,7 @@ SUITES = (
         measures=FULL,
         families=FAMILY,
         unit="user",
-        protocol=TEMPORAL,
+        settings=TEMPORAL,
         description="generated data, global temporal split, full ranking",
     ),
     Suite(
@@ -68,7 +68,7 @@ SUITES = (
         measures=STRONG,
         families=FAMILY,
         unit="user",
-        protocol=strong(100, None),
+        settings=strong(100, None),
         description="generated data, Mult-VAE strong generalization (100 held-out users)",
     ),
     Suite(
@@ -78,7 +78,7 @@ SUITES = (
         measures=FULL,
         families=FAMILY,
         unit="user",
-        protocol=HOLDOUT,
+        settings=HOLDOUT,
         description="tiny generated data for contract tests",
     ),
     Suite(
@@ -88,7 +88,7 @@ SUITES = (
         measures=FULL,
         families=FAMILY,
         unit="user",
-        protocol=HOLDOUT,
+        settings=HOLDOUT,
         description="MovieLens 100K, all ratings as implicit feedback, random 70/10/20 holdout, full ranking",
     ),
     Suite(
@@ -98,7 +98,7 @@ SUITES = (
         measures=SAMPLED,
         families=FAMILY,
         unit="user",
-        protocol=LOO,
+        settings=LOO,
         description="MovieLens 100K, NCF leave-one-out (latest item) with 99 sampled negatives",
     ),
     Suite(
@@ -108,7 +108,7 @@ SUITES = (
         measures=FULL,
         families=FAMILY,
         unit="user",
-        protocol=TEMPORAL,
+        settings=TEMPORAL,
         description="MovieLens 100K, global temporal 70/10/20 split, full ranking",
     ),
     Suite(
@@ -118,7 +118,7 @@ SUITES = (
         measures=STRONG,
         families=FAMILY,
         unit="user",
-        protocol=strong(100, 3.5),
+        settings=strong(100, 3.5),
         description="MovieLens 100K, Mult-VAE strong generalization (ratings > 3.5, 100 held-out users)",
     ),
     Suite(
@@ -128,7 +128,7 @@ SUITES = (
         measures=SAMPLED,
         families=FAMILY,
         unit="user",
-        protocol={"protocol": "leave-one-out", "negatives": 99, "negatives_source": "ncf/ml-1m.test.negative"},
+        settings={"split": "leave-one-out", "negatives": 99, "negatives_source": "ncf/ml-1m.test.negative"},
         description="NCF's own ML-1M leave-one-out files (train / test item / 99 negatives), HR@10 and NDCG@10",
     ),
     Suite(
@@ -138,8 +138,8 @@ SUITES = (
         measures=STRONG,
         families=FAMILY,
         unit="user",
-        protocol=strong(10_000, 3.5),
-        description="Mult-VAE's ML-20M protocol: ratings > 3.5, users >= 5, 10k held-out users, 80% fold-in",
+        settings=strong(10_000, 3.5),
+        description="Mult-VAE's ML-20M setup: ratings > 3.5, users >= 5, 10k held-out users, 80% fold-in",
     ),
 )
 QUICKSTART = (

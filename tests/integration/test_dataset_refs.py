@@ -117,7 +117,7 @@ def test_recbole_inter_and_csv_files_become_recommender_suites(tmp_path: Path) -
     inter = tmp_path / "toy.inter"
     frame.to_csv(inter, sep="\t", index=False)
     suite = resolve_suite(str(inter))
-    assert suite.task == "recommendation" and suite.protocol["protocol"] == "random-holdout"
+    assert suite.task == "recommendation" and suite.settings["split"] == "random-holdout"
     data: Interactions = load_dataset(suite.dataset).data
     assert len(data) == len(frame) and data.n_users == frame["user_id:token"].nunique()
     csv = tmp_path / "ratings.csv"

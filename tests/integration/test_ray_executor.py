@@ -81,7 +81,7 @@ def test_resource_request_follows_the_suite() -> None:
         task="retrieval",
         measures=("nDCG@10",),
         families=("retriever",),
-        protocol={"num_cpus": 2, "num_gpus": 1},
+        settings={"num_cpus": 2, "num_gpus": 1},
         budget=Budget(max_memory_mb=512),
     )
     assert resources(suite) == {"num_cpus": 2.0, "num_gpus": 1.0, "max_retries": 0, "memory": 512 * 2**20}

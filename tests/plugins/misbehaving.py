@@ -111,17 +111,17 @@ SUITES = (
     ),
     *(
         Suite(
-            name,
-            "ir-synth-tiny",
-            "retrieval",
-            IR_MEASURES,
-            ("retriever",),
+            name=name,
+            dataset="ir-synth-tiny",
+            task="retrieval",
+            measures=IR_MEASURES,
+            families=("retriever",),
             seeds=(0,),
-            protocol=protocol,
+            settings=settings,
             budget=budget,
-            description=f"test: ir-synth-tiny asking {protocol or budget} per cell (Ray scheduling)",
+            description=f"test: ir-synth-tiny asking {settings or budget} per cell (Ray scheduling)",
         )
-        for name, protocol, budget in (
+        for name, settings, budget in (
             ("wants-64-cpus", {"num_cpus": 64}, Budget()),
             ("wants-a-gpu", {"num_gpus": 1}, Budget()),
             ("wants-1-tib", {}, Budget(max_memory_mb=2**20)),

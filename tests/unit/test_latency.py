@@ -49,10 +49,10 @@ def test_held_bytes_counts_each_buffer_once() -> None:
     assert held_bytes(h) == 8000 + m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
 
 
-def _suite(name: str, dataset: str, families: tuple, measures: tuple, **protocol: object) -> Suite:
+def _suite(name: str, dataset: str, families: tuple, measures: tuple, **settings: object) -> Suite:
     base = {"repeats": 2, "latency_units": 3, "warmup": 1, "batch": 64}
     return Suite(
-        name=name, dataset=dataset, task="latency", measures=measures, families=families, protocol={**base, **protocol}
+        name=name, dataset=dataset, task="latency", measures=measures, families=families, settings={**base, **settings}
     )
 
 
@@ -68,7 +68,7 @@ def test_retriever_cell_reports_every_cost_measure_and_quality() -> None:
 
 
 def test_high_variation_is_warned(caplog: pytest.LogCaptureFixture) -> None:
-    suite = replace(SUITES.get("latency-ir-synth-tiny"), protocol={"repeats": 3, "latency_units": 2, "cv_warn": 0.0})
+    suite = replace(SUITES.get("latency-ir-synth-tiny"), settings={"repeats": 3, "latency_units": 2, "cv_warn": 0.0})
     with caplog.at_level(logging.WARNING):
         out = run_latency(suite, ADAPTERS.get("bm25").build(), "retriever", 0, load_dataset(suite.dataset))
     assert out.info["warnings"] and "CV" in caplog.text
@@ -89,7 +89,7 @@ def test_ctr_cell() -> None:
     assert out.aggregates["params_m"].value > 0
 
 
-def test_bad_protocol_is_rejected() -> None:
+def test_bad_settings_are_rejected() -> None:
     suite = _suite("t-bad", "ir-synth-tiny", ("retriever",), ("qps",), repeats=1)
     with pytest.raises(BadInput, match="repeats"):
         run_latency(suite, ADAPTERS.get("bm25").build(), "retriever", 0, load_dataset("ir-synth-tiny"))

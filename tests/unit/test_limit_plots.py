@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from rankbench.harness.cli import _with_protocol
+from rankbench.harness.cli import _with_setting
 from rankbench.harness.errors import BadInput
 from rankbench.harness.runner import execute_cell
 from rankbench.harness.store import CellKey, ResultStore
-from rankbench.reports.limit_plots import pattern_values, render, size_series
+from rankbench.reports.limit_plots import _limit_results, pattern_values, render, size_series
 
 pytest.importorskip("bm25s")
 pytest.importorskip("matplotlib")
@@ -58,7 +60,33 @@ def test_render_without_limit_results_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_dims_option_names_the_stored_variant() -> None:
-    assert _with_protocol("limit-critical-n", "dims", "2..12") == "limit-critical-n(dims='2..12')"
-    assert _with_protocol("limit-critical-n(k=3)", "dims", "4") == "limit-critical-n(dims='4',k=3)"
+    assert _with_setting("limit-critical-n", "dims", "2..12") == "limit-critical-n(dims='2..12')"
+    assert _with_setting("limit-critical-n(k=3)", "dims", "4") == "limit-critical-n(dims='4',k=3)"
     with pytest.raises(BadInput, match="takes no --dims"):
-        _with_protocol("limit-small", "dims", "2..12")
+        _with_setting("limit-small", "dims", "2..12")
+
+
+def test_limit_results_are_selected_by_stored_tag(store: ResultStore, tmp_path: Path) -> None:
+    """The plots take cells whose suite is tagged `limit`, whatever the suite is called."""
+    dense = next(r for r in store.results() if r.suite == "limit-synth-dense-small")
+    doc = json.loads(store.json_path(CellKey(dense.suite, dense.adapter, dense.seed)).read_text())
+    assert doc["tags"] == ["limit", "stress"] and dense.tags == ("limit", "stress")
+    other = ResultStore(tmp_path / "other")
+    other.write(replace(dense, suite="renamed-stress", units_file=None), None)
+    other.write(replace(dense, suite="limitless-but-untagged", tags=(), units_file=None), None)
+    assert [r.suite for r in _limit_results(other)] == ["renamed-stress"]
+
+
+def test_schema_1_limit_cells_use_their_suites_registered_tags(store: ResultStore, tmp_path: Path) -> None:
+    """Cells stored before tags were (schema 1) are selected through their suite's tags today."""
+    dense = next(r for r in store.results() if r.suite == "limit-synth-dense-small")
+    old = ResultStore(tmp_path / "v1")
+    for suite in ("limit-synth-dense-small", "ir-synth-tiny"):
+        doc = json.loads(json.dumps(replace(dense, suite=suite, units_file=None).to_json()))
+        del doc["tags"]
+        doc["schema_version"] = doc["provenance"]["schema_version"] = 1
+        doc["provenance"]["protocol"] = doc["provenance"].pop("settings")
+        path = old.json_path(CellKey(suite, dense.adapter, 0))
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(doc))
+    assert [r.suite for r in _limit_results(old)] == ["limit-synth-dense-small"]

@@ -18,8 +18,15 @@ QUERIES = Queries(np.array(["q1"]), ("vitamin c",))
 QRELS = Qrels.from_dict({"q1": {"d1": 1}})
 
 
-def suite(task: str = "retrieval", **protocol: object) -> Suite:
-    return Suite("limits", "ir-synth-tiny", task, ("nDCG@10",), ("retriever",), protocol=protocol)
+def suite(task: str = "retrieval", **settings: object) -> Suite:
+    return Suite(
+        name="limits",
+        dataset="ir-synth-tiny",
+        task=task,
+        measures=("nDCG@10",),
+        families=("retriever",),
+        settings=settings,
+    )
 
 
 def one_line(exc: pytest.ExceptionInfo[BadInput]) -> str:

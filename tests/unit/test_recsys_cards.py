@@ -117,7 +117,7 @@ def test_multvae_card_runs_on_a_stand_in(stand_in_home: Path, tmp_path: Path) ->
     assert [r.measure for r in out] == ["nRecall@20", "nRecall@50", "nDCG@100"]
     assert all(0 < r.ours <= 1 for r in out), out
     (doc,) = [json.loads(p.read_text()) for p in (tmp_path / "out").rglob("*.json") if p.name != "reproduction.json"]
-    assert doc["provenance"]["protocol"]["binarize"] == 3.5 and doc["provenance"]["protocol"]["heldout_users"] == 20
+    assert doc["provenance"]["settings"]["binarize"] == 3.5 and doc["provenance"]["settings"]["heldout_users"] == 20
     assert doc["info"]["n_test_users"] <= 20
 
 

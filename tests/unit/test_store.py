@@ -66,3 +66,29 @@ def test_invalid_document_names_the_field(tmp_path: Path) -> None:
     doc["seed"] = "zero"
     with pytest.raises(BadInput, match="seed"):
         validate(doc)
+
+
+def test_schema_1_documents_stay_readable(tmp_path: Path) -> None:
+    """Version 1 stored the task's settings as `protocol` (and a recommender's split under `protocol`)."""
+    doc = make_result().to_json()
+    assert doc["schema_version"] == 2 and doc["tags"] == []
+    del doc["tags"]
+    doc["schema_version"] = doc["provenance"]["schema_version"] = 1
+    del doc["provenance"]["settings"]
+    doc["provenance"]["protocol"] = {"task": "recommendation", "protocol": "leave-one-out", "negatives": 99}
+    (tmp_path / "old.json").write_text(json.dumps(doc))
+    [r] = ResultStore(tmp_path).results()
+    assert r.schema_version == 1 and r.tags == ()
+    assert r.provenance["settings"] == {"task": "recommendation", "split": "leave-one-out", "negatives": 99}
+    assert "protocol" not in r.provenance
+
+
+def test_schema_2_requires_tags_and_settings() -> None:
+    doc = make_result().to_json()
+    del doc["tags"]
+    with pytest.raises(BadInput, match="'tags' is a required property"):
+        validate(doc)
+    doc = make_result().to_json()
+    del doc["provenance"]["settings"]
+    with pytest.raises(BadInput, match="'settings' is a required property"):
+        validate(doc)

@@ -1,4 +1,4 @@
-"""Split protocols and the recommendation task: disjointness, paper rules, provenance, warnings."""
+"""Recommender splits and the recommendation task: disjointness, paper rules, provenance, warnings."""
 
 from __future__ import annotations
 
@@ -81,14 +81,14 @@ def test_strong_generalization_follows_liang() -> None:
         strong_generalization(data, heldout_users=10_000, fold_in=0.8, min_user_items=5, seed=0)
 
 
-def test_task_records_protocol_and_warns_for_sampled(caplog: pytest.LogCaptureFixture) -> None:
+def test_task_records_split_and_warns_for_sampled(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING):
         (cell,) = plan(["recsys-synth-loo"], ["itemknn"])
         result, units = execute_cell(cell)
     assert result.ok, result.error
     assert "not comparable with full-ranking" in caplog.text
-    assert result.provenance["protocol"]["negatives"] == 99
-    assert result.provenance["protocol"]["protocol"] == "leave-one-out"
+    assert result.provenance["settings"]["negatives"] == 99
+    assert result.provenance["settings"]["split"] == "leave-one-out"
     assert units.index.name == "user_id" and set(units.columns) >= {"HR@10", "nDCG@10"}
     assert result.measures["HR@10"].value == pytest.approx(units["HR@10"].mean())
 
@@ -121,7 +121,7 @@ def test_split_interactions_applies_the_named_method_with_defaults() -> None:
 
 
 def test_a_bad_split_setting_fails_the_cell_naming_the_suite() -> None:
-    suite = resolve_suite("recsys-synth-tiny(protocol='k-fold')")
+    suite = resolve_suite("recsys-synth-tiny(split='k-fold')")
     (cell,) = plan([str(suite.name)], ["popularity"])
     result, _ = execute_cell(cell)
     assert not result.ok
