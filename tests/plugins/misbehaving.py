@@ -90,11 +90,11 @@ def _spec(name: str, cls: str, params: dict[str, object]) -> AdapterSpec:
 
 
 ADAPTERS = (
-    _spec("sleepy", "Sleepy", {"delay": 0.3}),
+    _spec("sleepy", "Sleepy", {}),
     _spec("slow-search", "SlowSearch", {"delay": 0.0}),
     _spec("raises", "Raises", {"delay": 0.0}),
     _spec("hangs", "Hangs", {"delay": 0.0}),
-    _spec("eats-memory", "EatsMemory", {"delay": 0.0, "limit_mb": 4096}),
+    _spec("eats-memory", "EatsMemory", {}),
     _spec("crashes", "Crashes", {"delay": 0.0}),
 )
 
