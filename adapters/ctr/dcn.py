@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from rankbench.adapters.ctr.dnn import DNN
 from rankbench.adapters.ctr.layers import FieldEmbedding, mlp, reset_linear
-from rankbench.adapters.ctr.trainer import CTRNet, TorchCTRModel
+from rankbench.adapters.ctr.trainer import CTRNet
 from rankbench.harness.records import CTRTable
 
 
@@ -45,18 +46,13 @@ class DCNNet(CTRNet):
         return {"logit": self.fc(torch.cat(parts, dim=-1)).squeeze(-1)}
 
 
-class DCN(TorchCTRModel):
-    def __init__(
-        self,
-        num_cross_layers: int = 3,
-        hidden_units: Sequence[int] = (400, 400, 400),
-        net_dropout: float = 0.2,
-        batch_norm: bool = True,
-        **common: object,
-    ) -> None:
-        super().__init__(**common)  # type: ignore[arg-type]
-        self.num_cross_layers, self.hidden_units = num_cross_layers, tuple(hidden_units)
-        self.net_dropout, self.batch_norm = net_dropout, batch_norm
+class DCN(DNN):
+    """A DNN with a cross network beside it: the DNN's knobs (`hidden_units`, `net_dropout`,
+    `batch_norm`) and defaults are `DNN`'s, passed through `**dnn`."""
+
+    def __init__(self, num_cross_layers: int = 3, **dnn: object) -> None:
+        super().__init__(**dnn)  # type: ignore[arg-type]
+        self.num_cross_layers = num_cross_layers
 
     def build(self, table: CTRTable) -> CTRNet:
         return DCNNet(
