@@ -6,7 +6,8 @@ walks every subpackage of `rankbench.adapters` / `rankbench.suites` and takes ea
 declares one of those tuples (a helper module without them is simply not registered), plus the
 modules named by the `rankbench.adapters` / `rankbench.suites` entry-point groups.
 Adapter modules import only numpy and the harness at module level, so `rankbench list`
-stays instant; the model class behind `factory` is resolved only when an adapter is built.
+stays instant; the model class behind `factory` is resolved only when an adapter is built or
+its parameters are read (`AdapterSpec.defaults`, from the constructor's signature).
 """
 
 from __future__ import annotations
