@@ -358,10 +358,12 @@ def test_run_fetches_on_first_use_and_no_fetch_forbids_it(server: Server, tmp_pa
         "from rankbench.harness.interfaces import IR_FAMILIES\n"
         "from rankbench.harness.registry import DatasetSpec\n"
         "from rankbench.harness.suite import Suite\n"
-        "DATASETS = (DatasetSpec('beir/tiny', 'rankbench.suites.ir.beir:load_beir', params={'root': 'beir/tiny'},\n"
+        "DATASETS = (DatasetSpec(name='beir/tiny', loader='rankbench.suites.ir.beir:load_beir',\n"
+        "    params={'root': 'beir/tiny'},\n"
         f"    downloads=(Download(url='{URL}/tiny.zip', path='beir/tiny.zip', checksum='{md5(body)}',\n"
         "    unpack='beir/tiny'),), licence='CC0'),)\n"
-        "SUITES = (Suite('tiny-beir', 'beir/tiny', 'retrieval', ('nDCG@10',), IR_FAMILIES),)\n"
+        "SUITES = (Suite(name='tiny-beir', dataset='beir/tiny', task='retrieval', measures=('nDCG@10',),\n"
+        "    families=IR_FAMILIES),)\n"
     )
     home = tmp_path / "home"
     home.mkdir()
