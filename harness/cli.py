@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
 
 from rankbench.harness import __version__
@@ -47,51 +50,137 @@ def version_cmd() -> None:
     console.print(__version__)
 
 
-@app.command("list")
-def list_cmd(
-    what: Annotated[str, typer.Argument(help="adapters | suites | datasets | measures | tasks | cards")] = "adapters",
-) -> None:
-    """List registered adapters, suites, datasets, measures or tasks."""
+LISTINGS = ("adapters", "suites", "datasets", "measures", "tasks", "cards")
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Rows of one `rankbench list` table: every field (JSON, --wide) and the columns a terminal shows."""
+
+    columns: tuple[str, ...]
+    narrow: tuple[str, ...]
+    rows: tuple[dict[str, object], ...]
+
+
+def listing(what: str) -> Listing:
+    """The records of one kind as plain rows (lists stay lists for JSON).
+
+    Raises:
+        UnknownName: `what` is not one of `LISTINGS`.
+    """
     from rankbench.harness import registry
     from rankbench.harness.errors import UnknownName
     from rankbench.harness.measures import MEASURES
 
-    table = Table(box=None, header_style="bold")
     if what == "adapters":
-        for col in ("name", "family", "extra", "description"):
-            table.add_column(col)
-        for a in registry.ADAPTERS:
-            table.add_row(a.name, a.family, a.extra or "", a.description)
-    elif what == "suites":
-        for col in ("name", "dataset", "families", "measures", "description"):
-            table.add_column(col)
-        for s in registry.SUITES:
-            table.add_row(s.name, s.dataset, ",".join(s.families), " ".join(s.measures), s.description)
-    elif what == "datasets":
-        for col in ("name", "kind", "description"):
-            table.add_column(col)
-        for d in registry.DATASETS:
-            table.add_row(d.name, "generated" if d.generated else f"{len(d.files)} files", d.description)
-    elif what == "measures":
-        for col in ("name", "better", "kind", "cutoff", "description"):
-            table.add_column(col)
-        for m in MEASURES.values():
-            table.add_row(m.name, "higher" if m.higher_is_better else "lower", m.kind, m.cutoff, m.description)
-    elif what == "cards":
+        rows = [
+            {"name": a.name, "family": a.family, "extra": a.extra or "", "description": a.description}
+            for a in registry.ADAPTERS
+        ]
+        return Listing(("name", "family", "extra", "description"), ("name", "family", "description"), tuple(rows))
+    if what == "suites":
+        rows = [
+            {
+                "name": s.name,
+                "task": s.task,
+                "dataset": s.dataset,
+                "families": list(s.families),
+                "measures": list(s.measures),
+                "unit": s.unit,
+                "description": s.description,
+            }
+            for s in registry.SUITES
+        ]
+        columns = ("name", "task", "dataset", "families", "measures", "unit", "description")
+        return Listing(columns, ("name", "task", "description"), tuple(rows))
+    if what == "datasets":
+        rows = [
+            {
+                "name": d.name,
+                "kind": "generated" if d.generated else f"{len(d.files)} files",
+                "description": d.description,
+            }
+            for d in registry.DATASETS
+        ]
+        return Listing(("name", "kind", "description"), ("name", "kind", "description"), tuple(rows))
+    if what == "measures":
+        rows = [
+            {
+                "name": m.name,
+                "better": "higher" if m.higher_is_better else "lower",
+                "kind": m.kind,
+                "cutoff": m.cutoff,
+                "description": m.description,
+            }
+            for m in MEASURES.values()
+        ]
+        return Listing(
+            ("name", "better", "kind", "cutoff", "description"), ("name", "better", "description"), tuple(rows)
+        )
+    if what == "cards":
         from rankbench.harness.reproduce import CARDS
 
-        for col in ("name", "suite", "description"):
-            table.add_column(col)
-        for c in CARDS:
-            table.add_row(c.name, c.suite or "(custom check)", c.description)
-    elif what == "tasks":
-        for col in ("name", "description"):
-            table.add_column(col)
-        for t in registry.TASKS:
-            table.add_row(t.name, t.description)
+        rows = [{"name": c.name, "suite": c.suite or "(custom check)", "description": c.description} for c in CARDS]
+        return Listing(("name", "suite", "description"), ("name", "suite", "description"), tuple(rows))
+    if what == "tasks":
+        rows = [{"name": t.name, "description": t.description} for t in registry.TASKS]
+        return Listing(("name", "description"), ("name", "description"), tuple(rows))
+    raise UnknownName("listing", what, LISTINGS)
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return ",".join(map(str, value)) if all(len(str(v)) > 4 for v in value) else " ".join(map(str, value))
+    return str(value)
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)].rstrip() + "…"
+
+
+def listing_table(found: Listing, *, wide: bool, width: int = 80) -> Table:
+    """A rich table. Narrow: one line per row within `width` columns, every value but the description
+    whole, the description cut with an ellipsis. Wide: every column, nothing cut."""
+    columns = found.columns if wide else found.narrow
+    cells = [{c: _cell_text(row[c]) for c in columns} for row in found.rows]
+    longest = {c: max([len(c), *(len(r[c]) for r in cells)]) for c in columns}
+    if not wide and "description" in columns:
+        others = sum(longest[c] for c in columns if c != "description") + 2 * (len(columns) - 1)
+        room = max(width - others, 12)
+        for r in cells:
+            r["description"] = _shorten(r["description"], room)
+        longest["description"] = max(len(r["description"]) for r in cells) if cells else 0
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in columns:
+        table.add_column(col, no_wrap=True, min_width=longest[col])
+    for r in cells:
+        table.add_row(*(escape(r[c]) for c in columns))
+    return table
+
+
+@app.command("list")
+def list_cmd(
+    what: Annotated[str, typer.Argument(help="adapters | suites | datasets | measures | tasks | cards")] = "adapters",
+    wide: Annotated[
+        bool, typer.Option("--wide", help="every column, nothing cut (lines may pass the terminal)")
+    ] = False,
+    fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
+) -> None:
+    """List registered adapters, suites, datasets, measures, tasks or reproduction cards."""
+    from rankbench.harness.errors import UnknownName
+
+    if fmt not in ("table", "json"):
+        raise UnknownName("output format", fmt, ["table", "json"])
+    found = listing(what)
+    if fmt == "json":
+        typer.echo(json.dumps(list(found.rows), indent=2))
+        return
+    table = listing_table(found, wide=wide, width=console.width)
+    if wide:  # as wide as the table needs: long lines are the point of --wide
+        width = Console(width=10_000).measure(table).maximum
+        Console(width=max(width, 1), soft_wrap=False).print(table)
     else:
-        raise UnknownName("listing", what, ["adapters", "suites", "datasets", "measures", "tasks", "cards"])
-    console.print(table)
+        console.print(table)
 
 
 def _progress_run(cells: list, out: Path, executor_name: str, rerun: bool, **executor_options: object) -> int:

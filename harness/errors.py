@@ -49,13 +49,20 @@ class BadInput(HarnessError):
 
 
 class MissingDependency(HarnessError):
-    """An optional dependency is not installed; names the pip extra that brings it."""
+    """An optional dependency is not installed; names the command that installs it.
 
-    def __init__(self, module: str, extra: str | None, what: str = "") -> None:
+    `module` is what failed to import (or a distribution name), `requested` what the caller
+    imported when that happened (its install pulls `module` in), `extra` the rankbench extra
+    of the caller; the command comes from `rankbench.harness.deps.DEPENDENCIES`.
+    """
+
+    def __init__(self, module: str, extra: str | None, what: str = "", *, requested: str | None = None) -> None:
+        from rankbench.harness.deps import install_hint  # deps raises this error: import it late
+
         self.module, self.extra = module, extra
+        self.fix = install_hint(module, extra, requested)
         need = f" for {what}" if what else ""
-        fix = f"pip install 'rankbench[{extra}]'" if extra else f"pip install {module}"
-        super().__init__(f"missing optional dependency {module!r}{need}: {fix}")
+        super().__init__(f"missing optional dependency {module!r}{need}: {self.fix}")
 
 
 class DatasetMissing(HarnessError):

@@ -50,7 +50,7 @@ def resolve(factory: str, extra: str | None = None) -> Any:
         missing = getattr(exc, "name", None) or module_name
         if missing.startswith("rankbench"):
             raise
-        raise MissingDependency(missing, extra, factory) from exc
+        raise MissingDependency(missing, extra, factory, requested=module_name) from exc
     return getattr(module, attr)
 
 

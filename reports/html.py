@@ -13,7 +13,7 @@ import io
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.resources import files
 from pathlib import Path
 
@@ -167,9 +167,13 @@ def render_html(report: Report) -> str:
         pareto, trend = pareto_svg(board, f"p{i}"), trend_svg(report, board, f"t{i}")
         # matplotlib escapes every text it writes into the SVG (labels are drawn as paths)
         plots[board.suite] = Plots(Markup(pareto) if pareto else None, Markup(trend) if trend else None)
+    from rankbench.reports.limit_plots import page_figures  # imports this module: import it late
+
+    limit = [replace(f, svg=Markup(f.svg)) for f in page_figures(report.sources[-1].path)]
     html = env.get_template("leaderboard.html.j2").render(
         report=report,
         plots=plots,
+        limit=limit,
         fmt=fmt,
         plural=plural,
         css=Markup(_static("leaderboard.css")),

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -147,9 +148,46 @@ def recall_by_pattern_svg(results: list[Result], measure: str = "R@2") -> str | 
     ax.set_ylim(0, 1.05)
     ax.set_ylabel(f"{plain_label(measure)}  (↑ better)")
     ax.set_title("Recall by qrel pattern (limit-synth-*-small)", fontsize=10)
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside, never on a bar
     _style(ax)
     return figure_svg(fig, "limit-patterns")
+
+
+@dataclass(frozen=True)
+class PageFigure:
+    """One LIMIT figure for a page: its title, a one-sentence caption and the inline SVG."""
+
+    title: str
+    caption: str
+    svg: str
+
+
+def page_figures(results_dir: Path | str) -> list[PageFigure]:
+    """The LIMIT figures the leaderboard page shows (recall by qrel pattern, recall vs corpus size)."""
+    results = _limit_results(ResultStore(results_dir))
+    figures = []
+    pattern = recall_by_pattern_svg(results)
+    if pattern is not None:
+        figures.append(
+            PageFigure(
+                "Recall by qrel pattern",
+                "R@2 of each model on the generated LIMIT-style suites (limit-synth-*-small), one bar group per "
+                "qrel pattern. Lexical and multi-vector (MaxSim) models keep every pair of relevant people apart; "
+                "a single pooled vector per text cannot represent all the top-k sets and falls far below them.",
+                pattern,
+            )
+        )
+    sizes = size_series(results, "R@10")[1]
+    size = recall_vs_size_svg(results) if len(sizes) > 1 else None  # one corpus size draws no trend
+    if size is not None:
+        figures.append(
+            PageFigure(
+                "Recall vs corpus size",
+                "Recall on the dense-pattern LIMIT suites as distractor people are added.",
+                size,
+            )
+        )
+    return figures
 
 
 def render(results_dir: Path, out_dir: Path | None = None) -> Path | None:

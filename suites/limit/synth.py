@@ -180,7 +180,10 @@ DATASETS = (
     ),
 )
 SUITES = tuple(_suite(d.name, d.description) for d in DATASETS)
+QUICKSTART_ADAPTERS = ("bm25", "static-minilm", "maxsim-exact(model=static-minilm)")
+"""The point of LIMIT in seconds: lexical BM25, one pooled vector per text (static-minilm), and MaxSim
+over the very same static token vectors kept apart (multi-vector). Pooling is what collapses."""
 QUICKSTART = tuple(
-    QuickstartEntry(name=f"limit-{p}", suite=f"limit-synth-{p}-small", adapters=("bm25",), order=40 + i)
+    QuickstartEntry(name=f"limit-{p}", suite=f"limit-synth-{p}-small", adapters=QUICKSTART_ADAPTERS, order=40 + i)
     for i, p in enumerate(PATTERNS)
 )

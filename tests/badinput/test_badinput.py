@@ -391,7 +391,7 @@ CASES = [
     Case(
         "run-missing-extra-ray",
         cli("run", "ir-synth-tiny", "-a", "bm25", "--executor", "ray", "-o", "{results}"),
-        r"missing optional dependency 'ray'.*pip install 'rankbench\[ray\]'",
+        r"missing optional dependency 'ray'.*pip install 'ray\[default\]>=2\.9' \(in rankbench's ray extra\)",
         hide_modules=("ray",),
     ),
     Case(

@@ -33,13 +33,13 @@ def test_unknown_adapter_param() -> None:
         parse_adapter_ref("bm25(k2=1.0)").build()
 
 
-def test_missing_dependency_names_the_extra() -> None:
+def test_missing_unknown_dependency_names_its_module_and_the_extra() -> None:
     spec = AdapterSpec(name="needs-missing", family="retriever", factory="no_such_module_xyz:Thing", extra="ir")
     ADAPTERS.add(spec)
     try:
         with pytest.raises(MissingDependency) as info:
             spec.build()
-        assert "pip install 'rankbench[ir]'" in str(info.value)
+        assert "pip install no_such_module_xyz (needed by rankbench's ir extra)" in str(info.value)
     finally:
         ADAPTERS.remove("needs-missing")
 
