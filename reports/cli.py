@@ -7,7 +7,11 @@ from typing import Annotated
 
 import typer
 
-FORMATS = {"html": "leaderboard.html", "md": "leaderboard.md", "json": "leaderboard.json"}
+FORMATS = {"html": "leaderboard.html", "md": "leaderboard.md", "json": "leaderboard.json", "latex": "leaderboard.tex"}
+Baseline = Annotated[
+    str | None, typer.Option("--baseline", help="adapter to test against (default: each suite's leader)")
+]
+WithCI = Annotated[bool, typer.Option("--ci", help="latex: print each value's bootstrap confidence interval")]
 
 
 def _name_damaged(lines: list[str] | tuple[str, ...]) -> None:
@@ -18,14 +22,31 @@ def _name_damaged(lines: list[str] | tuple[str, ...]) -> None:
 
 def register(app: typer.Typer) -> None:
     @app.command("show")
-    def show_cmd(results: Annotated[Path, typer.Argument(help="results directory or file")]) -> None:
-        """Print the leaderboard of stored results as terminal tables."""
+    def show_cmd(
+        results: Annotated[Path, typer.Argument(help="results directory or file")],
+        format: Annotated[str, typer.Option("--format", help="table | latex")] = "table",
+        baseline: Baseline = None,
+        ci: WithCI = False,
+    ) -> None:
+        """Print the leaderboard of stored results as terminal tables, or as LaTeX (booktabs) tables."""
+        from rankbench.harness.errors import UnknownName
         from rankbench.harness.store import ResultStore
-        from rankbench.reports.terminal import render
 
-        store = ResultStore(results)
-        render(store)
-        _name_damaged([d.line() for d in store.damaged()])
+        if format == "table":
+            from rankbench.reports.terminal import render
+
+            store = ResultStore(results)
+            render(store)
+            _name_damaged([d.line() for d in store.damaged()])
+        elif format == "latex":
+            from rankbench.reports.latex import report_latex
+            from rankbench.reports.model import build_report
+
+            report = build_report([results], baseline)
+            typer.echo(report_latex(report, ci=ci), nl=False)
+            _name_damaged(report.damaged)
+        else:
+            raise UnknownName("output format", format, ["table", "latex"])
 
     @app.command("report")
     def report_cmd(
@@ -33,10 +54,12 @@ def register(app: typer.Typer) -> None:
         out: Annotated[
             Path, typer.Option("--out", "-o", help="output folder (or a file name with the format's suffix)")
         ],
-        baseline: Annotated[
-            str | None, typer.Option("--baseline", help="adapter to test against (default: each suite's leader)")
-        ] = None,
-        format: Annotated[str, typer.Option("--format", help="html | md | json")] = "html",
+        baseline: Baseline = None,
+        format: Annotated[str, typer.Option("--format", help="html | md | json | latex")] = "html",
+        ci: WithCI = False,
+        standalone: Annotated[
+            bool, typer.Option("--standalone", help="latex: a whole document (pdflatex compiles it as is)")
+        ] = False,
     ) -> None:
         """Render a static leaderboard (one self-contained HTML file, or Markdown / JSON) from stored results."""
         from rankbench.harness.errors import UnknownName
@@ -51,6 +74,10 @@ def register(app: typer.Typer) -> None:
             from rankbench.reports.html import render_html
 
             body = render_html(report)
+        elif format == "latex":
+            from rankbench.reports.latex import report_latex
+
+            body = report_latex(report, ci=ci, standalone=standalone)
         elif format == "md":
             from rankbench.reports.markdown import report_markdown
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from rankbench.harness.cli import LISTINGS, listing
 
 RANKBENCH = [sys.executable, "-c", "from rankbench.harness.cli import main; main()"]
 
@@ -42,3 +47,48 @@ def test_list_commands() -> None:
         proc = cli("list", what)
         assert proc.returncode == 0, proc.stderr
     assert "bm25" in cli("list", "adapters").stdout
+
+
+def _cli_at(columns: int, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": str(columns)}
+    return subprocess.run([*RANKBENCH, *args], capture_output=True, text=True, timeout=300, env=env)
+
+
+@pytest.mark.parametrize("what", LISTINGS)
+def test_list_fits_80_columns_with_names_whole(what: str) -> None:
+    """One line per record within 80 columns; every name (and short column) whole, descriptions cut with '…'."""
+    found = listing(what)
+    proc = _cli_at(80, "list", what)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.rstrip("\n").splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80
+    assert len(lines) == 1 + len(found.rows)  # header + one line per record: nothing wraps
+    start = lines[0].index("description")
+    cut = 0
+    for line, row in zip(lines[1:], found.rows, strict=True):
+        assert line.split()[0] == row["name"]
+        for col in found.narrow:
+            if col != "description":
+                assert f" {row[col]} " in f" {line[:start]} "
+        description, shown = str(row["description"]), line[start:].rstrip()
+        cut += shown != description
+        assert shown == description or (shown.endswith("…") and description.startswith(shown[:-1].rstrip()))
+    if what in ("adapters", "suites"):
+        assert cut  # long descriptions exist there, and they were cut rather than wrapped
+    if what == "suites":
+        assert any(line.startswith("latency-ir-synth-tiny ") for line in lines)  # was cut to `latency-ir-sy…`
+
+
+def test_list_wide_and_json_show_every_field() -> None:
+    found = listing("suites")
+    wide = _cli_at(80, "list", "suites", "--wide")
+    assert wide.returncode == 0, wide.stderr
+    header = wide.stdout.splitlines()[0].split()
+    assert header == list(found.columns)
+    latency = next(r for r in found.rows if r["name"] == "latency-ir-synth")
+    assert any(str(latency["description"]) in line for line in wide.stdout.splitlines())
+    assert any(" ".join(latency["measures"]) in line for line in wide.stdout.splitlines())
+    as_json = _cli_at(80, "list", "suites", "--format", "json")
+    assert json.loads(as_json.stdout) == list(found.rows)
+    bad = _cli_at(80, "list", "suites", "--format", "yaml")
+    assert bad.returncode == 2 and "unknown output format 'yaml'" in bad.stderr
