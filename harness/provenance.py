@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import re
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
@@ -45,6 +46,8 @@ class Provenance:
     started_at: str = ""
     finished_at: str = ""
     settings: dict[str, object] = field(default_factory=dict)
+    git_committed_at: str | None = None
+    """Committer date of `git_sha` (ISO 8601): history reports order result sets by it."""
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -54,27 +57,53 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-@cache
-def git_state() -> tuple[str | None, bool | None]:
-    """sha and dirty flag of the rankbench source tree, or (None, None) outside git."""
-    root = Path(__file__).resolve().parent.parent
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
+"""The rankbench source tree, whose commit every result records."""
+
+
+@dataclass(frozen=True)
+class GitState:
+    """The commit a tree is at: full sha, committer date (ISO 8601 with offset), uncommitted changes.
+
+    Every field is None outside a git checkout (an installed wheel, a tarball).
+    """
+
+    sha: str | None = None
+    committed_at: str | None = None
+    dirty: bool | None = None
+
+
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=5, check=True
+    ).stdout.strip()
+
+
+def read_git_state(root: Path) -> GitState:
+    """The commit of the checkout at `root` (`git rev-parse HEAD`, `git show -s --format=%cI`, `git status`)."""
     try:
-        sha = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
-        ).stdout.strip()
-        dirty = (
-            subprocess.run(
-                ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                capture_output=True,
-                text=True,
-                timeout=5,
-                check=True,
-            ).stdout.strip()
-            != ""
-        )
-        return sha, dirty
+        sha = _git(root, "rev-parse", "HEAD")
+        committed_at = _git(root, "show", "-s", "--format=%cI", "HEAD")
+        dirty = _git(root, "status", "--porcelain", "--untracked-files=no") != ""
     except (OSError, subprocess.SubprocessError):
-        return None, None
+        return GitState()
+    return GitState(sha=sha, committed_at=committed_at, dirty=dirty)
+
+
+@cache
+def git_state() -> GitState:
+    """The commit of the rankbench source tree (asked once per process)."""
+    return read_git_state(SOURCE_ROOT)
+
+
+def commit_time(sha: str, root: Path | None = None) -> str | None:
+    """The committer date of `sha` in the checkout at `root` (default: rankbench's), None where unknown there."""
+    if not re.fullmatch(r"[0-9a-f]{7,64}", sha):  # a stored value, never an option for git
+        return None
+    try:
+        return _git(root or SOURCE_ROOT, "show", "-s", "--format=%cI", sha) or None
+    except (OSError, subprocess.SubprocessError):
+        return None
 
 
 @cache
@@ -113,11 +142,12 @@ def hardware() -> dict[str, str | int | float]:
 
 def environment() -> dict[str, object]:
     """What ran a result: rankbench version and git state, package versions, hardware, Python."""
-    sha, dirty = git_state()
+    git = git_state()
     return {
         "rankbench_version": __version__,
-        "git_sha": sha,
-        "git_dirty": dirty,
+        "git_sha": git.sha,
+        "git_dirty": git.dirty,
+        "git_committed_at": git.committed_at,
         "packages": package_versions(),
         "hardware": hardware(),
         "python": platform.python_version(),

@@ -113,6 +113,7 @@ def trend_svg(report: Report, board: SuiteBoard, salt: str) -> str | None:
     adapters = list(dict.fromkeys(p.adapter for p in points))
     fig = Figure(figsize=(min(3.6 * len(measures), 12.5), 3.0))
     axes = fig.subplots(1, len(measures), squeeze=False)[0]
+    drops = [d for d in report.drops if d.suite == board.suite]
     for ax, m in zip(axes, measures, strict=True):
         for i, adapter in enumerate(adapters):
             series = {p.source: p.value for p in points if p.adapter == adapter and p.measure == m}
@@ -120,13 +121,30 @@ def trend_svg(report: Report, board: SuiteBoard, salt: str) -> str | None:
             if xs:
                 ys = [series[labels[j]] for j in xs]
                 ax.plot(xs, ys, "-o", ms=4, color=PALETTE[i % len(PALETTE)], label=plain_label(adapter))
+        dropped = [(labels.index(d.source), d.after) for d in drops if d.measure == m and d.source in labels]
+        if dropped:  # the commit where the measure got significantly worse
+            ax.plot(
+                [x for x, _ in dropped],
+                [y for _, y in dropped],
+                "v",
+                ms=11,
+                mfc="none",
+                mec="#d92d20",
+                mew=1.8,
+                ls="none",
+                label="significant drop",
+            )
         ax.set_title(plain_label(m), fontsize=10)
         ax.set_xticks(range(len(labels)), [plain_label(label) for label in labels], rotation=30, ha="right", fontsize=7)
         ax.tick_params(axis="y", labelsize=8)
         ax.grid(alpha=0.3)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
-    handles, names = axes[0].get_legend_handles_labels()
+    legend = {}
+    for ax in axes:  # every adapter, and the drop marker wherever a panel has one
+        for handle, name in zip(*ax.get_legend_handles_labels(), strict=True):
+            legend.setdefault(name, handle)
+    handles, names = list(legend.values()), list(legend)
     fig.legend(
         handles,
         names,

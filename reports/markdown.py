@@ -97,4 +97,34 @@ def report_markdown(report: Report) -> str:
             )
             lines.append(f"| {i} | {name} | " + " | ".join(cells) + " |")
         lines.append("")
+    if len(report.sources) > 1:
+        lines += _history_markdown(report)
     return "\n".join(lines)
+
+
+def _history_markdown(report: Report) -> list[str]:
+    """The result sets in commit order, and every significant drop from one to the next."""
+    lines = [
+        "## History",
+        "",
+        "Oldest commit first: "
+        + " → ".join(
+            f"`{text(s.label)}`" + (f" ({text(s.committed_at)})" if s.committed_at else "") for s in report.sources
+        ),
+        "",
+    ]
+    if not report.drops:
+        return [*lines, "No measure dropped significantly between consecutive result sets.", ""]
+    lines += [
+        f"Significant drops (paired {report.settings.test} test, Holm-corrected per step, "
+        f"α = {report.settings.alpha:g}):",
+        "",
+        "| commit | after | suite | adapter | measure | before | now | Δ | p (Holm) |",
+        "|---|---|---|---|---|---:|---:|---:|---:|",
+    ]
+    for d in report.drops:
+        lines.append(
+            f"| `{text(d.source)}` | `{text(d.previous)}` | {text(d.suite)} | {text(d.adapter)} | {text(d.measure)} | "
+            f"{fmt.num(d.before)} | {fmt.num(d.after)} | {fmt.signed(d.delta)} | {fmt.pval(d.p_holm)} |"
+        )
+    return [*lines, ""]

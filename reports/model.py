@@ -7,6 +7,8 @@ Pareto plot is a latency measure when the suite has one, else the cell's timing 
 
 from __future__ import annotations
 
+import itertools
+import logging
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -17,17 +19,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rankbench.harness.comparison import Settings, higher_is_better, paired_tests, verdict
+from rankbench.harness.comparison import WORSE, Settings, higher_is_better, paired_tests, verdict
 from rankbench.harness.errors import BadInput
+from rankbench.harness.provenance import commit_time
 from rankbench.harness.stats import Estimate, holm
 from rankbench.harness.store import ResultStore
 from rankbench.reports.cells import Cell, load_cells
-from rankbench.reports.compare import auc_test, paired_units
+from rankbench.reports.compare import auc_test, compare, paired_units
 from rankbench.reports.leaderboard import load_leaderboards, primary_measure
 
 LATENCY_MEASURES = ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "qps")
 TIMING_KEYS = ("search_ms_per_query",)
 DRILL_ROWS = 10
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -105,12 +109,36 @@ class SuiteBoard:
 
 @dataclass(frozen=True)
 class Source:
-    """One result set of the history (e.g. one per commit), oldest first."""
+    """One result set of the history (one per commit), oldest commit first.
+
+    `label` is the short sha when every result set is at its own commit, else the folder name;
+    `committed_at` is the committer date stored with the results (ISO 8601).
+    """
 
     label: str
     path: str
     git_sha: str | None
     finished_at: str | None
+    committed_at: str | None = None
+    git_dirty: bool = False
+
+
+@dataclass(frozen=True)
+class Drop:
+    """A measure significantly worse at result set `source` than at `previous`, the one before it.
+
+    The test is `rankbench compare PREVIOUS SOURCE` (paired, Holm-corrected across that step).
+    """
+
+    source: str
+    previous: str
+    suite: str
+    adapter: str
+    measure: str
+    before: float
+    after: float
+    delta: float
+    p_holm: float
 
 
 @dataclass(frozen=True)
@@ -131,6 +159,7 @@ class Report:
     provenance: dict[str, list[str]]
     settings: Settings
     damaged: tuple[str, ...] = ()  # one line per damaged cell left out of the report
+    drops: tuple[Drop, ...] = ()
 
     @property
     def n_cells(self) -> int:
@@ -278,16 +307,82 @@ def build_suite(
     )
 
 
+SHORT_SHA = 7
+
+
 def _sources(dirs: Sequence[Path]) -> list[Source]:
     out = []
     for d in dirs:
         results = ResultStore(d).results()
         shas = Counter(r.provenance.get("git_sha") for r in results if r.provenance.get("git_sha"))
+        sha = shas.most_common(1)[0][0] if shas else None
+        at_sha = [r.provenance for r in results if r.provenance.get("git_sha") == sha] if sha else []
+        stored = next((p["git_committed_at"] for p in at_sha if p.get("git_committed_at")), None)
         finished = max((str(r.provenance.get("finished_at")) for r in results), default=None)
-        out.append(Source(d.name or str(d), str(d), shas.most_common(1)[0][0] if shas else None, finished))
-    names = Counter(s.label for s in out)
+        out.append(
+            Source(
+                label=d.name or str(d),
+                path=str(d),
+                git_sha=sha,
+                finished_at=finished,
+                # results written before commit times were stored: ask this checkout about the sha
+                committed_at=stored or (commit_time(sha) if sha else None),
+                git_dirty=any(bool(p.get("git_dirty")) for p in at_sha),
+            )
+        )
+    return out
+
+
+def _commit_key(source: Source) -> datetime:
+    return datetime.fromisoformat(str(source.committed_at)).astimezone(UTC)
+
+
+def order_by_commit(sources: Sequence[Source]) -> list[Source]:
+    """Oldest commit first, by the committer date stored with the results (ties keep the typed order).
+
+    A result set without a commit time keeps every set in the typed order (with a warning), and
+    labels are short shas only when each set is at a commit of its own.
+    """
+    ordered = list(sources)
+    if len(ordered) > 1:
+        unknown = [s.path for s in ordered if not s.committed_at]
+        if unknown:
+            log.warning("no commit time stored in %s: result sets kept in the order given", ", ".join(unknown))
+        else:
+            ordered.sort(key=_commit_key)
+    shas = [s.git_sha for s in ordered]
+    if len(ordered) > 1 and all(shas) and len(set(shas)) == len(shas):
+        return [replace(s, label=str(s.git_sha)[:SHORT_SHA] + ("-dirty" if s.git_dirty else "")) for s in ordered]
+    names = Counter(s.label for s in ordered)
     # the same folder name on several commits: tell them apart by commit
-    return [replace(s, label=f"{s.label}@{s.git_sha[:8]}") if names[s.label] > 1 and s.git_sha else s for s in out]
+    return [replace(s, label=f"{s.label}@{s.git_sha[:8]}") if names[s.label] > 1 and s.git_sha else s for s in ordered]
+
+
+def history_drops(sources: Sequence[Source], settings: Settings) -> list[Drop]:
+    """Every measure that got significantly worse from one result set to the next (as `compare --gate` sees it)."""
+    drops = []
+    for previous, current in itertools.pairwise(sources):
+        try:
+            cmp = compare(previous.path, current.path, settings=settings)
+        except BadInput as exc:  # nothing in common, or different units: no paired test
+            log.warning("history %s -> %s not compared: %s", previous.label, current.label, exc)
+            continue
+        for r in cmp.rows:
+            if r.verdict == WORSE:
+                drops.append(
+                    Drop(
+                        source=current.label,
+                        previous=previous.label,
+                        suite=r.suite,
+                        adapter=r.adapter,
+                        measure=r.measure,
+                        before=r.base,
+                        after=r.head,
+                        delta=r.delta,
+                        p_holm=r.p_holm,
+                    )
+                )
+    return drops
 
 
 def _trend(dirs: Sequence[Path], sources: Sequence[Source]) -> list[TrendPoint]:
@@ -330,11 +425,16 @@ def _provenance(cells: Sequence[Cell]) -> dict[str, list[str]]:
 
 
 def build_report(dirs: Sequence[Path | str], baseline: str | None = None, settings: Settings | None = None) -> Report:
-    """The report of the last result set, with the history trend across all of them (oldest first)."""
+    """The report of the newest result set, with the history across all of them.
+
+    Several result sets are ordered by the commit time stored with them (not the order given),
+    labelled by short sha, and each step from one commit to the next is tested for drops.
+    """
     if not dirs:
         raise BadInput("give at least one results directory")
     settings = settings or Settings()
-    paths = [Path(d) for d in dirs]
+    sources = order_by_commit(_sources([Path(d) for d in dirs]))
+    paths = [Path(s.path) for s in sources]
     current = paths[-1]
     store = ResultStore(current)
     cells = load_cells(store)
@@ -346,7 +446,6 @@ def build_report(dirs: Sequence[Path | str], baseline: str | None = None, settin
         order = [str(a) for a in lb.table.index] + [a for a in lb.failed if a not in lb.table.index]
         order += [a for a in suite_cells if a not in order]
         boards.append(build_suite(lb.suite, suite_cells, order, lb.measures, baseline, settings))
-    sources = _sources(paths)
     return Report(
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         sources=tuple(sources),
@@ -355,4 +454,5 @@ def build_report(dirs: Sequence[Path | str], baseline: str | None = None, settin
         provenance=_provenance(list(cells.values())),
         settings=settings,
         damaged=tuple(d.line() for d in store.damaged()),
+        drops=tuple(history_drops(sources, settings)) if len(sources) > 1 else (),
     )
