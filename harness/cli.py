@@ -129,9 +129,7 @@ def listing(what: str) -> Listing:
 
 
 def _cell_text(value: object) -> str:
-    if isinstance(value, list | tuple):
-        return ",".join(map(str, value)) if all(len(str(v)) > 4 for v in value) else " ".join(map(str, value))
-    return str(value)
+    return " ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
 
 
 def _shorten(text: str, width: int) -> str:
