@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 import re
 
+from rankbench.harness.comparison import BETTER, WORSE
 from rankbench.reports import fmt
-from rankbench.reports.compare import BETTER, WORSE
 from rankbench.reports.model import BoardRow, Report, SuiteBoard
 
 BETTER_MARK = r"\dagger"
