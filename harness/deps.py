@@ -74,6 +74,7 @@ DEPENDENCIES: tuple[Dependency, ...] = (
     # ir
     Dependency(modules=("bm25s",), requirement="bm25s>=0.2.10", extras=_IR),
     Dependency(modules=("Stemmer",), requirement="PyStemmer>=2.2", extras=_IR),
+    Dependency(modules=("regex",), requirement="regex>=2023.0", extras=_IR),
     Dependency(modules=("torch",), requirement="torch>=2.4,<2.14", extras=_TORCH),
     Dependency(
         modules=("sentence_transformers", "transformers", "huggingface_hub"),
