@@ -53,7 +53,7 @@ def version_cmd() -> None:
 LISTINGS = ("adapters", "suites", "datasets", "measures", "tasks", "cards")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Listing:
     """Rows of one `rankbench list` table: every field (JSON, --wide) and the columns a terminal shows."""
 
@@ -77,7 +77,11 @@ def listing(what: str) -> Listing:
             {"name": a.name, "family": a.family, "extra": a.extra or "", "description": a.description}
             for a in registry.ADAPTERS
         ]
-        return Listing(("name", "family", "extra", "description"), ("name", "family", "description"), tuple(rows))
+        return Listing(
+            columns=("name", "family", "extra", "description"),
+            narrow=("name", "family", "description"),
+            rows=tuple(rows),
+        )
     if what == "suites":
         rows = [
             {
@@ -92,7 +96,7 @@ def listing(what: str) -> Listing:
             for s in registry.SUITES
         ]
         columns = ("name", "task", "dataset", "families", "measures", "unit", "description")
-        return Listing(columns, ("name", "task", "description"), tuple(rows))
+        return Listing(columns=columns, narrow=("name", "task", "description"), rows=tuple(rows))
     if what == "datasets":
         rows = [
             {
@@ -102,7 +106,9 @@ def listing(what: str) -> Listing:
             }
             for d in registry.DATASETS
         ]
-        return Listing(("name", "kind", "description"), ("name", "kind", "description"), tuple(rows))
+        return Listing(
+            columns=("name", "kind", "description"), narrow=("name", "kind", "description"), rows=tuple(rows)
+        )
     if what == "measures":
         rows = [
             {
@@ -115,16 +121,20 @@ def listing(what: str) -> Listing:
             for m in MEASURES.values()
         ]
         return Listing(
-            ("name", "better", "kind", "cutoff", "description"), ("name", "better", "description"), tuple(rows)
+            columns=("name", "better", "kind", "cutoff", "description"),
+            narrow=("name", "better", "description"),
+            rows=tuple(rows),
         )
     if what == "cards":
         from rankbench.harness.reproduce import CARDS
 
         rows = [{"name": c.name, "suite": c.suite or "(custom check)", "description": c.description} for c in CARDS]
-        return Listing(("name", "suite", "description"), ("name", "suite", "description"), tuple(rows))
+        return Listing(
+            columns=("name", "suite", "description"), narrow=("name", "suite", "description"), rows=tuple(rows)
+        )
     if what == "tasks":
         rows = [{"name": t.name, "description": t.description} for t in registry.TASKS]
-        return Listing(("name", "description"), ("name", "description"), tuple(rows))
+        return Listing(columns=("name", "description"), narrow=("name", "description"), rows=tuple(rows))
     raise UnknownName("listing", what, LISTINGS)
 
 

@@ -61,7 +61,7 @@ SOURCE_ROOT = Path(__file__).resolve().parent.parent
 """The rankbench source tree, whose commit every result records."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GitState:
     """The commit a tree is at: full sha, committer date (ISO 8601 with offset), uncommitted changes.
 

@@ -153,7 +153,7 @@ def recall_by_pattern_svg(results: list[Result], measure: str = "R@2") -> str | 
     return figure_svg(fig, "limit-patterns")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PageFigure:
     """One LIMIT figure for a page: its title, a one-sentence caption and the inline SVG."""
 
@@ -170,11 +170,11 @@ def page_figures(results_dir: Path | str) -> list[PageFigure]:
     if pattern is not None:
         figures.append(
             PageFigure(
-                "Recall by qrel pattern",
-                "R@2 of each model on the generated LIMIT-style suites (limit-synth-*-small), one bar group per "
-                "qrel pattern. Lexical and multi-vector (MaxSim) models keep every pair of relevant people apart; "
+                title="Recall by qrel pattern",
+                caption="R@2 of each model on the generated LIMIT-style suites (limit-synth-*-small), one bar group "
+                "per qrel pattern. Lexical and multi-vector (MaxSim) models keep every pair of relevant people apart; "
                 "a single pooled vector per text cannot represent all the top-k sets and falls far below them.",
-                pattern,
+                svg=pattern,
             )
         )
     sizes = size_series(results, "R@10")[1]
@@ -182,9 +182,9 @@ def page_figures(results_dir: Path | str) -> list[PageFigure]:
     if size is not None:
         figures.append(
             PageFigure(
-                "Recall vs corpus size",
-                "Recall on the dense-pattern LIMIT suites as distractor people are added.",
-                size,
+                title="Recall vs corpus size",
+                caption="Recall on the dense-pattern LIMIT suites as distractor people are added.",
+                svg=size,
             )
         )
     return figures

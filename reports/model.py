@@ -123,7 +123,7 @@ class Source:
     git_dirty: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Drop:
     """A measure significantly worse at result set `source` than at `previous`, the one before it.
 
