@@ -8,6 +8,7 @@ a Ray node; only the driver writes the store.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import sys
 import time
@@ -28,7 +29,7 @@ from rankbench.harness.provenance import collect, now_iso
 from rankbench.harness.registry import DATASETS, TASKS, resolve
 from rankbench.harness.resources import peak_rss_mb
 from rankbench.harness.result import ErrorInfo, Result
-from rankbench.harness.stats import bootstrap_ci
+from rankbench.harness.stats import Estimate, bootstrap_ci
 from rankbench.harness.store import CellKey, CellLock, ResultStore
 from rankbench.harness.suite import Suite, TaskOutput, resolve_suite
 
@@ -98,7 +99,10 @@ def _aggregate(suite: Suite, out: TaskOutput, seed: int) -> dict[str, Any]:
         if key in out.aggregates:
             measures[key] = out.aggregates[key]
         elif key in out.per_unit.columns:
-            measures[key] = bootstrap_ci(out.per_unit[key].to_numpy(), seed=seed)
+            est = bootstrap_ci(out.per_unit[key].to_numpy(), seed=seed)
+            if m.spec is not None and m.spec.geometric:  # per-unit logs (gm_map): exp keeps the percentiles
+                est = Estimate(math.exp(est.value), math.exp(est.ci_low), math.exp(est.ci_high), est.n)
+            measures[key] = est
     for key, est in out.aggregates.items():
         measures.setdefault(key, est)
     return measures

@@ -16,6 +16,7 @@ import numpy as np
 
 from rankbench.harness.errors import BadInput
 from rankbench.harness.formats import lines, read_beir_qrels, read_trec_qrels, read_trec_run
+from rankbench.harness.measures.grammar import aggregate, parse_measure
 from rankbench.harness.measures.ranking import check_overlap, evaluate_arrays
 from rankbench.harness.records import Qrels
 
@@ -44,7 +45,8 @@ class Evaluation:
 
     @property
     def means(self) -> dict[str, float]:
-        return {m: float(v.mean()) if len(v) else 0.0 for m, v in self.values.items()}
+        """The overall value of each measure: the mean over queries (exp of it for gm_map)."""
+        return {m: aggregate(parse_measure(m), v) for m, v in self.values.items()}
 
 
 def evaluate_files(

@@ -14,6 +14,16 @@ those in both run and qrels unless `missing_as_zero` (trec_eval -c); a query who
 relevant document scores 0; `rel=` is trec_eval's relevance level (-l), while nDCG always uses
 the graded labels as gains (negative labels gain 0). `Judged@k` is ir_measures' judgment rate:
 judged documents in the top k divided by min(k, documents retrieved).
+
+The trec_eval measures follow its source (usnistgov/trec_eval, m_*.c): `bpref` (m_bpref.c; Buckley
+& Voorhees, SIGIR 2004), `gm_map` (m_gm_map.c: per query log(max(AP, 1e-5))), `set_P`, `set_recall`,
+`set_F` (beta 1), `num_ret`, `num_rel`, `num_rel_ret`, `Rprec_mult_x` (m_Rprec_mult.c: precision at
+rank int(x * R + 0.9)) and `iprec_at_recall_x` (m_iprec_at_recall.c: the highest precision at or
+below the rank where int(x * R + 0.9) relevant documents have been seen, as in the trec_eval
+that pytrec_eval bundles; later trec_eval rounds x * R instead). Negative labels are judged
+non-relevant documents throughout (bpref included). `ERR@k` is ir_measures' (its gdeval provider:
+Chapelle et al., CIKM 2009): a document of grade g stops the user with probability (2^g - 1) / 2^4,
+grades run 0..4 (negative labels gain 0, a larger one is an error).
 """
 
 from __future__ import annotations
@@ -199,7 +209,94 @@ def _compute(j: _Joined, m: Measure, cache: dict[object, np.ndarray]) -> np.ndar
         nrel = _num_rel(j, m.rel)
         in_r = j.row_rank < nrel[j.row_query]
         return _safe_div(_per_query(j, rel, in_r), nrel)
+    if name in ("num_ret", "num_rel", "num_rel_ret", "set_P", "set_recall", "set_F"):
+        return _set_measure(j, name, rel, m.rel)
+    if name == "gm_map":
+        return np.log(np.maximum(_compute(j, Measure("AP", None, m.rel), cache), 1e-5))
+    if name == "bpref":
+        return _bpref(j, rel, m.rel)
+    if name == "Rprec_mult":
+        assert m.level is not None
+        cut = np.floor(m.level * _num_rel(j, m.rel) + 0.9)
+        return _safe_div(_per_query(j, rel, j.row_rank < cut[j.row_query]), cut)
+    if name == "iprec_at_recall":
+        assert m.level is not None
+        return _iprec_at_recall(j, rel, m.rel, m.level)
+    if name == "ERR":
+        return _err(j, in_k)
     raise BadInput(f"measure {m} is not a ranking measure")
+
+
+def _set_measure(j: _Joined, name: str, rel: np.ndarray, level: int) -> np.ndarray:
+    """trec_eval's set measures (m_num_ret.c, m_num_rel.c, m_num_rel_ret.c, m_set_P.c, m_set_recall.c, m_set_F.c)."""
+    if name == "num_ret":
+        return j.retrieved.astype(np.float64)
+    num_rel = _num_rel(j, level)
+    if name == "num_rel":
+        return num_rel
+    rel_ret = _per_query(j, rel)
+    if name == "num_rel_ret":
+        return rel_ret
+    precision, recall = _safe_div(rel_ret, j.retrieved.astype(np.float64)), _safe_div(rel_ret, num_rel)
+    if name == "set_P":
+        return precision
+    if name == "set_recall":
+        return recall
+    return _safe_div(2.0 * precision * recall, precision + recall)  # set_F, beta = 1
+
+
+def _segment_cumsum(j: _Joined, values: np.ndarray) -> np.ndarray:
+    """Inclusive cumulative sum of `values` (one per judged row) restarting at each query."""
+    csum = np.cumsum(values)
+    return csum - np.concatenate([[0.0], csum])[j.offsets[:-1]][j.row_query]
+
+
+def _bpref(j: _Joined, rel: np.ndarray, level: int) -> np.ndarray:
+    """trec_eval bpref: each relevant retrieved document adds 1 - min(n, R) / min(N, R), n the judged
+    non-relevant documents ranked above it, N those in the qrels, R the relevant ones; divided by R."""
+    nonrel = 1.0 - rel
+    above = _segment_cumsum(j, nonrel) - nonrel
+    num_rel = _num_rel(j, level)
+    judged = j.qrel_query >= 0
+    num_nonrel = np.bincount(j.qrel_query[judged], j.qrel_label[judged] < level, minlength=j.n_queries)
+    r, n = num_rel[j.row_query], num_nonrel[j.row_query].astype(np.float64)
+    gain = 1.0 - _safe_div(np.minimum(above, r), np.minimum(n, r))
+    return _safe_div(_per_query(j, gain, rel > 0), num_rel)
+
+
+def _iprec_at_recall(j: _Joined, rel: np.ndarray, level: int, recall: float) -> np.ndarray:
+    """trec_eval iprec_at_recall_x: with c = int(x * R + 0.9), the highest precision at or below
+    the rank of the c-th relevant document retrieved (the first's when c = 0); 0 when fewer than c
+    relevant documents are retrieved."""
+    hits = np.flatnonzero(rel > 0)
+    q = j.row_query[hits]
+    count = _segment_cumsum(j, rel)[hits]  # the k of the k-th relevant retrieved
+    precision = count / (j.row_rank[hits] + 1.0)
+    # suffix maximum within each query: reversed, each query lifted above all before it, running max;
+    # the row holding each running max is looked up so that the value returned is an exact precision
+    keys = precision[::-1] + 4.0 * (j.n_queries - q[::-1])
+    running = np.maximum.accumulate(keys) if len(keys) else keys
+    holder = np.maximum.accumulate(np.where(running == keys, np.arange(len(keys)), 0)) if len(keys) else hits
+    best = precision[::-1][holder][::-1]
+    wanted = np.floor(recall * _num_rel(j, level) + 0.9)  # as pytrec_eval's trec_eval; later ones round
+    rel_ret = np.bincount(q, minlength=j.n_queries)
+    target = np.maximum(wanted, 1.0)[q]
+    out = np.zeros(j.n_queries)
+    at = count == target
+    out[q[at]] = best[at]
+    out[wanted > rel_ret] = 0.0
+    return out
+
+
+def _err(j: _Joined, in_k: np.ndarray | None) -> np.ndarray:
+    """ERR (ir_measures via gdeval): sum over ranks i of R_i / i * prod_{j<i} (1 - R_j), R = (2^g - 1) / 16."""
+    grade = np.maximum(j.row_label, 0)
+    if len(grade) and grade.max() > 4:
+        raise BadInput(f"ERR takes grades 0..4 (gdeval, ir_measures); the qrels hold a label {int(grade.max())}")
+    stop = (np.exp2(grade) - 1.0) / 16.0
+    log_stay = np.log1p(-stop)
+    reach = np.exp(_segment_cumsum(j, log_stay) - log_stay)  # probability of reaching each judged row
+    return _per_query(j, stop * reach / (j.row_rank + 1.0), in_k)
 
 
 def _examples(ids: np.ndarray, n: int = 3) -> str:

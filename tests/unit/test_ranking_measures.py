@@ -3,6 +3,8 @@ and ir_measures where trec_eval lacks the measure (RR@k, Judged@k)."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -27,10 +29,23 @@ PAIRS = {  # ours -> trec_eval measure (relevance level 1)
     "Success@1": "success_1",
     "Success@5": "success_5",
     "Success@10": "success_10",
+    "bpref": "bpref",
+    "gm_map": "gm_map",  # per query: log(max(AP, 1e-5))
+    "set_P": "set_P",
+    "set_recall": "set_recall",
+    "set_F": "set_F",
+    "num_ret": "num_ret",
+    "num_rel": "num_rel",
+    "num_rel_ret": "num_rel_ret",
+    **{f"Rprec_mult_{x:.2f}": f"Rprec_mult_{x:.2f}" for x in (0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0)},
+    **{f"iprec_at_recall_{x / 10:.2f}": f"iprec_at_recall_{x / 10:.2f}" for x in range(11)},
 }
 TREC_MEASURES = {"ndcg_cut.3,10", "ndcg", "map", "map_cut.5", "P.5,20", "recall.10,100", "recip_rank", "Rprec"}
-TREC_MEASURES |= {"success.1,5,10"}
+TREC_MEASURES |= {"success.1,5,10", "bpref", "gm_map", "set_P", "set_recall", "set_F", "num_ret", "num_rel"}
+TREC_MEASURES |= {"num_rel_ret", "Rprec_mult", "iprec_at_recall"}
 LEVEL_PAIRS = {"P@5": "P_5", "R@10": "recall_10", "AP": "map", "RR": "recip_rank", "Rprec": "Rprec"}
+LEVEL_PAIRS |= {name: PAIRS[name] for name in ("bpref", "gm_map", "set_F", "num_rel_ret", "num_rel")}
+LEVEL_PAIRS |= {"Rprec_mult_0.60": "Rprec_mult_0.60", "iprec_at_recall_0.30": "iprec_at_recall_0.30"}
 
 
 def _ours_at_level(level: int) -> dict[str, str]:
@@ -80,12 +95,23 @@ def _trec(qrels: dict, run: dict, measures: set[str], level: int = 1) -> dict:
     return pytrec_eval.RelevanceEvaluator(clamped, measures, relevance_level=level).evaluate(evaluated)
 
 
-def _assert_equal(ours, ref: dict, pairs: dict[str, str], empty: set[str]) -> None:
+def _assert_equal(ours, ref: dict, pairs: dict[str, str], empty: set[str], qrels: dict) -> None:
     for q, row in ours.iterrows():
         for mine, theirs in pairs.items():
-            expected = ref[q][theirs] if q in ref else 0.0
+            expected = ref[q][theirs] if q in ref else _unretrieved(mine, qrels.get(q, {}))
             assert q in ref or q in empty
             assert row[mine] == pytest.approx(expected, abs=1e-9), (q, mine, row[mine], expected)
+
+
+def _unretrieved(measure: str, judged: dict[str, int]) -> float:
+    """trec_eval -c's value for a query the run does not hold (pytrec_eval never evaluates one): 0,
+    log(1e-5) for gm_map (AP 0), and the relevant documents in the qrels for num_rel."""
+    if measure.startswith("gm_map"):
+        return float(np.log(1e-5))
+    if measure.partition("(")[0] == "num_rel":
+        level = int(re.search(r"rel=(\d+)", measure)[1]) if "rel=" in measure else 1
+        return float(sum(label >= level for label in judged.values()))
+    return 0.0
 
 
 def _assert_random_cases_equal_trec(rng: np.random.Generator, n_cases: int) -> None:
@@ -95,7 +121,7 @@ def _assert_random_cases_equal_trec(rng: np.random.Generator, n_cases: int) -> N
         ref = _trec(qrels, run, TREC_MEASURES)
         empty = {q for q, docs in run.items() if not docs and q in qrels}
         assert set(ours.index) == set(ref) | empty
-        _assert_equal(ours, ref, PAIRS, empty)
+        _assert_equal(ours, ref, PAIRS, empty, qrels)
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -110,8 +136,8 @@ def test_relevance_level_equals_trec_eval_l(level: int) -> None:
     for _ in range(60):
         qrels, run = random_case(rng)
         ours = evaluate(Run.from_dict(run), Qrels.from_dict(qrels), list(pairs))
-        ref = _trec(qrels, run, {"P.5", "recall.10", "map", "recip_rank", "Rprec"}, level)
-        _assert_equal(ours, ref, pairs, {q for q, docs in run.items() if not docs})
+        ref = _trec(qrels, run, {"P.5", "recall.10", "map", "recip_rank", "Rprec"} | TREC_MEASURES, level)
+        _assert_equal(ours, ref, pairs, {q for q, docs in run.items() if not docs}, qrels)
 
 
 def test_missing_as_zero_equals_trec_eval_c() -> None:
@@ -121,7 +147,7 @@ def test_missing_as_zero_equals_trec_eval_c() -> None:
         ours = evaluate(Run.from_dict(run), Qrels.from_dict(qrels), list(PAIRS), missing_as_zero=True)
         ref = _trec(qrels, run, TREC_MEASURES)
         assert set(ours.index) == set(qrels)
-        _assert_equal(ours, ref, PAIRS, set(qrels) - set(ref))
+        _assert_equal(ours, ref, PAIRS, set(qrels) - set(ref), qrels)
 
 
 def test_rr_at_k_and_judged_equal_ir_measures() -> None:
@@ -234,7 +260,7 @@ def test_near_tie_scores_rank_as_trec_eval(seed: int) -> None:
     for _ in range(5):
         qrels, run = near_tie_case(rng)
         ours = evaluate(Run.from_dict(run), Qrels.from_dict(qrels), list(PAIRS))
-        _assert_equal(ours, _trec(qrels, run, TREC_MEASURES), PAIRS, set())
+        _assert_equal(ours, _trec(qrels, run, TREC_MEASURES), PAIRS, set(), qrels)
 
 
 @pytest.mark.parametrize(("a", "b"), [(0.9000000001, 0.9), (12.3456791, 12.3456789)])
@@ -259,3 +285,64 @@ def test_scores_equal_at_float32_tie_by_doc_id_on_every_path(a: float, b: float)
 def test_from_topk_keeps_queries_without_hits() -> None:
     run = Run.from_topk(np.array(["q1", "q2"]), np.array(["a", "b"]), np.array([[0, 1], [-1, -1]]), np.ones((2, 2)))
     assert run.query_ids.tolist() == ["q1", "q2"] and run.lengths.tolist() == [2, 0]
+
+
+def test_err_equals_ir_measures_gdeval() -> None:
+    """ERR@k against ir_measures, whose ERR comes from gdeval (Perl, 5 decimals, numeric query ids)."""
+    ir_measures = pytest.importorskip("ir_measures")
+    import shutil
+
+    if shutil.which("perl") is None:
+        pytest.skip("ir_measures computes ERR with gdeval, a Perl script")
+    rng = np.random.default_rng(21)
+    names = {"ERR@10": ir_measures.ERR @ 10, "ERR@3": ir_measures.ERR @ 3, "ERR@50": ir_measures.ERR @ 50}
+    checked = 0
+    for _ in range(15):
+        qrels, run = random_case(rng)
+        # gdeval reads only numeric query ids and ranks like trec_eval (score desc, doc id desc)
+        qrels = {str(i): docs for i, docs in enumerate(qrels.values())}
+        run = {str(i): docs for i, docs in enumerate(run.values()) if docs}
+        ours = evaluate(Run.from_dict(run), Qrels.from_dict(qrels), list(names))
+        ref = {(m.query_id, str(m.measure)): m.value for m in ir_measures.iter_calc(list(names.values()), qrels, run)}
+        for q, row in ours.iterrows():
+            for mine, theirs in names.items():
+                expected = ref.get((q, str(theirs)), 0.0)  # gdeval skips queries without a relevant doc
+                assert row[mine] == pytest.approx(expected, abs=5.1e-6), (q, mine, row[mine], expected)
+                checked += expected > 0
+    assert checked > 50
+
+
+def test_err_rejects_grades_above_four() -> None:
+    with pytest.raises(BadInput, match=r"ERR takes grades 0\.\.4"):
+        evaluate(Run.from_dict({"q": {"d": 1.0}}), Qrels.from_dict({"q": {"d": 5}}), ["ERR@10"])
+
+
+def test_gm_map_aggregate_equals_trec_eval() -> None:
+    """Per query gm_map is log(max(AP, 1e-5)) as trec_eval -q prints it; the overall value is exp of their mean."""
+    from rankbench.harness.measures import aggregate, parse_measure
+
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        qrels, run = random_case(rng)
+        ours = evaluate(Run.from_dict(run), Qrels.from_dict(qrels), ["gm_map", "AP"])
+        ref = _trec(qrels, {q: run[q] for q in ours.index if run.get(q)}, {"gm_map"})
+        if len(ref) != len(ours):  # an empty ranking: trec_eval files cannot hold one
+            continue
+        expected = pytrec_eval.compute_aggregated_measure("gm_map", [v["gm_map"] for v in ref.values()])
+        assert aggregate(parse_measure("gm_map"), ours["gm_map"].to_numpy()) == pytest.approx(expected, abs=1e-12)
+        assert aggregate(parse_measure("AP"), ours["AP"].to_numpy()) == pytest.approx(ours["AP"].mean())
+
+
+def test_levelled_measures_parse_as_trec_eval_spells_them() -> None:
+    from rankbench.harness.measures import parse_measure, parse_measures
+
+    assert str(parse_measure("Rprec_mult_0.2")) == "Rprec_mult_0.20"
+    assert str(parse_measure("iprec_at_recall_0.10(rel=2)")) == "iprec_at_recall_0.10(rel=2)"
+    assert [str(m) for m in parse_measures(["iprec_at_recall"])][::5] == [
+        "iprec_at_recall_0.00",
+        "iprec_at_recall_0.50",
+        "iprec_at_recall_1.00",
+    ]
+    assert len(parse_measures(["Rprec_mult(rel=2)"])) == 10
+    with pytest.raises(BadInput, match="needs a level"):
+        parse_measure("Rprec_mult")
