@@ -313,23 +313,46 @@ def quickstart_cmd(
 @app.command("evaluate")
 def evaluate_cmd(
     qrels: Annotated[Path, typer.Argument(help="qrels: TREC (qid iter docno rel) or BEIR tsv/jsonl")],
-    run: Annotated[Path, typer.Argument(help="TREC run file (qid Q0 docno rank score tag)")],
+    runs: Annotated[list[Path], typer.Argument(help="TREC run files (qid Q0 docno rank score tag)")],
     measure: Annotated[list[str], typer.Option("--measure", "-m", help="e.g. nDCG@10, AP, P(rel=2)@5")] = [],  # noqa: B006
     per_query: Annotated[bool, typer.Option("--per-query", "-q", help="also print every query's values")] = False,
     fmt: Annotated[str, typer.Option("--format", help="text (trec_eval layout) | json")] = "text",
     missing_as_zero: Annotated[
         bool, typer.Option("--missing-as-zero", "-c", help="qrels queries absent from the run count 0 (trec_eval -c)")
     ] = False,
+    compare: Annotated[
+        bool, typer.Option("--compare", help="paired tests of every run against the first, as `compare` does")
+    ] = False,
+    alpha: Annotated[float, typer.Option("--alpha", help="with --compare: family-wise error rate (Holm)")] = 0.05,
+    test: Annotated[str, typer.Option("--test", help="with --compare: randomization | t")] = "randomization",
 ) -> None:
-    """Evaluate a run file against qrels with trec_eval's semantics."""
-    from rankbench.harness.errors import UnknownName
-    from rankbench.harness.measures.evaluate_files import as_json, as_text, evaluate_files
+    """Evaluate run files against qrels with trec_eval's semantics: one run in trec_eval's layout,
+    several in one table with a column per run (`--compare` adds paired tests against the first)."""
+    from rankbench.harness.errors import BadInput, UnknownName
+    from rankbench.harness.measures.evaluate_files import (
+        as_json,
+        as_table,
+        as_text,
+        compare_runs,
+        evaluate_files,
+        table_json,
+    )
 
     writers = {"text": as_text, "json": as_json}
     if fmt not in writers:
         raise UnknownName("output format", fmt, list(writers))
-    result = evaluate_files(qrels, run, measure, missing_as_zero)
-    typer.echo(writers[fmt](result, per_query))
+    results = [evaluate_files(qrels, run, measure, missing_as_zero) for run in runs]
+    if len(results) == 1 and not compare:
+        typer.echo(writers[fmt](results[0], per_query))
+        return
+    if len(results) == 1:
+        raise BadInput("--compare needs at least two run files (the first is the baseline)")
+    if per_query:
+        raise BadInput("--per-query prints one run in trec_eval's layout; give one run file with it")
+    from rankbench.harness.comparison import Settings
+
+    compared = compare_runs(results, Settings(alpha=alpha, test=test)) if compare else []
+    typer.echo((as_table if fmt == "text" else table_json)(results, compared))
 
 
 @app.command("reproduce")

@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from rankbench.harness.formats import lines, read_beir_qrels, read_trec_qrels, r
 from rankbench.harness.measures.grammar import aggregate, parse_measure
 from rankbench.harness.measures.ranking import check_overlap, evaluate_arrays
 from rankbench.harness.records import Qrels
+
+if TYPE_CHECKING:
+    from rankbench.harness.comparison import Settings
 
 DEFAULT_MEASURES = ("AP", "nDCG@10", "P@10", "R@100", "RR")
 
@@ -96,3 +100,96 @@ def as_json(result: Evaluation, per_query: bool) -> str:
             str(q): {m: v[i] for m, v in columns.items()} for i, q in enumerate(result.query_ids.tolist())
         }
     return json.dumps(doc, indent=1)
+
+
+@dataclass(frozen=True)
+class Paired:
+    """One measure of one run tested against the first run on the queries both evaluated.
+
+    `delta` = run - first in the measure's per-query units (for gm_map: mean log AP); `p_holm` is
+    Holm-adjusted across every row of the comparison; `verdict` as `rankbench compare` gives it.
+    """
+
+    run: str
+    measure: str
+    delta: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    p_holm: float
+    n: int
+    verdict: str
+
+
+def run_labels(results: Sequence[Evaluation]) -> list[str]:
+    """Column labels: each run's tag (the last column of its file), numbered when tags repeat."""
+    names = [r.run_name for r in results]
+    return names if len(set(names)) == len(names) else [f"{i + 1}:{n}" for i, n in enumerate(names)]
+
+
+def compare_runs(results: Sequence[Evaluation], settings: Settings | None = None) -> list[Paired]:
+    """Paired tests of every later run against the first (`harness.comparison.paired_tests`), queries
+    paired by id; a query one side did not evaluate is left out of that pair. Holm across all rows."""
+    import pandas as pd
+
+    from rankbench.harness.comparison import Settings, higher_is_better, paired_tests, verdict
+    from rankbench.harness.stats import holm
+
+    settings = settings or Settings()
+    frames = [pd.DataFrame(r.values, index=pd.Index(r.query_ids.astype(str))) for r in results]
+    tested = []
+    for label, frame in zip(run_labels(results)[1:], frames[1:], strict=True):
+        ids = frames[0].index.union(frame.index)
+        base, head = frames[0].reindex(ids), frame.reindex(ids)
+        tested += [(label, t) for t in paired_tests(base, head, list(frame.columns), settings)]
+    adjusted = holm(np.array([t.p_value for _, t in tested]))
+    return [
+        Paired(
+            label,
+            t.measure,
+            t.delta,
+            t.ci_low,
+            t.ci_high,
+            t.p_value,
+            float(p),
+            t.n,
+            verdict(t.delta, float(p), higher_is_better(t.measure), settings.alpha),
+        )
+        for (label, t), p in zip(tested, adjusted, strict=True)
+    ]
+
+
+def as_table(results: Sequence[Evaluation], compared: Sequence[Paired] = ()) -> str:
+    """Several runs in one table: a row per measure, a column per run (tab-separated); with
+    `compared`, each later run's column is followed by its delta against the first run and the
+    Holm-adjusted p-value, `*` marking a significant change (alpha of the comparison)."""
+    labels = run_labels(results)
+    by_key = {(p.run, p.measure): p for p in compared}
+    extra = ["", ""] if compared else []
+    header, num_q = ["measure", labels[0]], ["num_q", str(len(results[0].query_ids))]
+    for label, result in zip(labels[1:], results[1:], strict=True):
+        header += [label] + (["delta", "p(Holm)"] if compared else [])
+        num_q += [str(len(result.query_ids)), *extra]
+    lines = ["\t".join(header), "\t".join(num_q)]
+    means = [r.means for r in results]
+    for measure in results[0].values:
+        row = [measure, f"{means[0][measure]:.4f}"]
+        for label, mean in zip(labels[1:], means[1:], strict=True):
+            row.append(f"{mean[measure]:.4f}")
+            if compared:
+                p = by_key.get((label, measure))
+                mark = "*" if p is not None and p.verdict in ("better", "worse") else ""
+                row += [f"{p.delta:+.4f}{mark}", f"{p.p_holm:.4g}"] if p is not None else extra
+        lines.append("\t".join(row))
+    return "\n".join(lines)
+
+
+def table_json(results: Sequence[Evaluation], compared: Sequence[Paired] = ()) -> str:
+    """The same as JSON: {"runs": [{run, num_q, measures}], "compared": [paired rows]}."""
+    from dataclasses import asdict
+
+    runs = [
+        {"run": label, "num_q": len(r.query_ids), "measures": r.means}
+        for label, r in zip(run_labels(results), results, strict=True)
+    ]
+    return json.dumps({"runs": runs, "compared": [asdict(p) for p in compared]}, indent=1)

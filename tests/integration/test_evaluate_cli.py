@@ -8,10 +8,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from rankbench.harness.measures import parse_measure, parse_measures
 from rankbench.harness.registry import ADAPTERS
 from rankbench.harness.reproduce import CARDS
+from rankbench.harness.suite import resolve_suite
 
 pytrec_eval = pytest.importorskip("pytrec_eval")
 RANKBENCH = [sys.executable, "-c", "from rankbench.harness.cli import main; main()"]
@@ -70,8 +73,14 @@ def test_ir_cards_name_registered_adapters_and_measures() -> None:
     for name in ("bm25-scifact", "minilm-scifact"):
         card = CARDS.get(name)
         assert card.suite == "beir-scifact" and card.targets
+        suite_measures = {str(m) for m in parse_measures(resolve_suite(card.suite).measures)}
         for target in card.targets:
             assert target.adapter in ADAPTERS and target.citation and 0 < target.tolerance < 0.05
+            # the published measure is one the suite computes, in its canonical spelling, so the
+            # card's "ours" column is read from a stored value rather than left empty
+            assert str(parse_measure(target.measure)) == target.measure
+            assert target.measure in suite_measures, (name, target.measure, sorted(suite_measures))
+            assert parse_measure(target.measure).higher_is_better and 0 < target.published < 1
 
 
 def test_empty_run_or_no_shared_query_exits_non_zero_with_one_line(tmp_path: Path) -> None:
@@ -99,3 +108,53 @@ def test_undecodable_qrels_is_a_file_line_error(tmp_path: Path) -> None:
     qrels.write_bytes("q1 0 d1 1\n".encode("latin-1") + b"\xe9")
     proc = cli("evaluate", str(qrels), str(run_path))
     assert proc.returncode == 2 and "not valid UTF-8" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_several_runs_in_one_table_with_paired_tests(tmp_path: Path) -> None:
+    """`evaluate QRELS RUN1 RUN2 ...` prints a column per run, each equal to pytrec_eval; `--compare`
+    adds the paired test against the first run (the engine `compare` uses: same delta and p-value)."""
+    from rankbench.harness.comparison import Settings, paired_tests
+    from rankbench.harness.stats import holm
+
+    trec, _, first, qrels, run = _files(tmp_path)
+    rng = np.random.default_rng(8)
+    runs = {"tagged": run}
+    runs["noisy"] = {q: {d: s + float(rng.normal(0, 3)) for d, s in docs.items()} for q, docs in run.items()}
+    runs["graded"] = {q: {d: qrels[q].get(d, 0) + float(rng.random()) for d in docs} for q, docs in run.items()}
+    for tag in ("noisy", "graded"):
+        lines = [
+            f"{q} Q0 {d} {r} {s!r} {tag}\n"
+            for q, docs in runs[tag].items()
+            for r, (d, s) in enumerate(sorted(docs.items(), key=lambda x: -x[1]), 1)
+        ]
+        (tmp_path / f"{tag}.txt").write_text("".join(lines))
+    paths = [str(first), str(tmp_path / "noisy.txt"), str(tmp_path / "graded.txt")]
+    proc = cli("evaluate", str(trec), *paths, "-m", "AP", "-m", "nDCG@10", "-m", "bpref", "--compare")
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split("\t") for line in proc.stdout.strip().splitlines()]
+    assert rows[0] == ["measure", "tagged", "noisy", "delta", "p(Holm)", "graded", "delta", "p(Holm)"]
+    table = {r[0]: r[1:] for r in rows[1:]}
+    refs = {
+        t: pytrec_eval.RelevanceEvaluator(qrels, {"map", "ndcg_cut.10", "bpref"}).evaluate(r) for t, r in runs.items()
+    }
+    per_query = {
+        t: pd.DataFrame(ref).T.rename(columns={"map": "AP", "ndcg_cut_10": "nDCG@10"}) for t, ref in refs.items()
+    }
+    tested = [
+        t
+        for tag in ("noisy", "graded")
+        for t in paired_tests(per_query["tagged"], per_query[tag], ["AP", "nDCG@10", "bpref"], Settings())
+    ]
+    p_holm = holm(np.array([t.p_value for t in tested]))
+    for i, (mine, theirs) in enumerate((("AP", "map"), ("nDCG@10", "ndcg_cut_10"), ("bpref", "bpref"))):
+        means = [np.mean([v[theirs] for v in refs[t].values()]) for t in ("tagged", "noisy", "graded")]
+        shown = [float(table[mine][0]), float(table[mine][1]), float(table[mine][4])]
+        assert shown == pytest.approx(means, abs=5e-5), mine
+        for col, t, p in ((2, tested[i], p_holm[i]), (5, tested[3 + i], p_holm[3 + i])):
+            assert float(table[mine][col].rstrip("*")) == pytest.approx(t.delta, abs=5e-5)
+            assert float(table[mine][col + 1]) == pytest.approx(p, rel=1e-3)
+    assert table["AP"][5].endswith("*") and float(table["AP"][5][:-1]) > 0  # ranked by the labels: a real gain
+    single = cli("evaluate", str(trec), str(first), "-m", "AP")  # one run: trec_eval's layout, unchanged
+    assert [c.strip() for c in single.stdout.strip().splitlines()[-1].split("\t")][:2] == ["AP", "all"]
+    alone = cli("evaluate", str(trec), str(first), "--compare")
+    assert alone.returncode == 2 and "at least two run files" in alone.stderr
