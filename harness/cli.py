@@ -359,11 +359,15 @@ def evaluate_cmd(
 def reproduce_cmd(
     name: Annotated[str, typer.Argument(help="reproduction card (see `rankbench list cards`)")],
     out: Annotated[Path, typer.Option("--out", "-o", help="results directory")] = Path("reproductions"),
+    rerun: Annotated[bool, typer.Option("--rerun", help="recompute every cell, even current stored ones")] = False,
 ) -> None:
-    """Re-run a paper's experiment and set the published numbers beside ours."""
+    """Re-run a paper's experiment and set the published numbers beside ours.
+
+    Stored cells are reused only when this rankbench version, commit (and uncommitted diff) and
+    suite settings computed them; stale ones are recomputed."""
     from rankbench.harness.reproduce import reproduce
 
-    rows = reproduce(name, out / name)
+    rows = reproduce(name, out / name, rerun=rerun)
     table = Table(
         "model",
         "measure",

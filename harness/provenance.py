@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import platform
 import re
@@ -48,6 +50,7 @@ class Provenance:
     settings: dict[str, object] = field(default_factory=dict)
     git_committed_at: str | None = None
     """Committer date of `git_sha` (ISO 8601): history reports order result sets by it."""
+    git_diff: str | None = None  # sha256 of `git diff HEAD` when the tree is dirty, so dirty trees are told apart
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -107,6 +110,47 @@ def commit_time(sha: str, root: Path | None = None) -> str | None:
 
 
 @cache
+def git_diff(root: Path | None = None) -> str | None:
+    """sha256 of `git diff HEAD` (tracked files' uncommitted changes), or None for a clean tree or outside git."""
+    root = root or SOURCE_ROOT
+    try:
+        diff = subprocess.run(["git", "-C", str(root), "diff", "HEAD"], capture_output=True, timeout=30, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return hashlib.sha256(diff.stdout).hexdigest() if diff.stdout else None
+
+
+def code_state(root: Path | None = None) -> dict[str, object]:
+    """The code a result comes from: rankbench version, git sha, commit time, dirty flag and the digest of the diff."""
+    git = read_git_state(root) if root is not None else git_state()
+    return {
+        "rankbench_version": __version__,
+        "git_sha": git.sha,
+        "git_dirty": git.dirty,
+        "git_committed_at": git.committed_at,
+        "git_diff": git_diff(root),
+    }
+
+
+def stale_reason(provenance: dict, current: dict[str, object], settings: dict[str, object]) -> str | None:
+    """Why a stored cell may not stand for what the current code computes, or None when it may.
+
+    A cell is current when its rankbench version, git sha, dirty flag and diff digest equal
+    `current` (`code_state()`) and its settings equal `settings` (the task and the suite's settings). A cell from a dirty tree whose
+    diff was not recorded is stale: its code cannot be told from another dirty tree's.
+    """
+    for key, what in (("rankbench_version", "rankbench"), ("git_sha", "commit"), ("git_dirty", "dirty tree")):
+        if provenance.get(key) != current[key]:
+            return f"{what} {provenance.get(key)} (now {current[key]})"
+    if current["git_dirty"] and provenance.get("git_diff") != current["git_diff"]:
+        return "other uncommitted changes"
+    stored = json.loads(json.dumps(provenance.get("settings", {}), sort_keys=True, default=str))
+    if stored != json.loads(json.dumps(settings, sort_keys=True, default=str)):
+        return f"settings {stored} (now {settings})"
+    return None
+
+
+@cache
 def package_versions() -> dict[str, str]:
     out = {}
     for name in _TRACKED_PACKAGES:
@@ -142,12 +186,8 @@ def hardware() -> dict[str, str | int | float]:
 
 def environment() -> dict[str, object]:
     """What ran a result: rankbench version and git state, package versions, hardware, Python."""
-    git = git_state()
     return {
-        "rankbench_version": __version__,
-        "git_sha": git.sha,
-        "git_dirty": git.dirty,
-        "git_committed_at": git.committed_at,
+        **code_state(),
         "packages": package_versions(),
         "hardware": hardware(),
         "python": platform.python_version(),

@@ -8,17 +8,21 @@ check is not "run a suite" (agreement with another library) name a `check` funct
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
 from rankbench.harness.datahome import checked_file
 from rankbench.harness.registry import DATASETS, Registry, resolve
+from rankbench.harness.result import Result
 from rankbench.harness.runner import plan, run_plan
-from rankbench.harness.store import REPORT_FILE, ResultStore, atomic_write_bytes
+from rankbench.harness.store import REPORT_FILE, CellKey, ResultStore, atomic_write_bytes
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,11 +80,15 @@ def require_files(dataset: str) -> None:
         checked_file(spec, relpath)
 
 
-def reproduce(name: str, out: Path) -> list[ReproRow]:
-    """Run the card, then write `out/reproduction.json` (rows, verdicts, wall time, environment)."""
+def reproduce(name: str, out: Path, *, rerun: bool = False) -> list[ReproRow]:
+    """Run the card, then write `out/reproduction.json` (rows, verdicts, wall time, environment).
+
+    A stored cell is reused only when the same code and suite settings computed it (`stale_reason`);
+    a stale one is recomputed, and `rerun` recomputes every cell.
+    """
     card = CARDS.get(name)
     start = time.perf_counter()
-    rows = resolve(card.check)(card, out) if card.check else _run_targets(card, out)
+    rows = resolve(card.check)(card, out) if card.check else _run_targets(card, out, rerun=rerun)
     write_report(card, rows, time.perf_counter() - start, out)
     return rows
 
@@ -104,17 +112,42 @@ def write_report(card: Card, rows: list[ReproRow], wall_s: float, out: Path) -> 
     return path
 
 
-def _run_targets(card: Card, out: Path) -> list[ReproRow]:
+def stale_cells(store: ResultStore, cells: list[CellKey]) -> dict[CellKey, str]:
+    """The stored cells among `cells` that the current code did not compute, each with the reason."""
+    from rankbench.harness.provenance import code_state, stale_reason
+    from rankbench.harness.suite import resolve_suite
+
+    current = code_state()
+    out = {}
+    for cell in cells:
+        loaded = store.load(store.json_path(cell)) if store.json_path(cell).is_file() else None
+        if isinstance(loaded, Result):
+            suite = resolve_suite(cell.suite)
+            reason = stale_reason(loaded.provenance, current, {"task": suite.task, **suite.settings})
+            if reason is not None:
+                out[cell] = reason
+    return out
+
+
+def _run_targets(card: Card, out: Path, *, rerun: bool = False) -> list[ReproRow]:
     from rankbench.harness.suite import resolve_suite
 
     suite = resolve_suite(card.suite)
     require_files(suite.dataset)
     adapters = list(dict.fromkeys(t.adapter for t in card.targets))
     store = ResultStore(out)
-    summary = run_plan(plan([card.suite], adapters), store)
+    cells = plan([card.suite], adapters)
+    stale = {} if rerun else stale_cells(store, cells)
+    for cell, reason in stale.items():
+        log.warning("stored cell %s / %s / seed %d is stale (%s): recomputing it", *astuple(cell), reason)
+    fresh = [c for c in cells if c not in stale]
+    summary = run_plan(fresh, store, rerun=rerun)
+    redone = run_plan(list(stale), store, rerun=True)
+    summary.failed.extend(redone.failed)
+    planned = set(cells)
     values: dict[tuple[str, str], list[float]] = {}
     for r in store.results():
-        if r.suite == card.suite and r.ok:
+        if CellKey(r.suite, r.adapter, r.seed) in planned and r.ok:  # this card's seeds only
             for m, est in r.measures.items():
                 values.setdefault((r.adapter, m), []).append(est.value)
     rows = []
