@@ -65,6 +65,13 @@ def check_embedder(spec: AdapterSpec) -> None:
     assert np.all(np.isfinite(docs)) and np.all(np.isfinite(queries))
     again = embedder.encode(list(ds.corpus.full_texts()[:8]), role="document")
     np.testing.assert_allclose(docs, again, rtol=1e-4, atol=1e-5)
+    # the output depends on the input: distinct texts get distinct vectors (a constant model fails here)
+    distinct = {tuple(np.round(row, 5)) for row in docs}
+    assert len(distinct) == len(set(ds.corpus.full_texts()[:8])), f"{spec.name} maps distinct texts to one vector"
+    reordered = embedder.encode(list(ds.corpus.full_texts()[:8])[::-1], role="document")
+    np.testing.assert_allclose(
+        reordered[::-1], docs, rtol=1e-4, atol=1e-5, err_msg="a text's vector depends on its batch"
+    )
     retriever = ADAPTERS.get("dense").build(embedder=embedder)
     retriever.index(ds.corpus)
     check_run(retriever.search(ds.queries, 20), ds, 20)
@@ -79,8 +86,19 @@ def check_reranker(spec: AdapterSpec) -> None:
     run = reranker.rerank(ds.queries, candidates, ds.corpus, 10)
     check_run(run, ds, 10)
     cand = candidates.to_dict()
-    for q, docs in run.to_dict().items():
+    ranked = run.to_dict()
+    for q, docs in ranked.items():
         assert set(docs) <= set(cand[q]), "a reranker only reorders its candidates"
+    # its order comes from its own scores: they differ between candidates (a constant model fails),
+    # and all 20 candidates handed over in reversed first-stage order get the same scores and order
+    assert any(len(set(np.round(list(docs.values()), 6))) > 1 for docs in ranked.values()), (
+        f"{spec.name} gives every candidate the same score"
+    )
+    whole = reranker.rerank(ds.queries, candidates, ds.corpus, 20)
+    flipped = Run.from_dict({q: {d: -s for d, s in docs.items()} for q, docs in cand.items()})
+    again = reranker.rerank(ds.queries, flipped, ds.corpus, 20)
+    assert again.doc_ids.tolist() == whole.doc_ids.tolist(), f"{spec.name}'s order follows the first stage's"
+    np.testing.assert_allclose(again.scores, whole.scores, rtol=1e-4, atol=1e-5)
 
 
 CHECKS: dict[str, Callable[[AdapterSpec], None]] = {
