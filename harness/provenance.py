@@ -136,8 +136,9 @@ def stale_reason(provenance: dict, current: dict[str, object], settings: dict[st
     """Why a stored cell may not stand for what the current code computes, or None when it may.
 
     A cell is current when its rankbench version, git sha, dirty flag and diff digest equal
-    `current` (`code_state()`) and its settings equal `settings` (the task and the suite's settings). A cell from a dirty tree whose
-    diff was not recorded is stale: its code cannot be told from another dirty tree's.
+    `current` (`code_state()`) and its settings equal `settings` (the task and the suite's
+    settings). A cell from a dirty tree whose diff was not recorded is stale: its code cannot be
+    told from another dirty tree's.
     """
     for key, what in (("rankbench_version", "rankbench"), ("git_sha", "commit"), ("git_dirty", "dirty tree")):
         if provenance.get(key) != current[key]:

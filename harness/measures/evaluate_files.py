@@ -102,7 +102,7 @@ def as_json(result: Evaluation, per_query: bool) -> str:
     return json.dumps(doc, indent=1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Paired:
     """One measure of one run tested against the first run on the queries both evaluated.
 
@@ -145,15 +145,15 @@ def compare_runs(results: Sequence[Evaluation], settings: Settings | None = None
     adjusted = holm(np.array([t.p_value for _, t in tested]))
     return [
         Paired(
-            label,
-            t.measure,
-            t.delta,
-            t.ci_low,
-            t.ci_high,
-            t.p_value,
-            float(p),
-            t.n,
-            verdict(t.delta, float(p), higher_is_better(t.measure), settings.alpha),
+            run=label,
+            measure=t.measure,
+            delta=t.delta,
+            ci_low=t.ci_low,
+            ci_high=t.ci_high,
+            p_value=t.p_value,
+            p_holm=float(p),
+            n=t.n,
+            verdict=verdict(t.delta, float(p), higher_is_better(t.measure), settings.alpha),
         )
         for (label, t), p in zip(tested, adjusted, strict=True)
     ]

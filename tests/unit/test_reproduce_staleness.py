@@ -60,7 +60,8 @@ def _tamper(store: ResultStore, value: float, **provenance: object) -> None:
 
 
 def test_reproduce_recomputes_stale_cells(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    card = Card("t", "tiny", suite="ir-synth-tiny", targets=(Target("bm25", "nDCG@10", 0.5, 0.5, "none"),))
+    target = Target(adapter="bm25", measure="nDCG@10", published=0.5, tolerance=0.5, citation="none")
+    card = Card(name="t", description="tiny", suite="ir-synth-tiny", targets=(target,))
     store = ResultStore(tmp_path)
     (computed,) = _run_targets(card, tmp_path)
     assert 0.3 < computed.ours < 1
