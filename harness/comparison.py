@@ -117,8 +117,14 @@ def allowed_worsening(measure: str, settings: Settings) -> float:
     return settings.max_growth if measure_kind(measure) == "resource" else settings.max_slowdown
 
 
-def fails(measure: str, verdict: str, base: float, head: float, delta: float, settings: Settings) -> bool:
-    """Whether one compared row fails the gate (see the module docstring)."""
+def fails(
+    measure: str, verdict: str, base: float, head: float, delta: float, settings: Settings, *, ratio: float = math.nan
+) -> bool:
+    """Whether one compared row fails the gate (see the module docstring).
+
+    `ratio`: for a cost measure tested on units or repeats, the tested HEAD/BASE ratio; the slowdown or
+    growth checked against the threshold is then that ratio, not the ratio of the two aggregates.
+    """
     if verdict == FAILED:
         return True
     if verdict == UNTESTED:
@@ -126,7 +132,8 @@ def fails(measure: str, verdict: str, base: float, head: float, delta: float, se
     if verdict != WORSE:
         return False
     if is_cost(measure):
-        return worsening(measure, base, head) > allowed_worsening(measure, settings)
+        factor = worsening(measure, base, head) if math.isnan(ratio) else worsening(measure, 1.0, ratio)
+        return factor > allowed_worsening(measure, settings)
     return abs(delta) > settings.min_delta
 
 

@@ -85,10 +85,14 @@ class Row:
     n: int
     verdict: str
     note: str = ""
+    ratio: float = math.nan
+    """Cost rows tested on units or repeats: the tested HEAD/BASE ratio (geometric mean), which decides the
+    verdict's direction and the `--max-slowdown`/`--max-growth` check. The aggregates `base`/`head` (e.g. a
+    p99 over few units) can move the other way under a noisy machine; the test is what the gate trusts."""
 
     def fails(self, settings: Settings) -> bool:
         """Whether this row fails the gate under `settings` (see `harness.comparison.fails`)."""
-        return fails(self.measure, self.verdict, self.base, self.head, self.delta, settings)
+        return fails(self.measure, self.verdict, self.base, self.head, self.delta, settings, ratio=self.ratio)
 
 
 @dataclass(frozen=True)
@@ -232,7 +236,7 @@ def cost_row(key: tuple[str, str], m: str, base: Cell, head: Cell, settings: Set
     ci = f"{settings.level:.0%} CI x{test.ci_low:.3g} to x{test.ci_high:.3g}"
     note = f"HEAD/BASE x{test.ratio:.3g} ({ci}), {test.method}"
     # the effect is a ratio, reported in the note: the delta's CI and Cohen's d do not apply
-    return {**_row(key, m, b_val, h_val, "", note=note), "p_value": test.p_value, "n": test.n}
+    return {**_row(key, m, b_val, h_val, "", note=note), "p_value": test.p_value, "n": test.n, "ratio": test.ratio}
 
 
 def compare(
@@ -309,7 +313,10 @@ def compare(
     adjusted = holm(np.array([p["p_value"] for p in pending]))
     rows = []
     for p, adj in zip(pending, adjusted, strict=True):
-        v = p.pop("verdict") or verdict(p["delta"], adj, p["higher_is_better"], settings.alpha)
+        ratio = p.get("ratio", math.nan)
+        # a tested cost row's direction is its tested ratio's (ratio > 1: HEAD's value is larger)
+        effect = p["delta"] if math.isnan(ratio) else math.log(ratio)
+        v = p.pop("verdict") or verdict(effect, adj, p["higher_is_better"], settings.alpha)
         rows.append(Row(**p, p_holm=float(adj), verdict=v))
     return Comparison(str(base_path), str(head_path), settings, tuple(rows), tuple(unpaired), tuple(damaged))
 

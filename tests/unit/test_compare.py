@@ -256,3 +256,16 @@ def test_auc_is_tested_with_delong_on_stored_labels_and_predictions(tmp_path: Pa
         roc_auc_score(labels, noisy)
     )
     assert auc.verdict == WORSE and auc.ci_high < 0 and auc.p_holm < 1e-6
+
+
+def test_tested_cost_ratio_decides_direction_and_threshold_not_the_aggregates() -> None:
+    """On a noisy machine BASE's p99 over few units can exceed HEAD's although HEAD is ~4x slower unit by unit
+    (seen: HEAD/BASE x3.88 tested, yet verdict 'better' from the aggregates). The tested ratio decides."""
+    from rankbench.harness.comparison import WORSE, Settings, fails, verdict
+
+    assert verdict(math.log(3.88), 0.001, False, 0.05) == WORSE  # latency: lower is better, ratio > 1 is worse
+    settings = Settings(max_slowdown=1.2)
+    # aggregates say HEAD is 4x *faster* (19.6 -> 5.0 ms), the paired test says 3.88x slower
+    assert fails("latency_p99_ms", WORSE, 19.6, 5.0, 5.0 - 19.6, settings, ratio=3.88)
+    assert not fails("latency_p99_ms", WORSE, 19.6, 5.0, 5.0 - 19.6, settings, ratio=1.1)  # within --max-slowdown
+    assert fails("QPS", WORSE, 100.0, 200.0, 100.0, settings, ratio=0.5)  # QPS halved by the test: fails
