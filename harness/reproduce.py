@@ -88,7 +88,7 @@ def reproduce(name: str, out: Path, *, rerun: bool = False) -> list[ReproRow]:
     """
     card = CARDS.get(name)
     start = time.perf_counter()
-    rows = resolve(card.check)(card, out) if card.check else _run_targets(card, out, rerun=rerun)
+    rows = resolve(card.check)(card, out) if card.check else run_targets(card, out, rerun=rerun)
     write_report(card, rows, time.perf_counter() - start, out)
     return rows
 
@@ -129,14 +129,16 @@ def stale_cells(store: ResultStore, cells: list[CellKey]) -> dict[CellKey, str]:
     return out
 
 
-def _run_targets(card: Card, out: Path, *, rerun: bool = False) -> list[ReproRow]:
+def run_targets(card: Card, out: Path, suite_name: str = "", *, rerun: bool = False) -> list[ReproRow]:
+    """Run the card's target adapters on its suite (or on `suite_name`, a variant a custom check picks)."""
     from rankbench.harness.suite import resolve_suite
 
-    suite = resolve_suite(card.suite)
+    suite_name = suite_name or card.suite
+    suite = resolve_suite(suite_name)
     require_files(suite.dataset)
     adapters = list(dict.fromkeys(t.adapter for t in card.targets))
     store = ResultStore(out)
-    cells = plan([card.suite], adapters)
+    cells = plan([suite_name], adapters)
     stale = {} if rerun else stale_cells(store, cells)
     for cell, reason in stale.items():
         log.warning("stored cell %s / %s / seed %d is stale (%s): recomputing it", *astuple(cell), reason)

@@ -22,10 +22,14 @@ from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Interactions, Loaded
 from rankbench.harness.registry import DatasetSpec
 from rankbench.harness.splits import SampledTest
-from rankbench.suites.catalog import dataset_spec
+from rankbench.suites.catalog import dataset_spec, entry, files
 from rankbench.suites.recsys.synth import checksum_interactions
 
 COLUMNS = ("user", "item", "rating", "timestamp")
+NCF_TRAIN = "ncf/ml-1m.train.rating"
+"""The NCF authors' ML-1M train file (`ncf-ml1m`)."""
+NCF_RECONSTRUCTED = "ncf/ml-1m.train.rating.reconstructed"
+"""The same file rebuilt from ML-1M's ratings (`ncf-ml1m-reconstructed`), used when the authors' file is absent."""
 
 
 def _text(path: Path) -> str:
@@ -215,6 +219,27 @@ def load_movielens(spec: DatasetSpec, **params: Any) -> Loaded:
     return _loaded(spec, read_movielens(checked_file(spec, relpath)), file=relpath)
 
 
+ML1M_ORDERED = "ml-1m/ratings.no-timestamp.tsv"
+"""All 1,000,209 ML-1M ratings as `user<TAB>movie<TAB>rating`, each user's rows in time order, no timestamps."""
+
+
+def load_ratings_in_order(spec: DatasetSpec, **params: Any) -> Loaded:
+    """A `user<TAB>item<TAB>rating` file without timestamps whose rows are in time order within each user.
+
+    Rows keep the file's order (`Interactions` row i is line i); no timestamps are invented, so
+    protocols that need them (temporal splits) see none.
+    """
+    (relpath,) = spec.files
+    frame = _read_delimited(checked_file(spec, relpath), "\t")
+    if frame.shape[1] != 3:
+        raise BadInput(
+            f"expected 3 tab-separated columns (user, item, rating), found {frame.shape[1]}",
+            path=checked_file(spec, relpath),
+            line=1,
+        )
+    return _loaded(spec, frame, file=relpath, order="time order within each user (no timestamps)")
+
+
 def load_ncf(spec: DatasetSpec, **params: Any) -> Loaded:
     """NCF's pre-split leave-one-out data: train file, test items and the 99 negatives per user."""
     train_rel, test_rel, neg_rel = spec.files
@@ -262,6 +287,30 @@ DATASETS = (
     dataset_spec("ml-1m", "rankbench.suites.recsys.data:load_movielens"),
     dataset_spec("ml-20m", "rankbench.suites.recsys.data:load_movielens"),
     dataset_spec("ncf-ml1m", "rankbench.suites.recsys.data:load_ncf"),
+    DatasetSpec(
+        name="ml-1m-ordered",
+        loader="rankbench.suites.recsys.data:load_ratings_in_order",
+        files={ML1M_ORDERED: "sha256:28af99d663f0ce15ed07c9844755824b0c001e249889c1289940696e1519886d"},
+        licence=entry("ml-1m")["licence"],
+        citation=entry("ml-1m")["citation"],
+        description="MovieLens 1M, all 1,000,209 ratings without timestamps, each user's rows in time order "
+        "(rebuilt from two public derivatives; see ml-1m/SOURCE.md of the shared data)",
+        source="place ml-1m/ratings.no-timestamp.tsv.gz in the data home",
+    ),
+    DatasetSpec(
+        name="ncf-ml1m-reconstructed",
+        loader="rankbench.suites.recsys.data:load_ncf",
+        files={
+            NCF_RECONSTRUCTED: "sha256:77c456fc1ea10df51a182ef564a538c8baa4d5bb587f9911561dfa05bf279426",
+            **{rel: c for rel, c in files("ncf-ml1m").items() if not rel.endswith(".train.rating")},
+        },
+        licence=entry("ncf-ml1m")["licence"],
+        citation=entry("ncf-ml1m")["citation"],
+        description="NCF's ML-1M test files with the train file rebuilt from ML-1M (not the authors' file: "
+        "97% of rows exact; see ncf/SOURCE.md of the shared data)",
+        source="place ncf/ml-1m.train.rating.reconstructed.gz (rebuilt from ml-1m/ratings.no-timestamp.tsv.gz) "
+        "in the data home",
+    ),
     DatasetSpec(
         name="interactions-file",
         loader="rankbench.suites.recsys.data:load_file",

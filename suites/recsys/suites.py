@@ -18,6 +18,13 @@ LOO = {"split": "leave-one-out", "negatives": 99, "split_seed": 0, "binarize": N
 TEMPORAL = {"split": "temporal", "test_frac": 0.2, "valid_frac": 0.1, "binarize": None}
 
 
+NCF_SETTINGS = {"split": "leave-one-out", "negatives": 99, "negatives_source": "ncf/ml-1m.test.negative"}
+ML20M_USERS = 136_677
+"""Users with >= 5 ratings > 3.5 in ML-20M (Liang et al. 2018, Table 1)."""
+ML20M_HELDOUT = 10_000
+"""Held-out users in each of Liang et al.'s ML-20M test and validation sets."""
+
+
 def strong(heldout_users: int | float, binarize: float | None) -> dict[str, object]:
     """Liang et al.'s split parameters (their ML-20M run: 10,000 held-out users, ratings > 3.5)."""
     return {
@@ -128,8 +135,29 @@ SUITES = (
         measures=SAMPLED,
         families=FAMILY,
         unit="user",
-        settings={"split": "leave-one-out", "negatives": 99, "negatives_source": "ncf/ml-1m.test.negative"},
+        settings=NCF_SETTINGS,
         description="NCF's own ML-1M leave-one-out files (train / test item / 99 negatives), HR@10 and NDCG@10",
+    ),
+    Suite(
+        name="ncf-ml1m-reconstructed",
+        dataset="ncf-ml1m-reconstructed",
+        task="recommendation",
+        measures=SAMPLED,
+        families=FAMILY,
+        unit="user",
+        settings={**NCF_SETTINGS, "train_file": "reconstructed"},
+        description="as ncf-ml1m, with the train file rebuilt from ML-1M (97% of rows exact) when NCF's is absent",
+    ),
+    Suite(
+        name="multvae-ml1m",
+        dataset="ml-1m-ordered",
+        task="recommendation",
+        measures=STRONG,
+        families=FAMILY,
+        unit="user",
+        settings=strong(ML20M_HELDOUT / ML20M_USERS, 3.5),
+        description="Mult-VAE's setup on ML-1M: ratings > 3.5, users >= 5, ML-20M's held-out share "
+        "(10,000 of 136,677 users) for test and validation, 80% fold-in",
     ),
     Suite(
         name="multvae-ml20m",

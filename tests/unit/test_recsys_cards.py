@@ -50,11 +50,11 @@ def stand_in_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     recorded sha256 are those of the real files, so the stand-in specs record none."""
     home = tmp_path / "data"
     monkeypatch.setenv("RANKBENCH_DATA", str(home))
-    originals = {n: DATASETS.get(n) for n in ("ncf-ml1m", "ml-20m")}
+    originals = {n: DATASETS.get(n) for n in ("ncf-ml1m", "ncf-ml1m-reconstructed", "ml-20m", "ml-1m-ordered")}
     for spec in originals.values():
         DATASETS.add(replace(spec, files=dict.fromkeys(spec.files, "")))
     datahome._loaded.clear()
-    cards = {n: CARDS.get(n) for n in ("ncf-ml1m", "multvae-ml20m")}
+    cards = {n: CARDS.get(n) for n in ("ncf-ml1m", "multvae-ml20m", "multvae-ml1m")}
     yield home
     for spec in originals.values():
         DATASETS.add(spec)
@@ -63,7 +63,7 @@ def stand_in_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     datahome._loaded.clear()
 
 
-def _write_ncf(home: Path) -> None:
+def _write_ncf(home: Path, train_name: str = "ml-1m.train.rating") -> None:
     data = generate(n_users=80, n_items=220, mean_items=25, seed=5)
     split = leave_one_out(data, seed=0)
     train = split.train.subset(np.ones(len(split.train), bool))
@@ -72,7 +72,8 @@ def _write_ncf(home: Path) -> None:
         f"{u}\t{i}\t{int(r)}\t{t}"
         for u, i, r, t in zip(train.users, train.items, train.ratings, train.timestamps, strict=True)
     ]
-    (home / "ncf/ml-1m.train.rating").write_text("\n".join(lines) + "\n")
+    with gzip.open(home / "ncf" / f"{train_name}.gz", "wt") as fh:
+        fh.write("\n".join(lines) + "\n")
     test = split.test
     with gzip.open(home / "ncf/ml-1m.test.rating.gz", "wt") as fh:
         fh.writelines(f"{u}\t{i}\t5\t{t}\n" for u, i, t in zip(test.users, test.items, test.timestamps, strict=True))
@@ -93,8 +94,39 @@ def test_ncf_card_runs_on_a_stand_in(stand_in_home: Path, tmp_path: Path) -> Non
     docs = [json.loads(p.read_text()) for p in (tmp_path / "out").rglob("*.json") if p.name != "reproduction.json"]
     report = json.loads((tmp_path / "out/reproduction.json").read_text())
     assert [r["ours"] for r in report["rows"]] == [r.ours for r in rows] and report["wall_s"] > 0
-    assert len(docs) == 2 and all(d["info"]["negatives_from"] == "dataset files" for d in docs)
+    assert len(docs) == 1 and all(d["info"]["negatives_from"] == "dataset files" for d in docs)
     assert all(d["info"]["n_test_users"] == 80 for d in docs)
+
+
+def _fast_ncf_card() -> None:
+    card = CARDS.get("ncf-ml1m")
+    CARDS.add(replace(card, targets=tuple(replace(t, adapter=f"{t.adapter}(epochs=2)") for t in card.targets)))
+
+
+@pytest.mark.parametrize(
+    ("files", "suite", "says"),
+    [
+        (("ml-1m.train.rating.reconstructed",), "ncf-ml1m-reconstructed", "reconstructed train file"),
+        (("ml-1m.train.rating", "ml-1m.train.rating.reconstructed"), "ncf-ml1m", "NCF's own train file"),
+    ],
+)
+def test_ncf_card_prefers_the_authors_train_file(
+    stand_in_home: Path, tmp_path: Path, files: tuple[str, ...], suite: str, says: str
+) -> None:
+    """NCF's own train file when present, else the reconstructed one; the table and the JSON say which."""
+    for i, name in enumerate(files):
+        if i == 0:
+            _write_ncf(stand_in_home, name)
+        else:
+            (stand_in_home / "ncf" / f"{name}.gz").write_bytes((stand_in_home / "ncf" / f"{files[0]}.gz").read_bytes())
+    _fast_ncf_card()
+    rows = reproduce("ncf-ml1m", tmp_path / "out")
+    assert [r.label for r in rows] == [f"neumf(epochs=2) ({says})"] * 2  # the table's model column
+    report = json.loads((tmp_path / "out/reproduction.json").read_text())
+    assert [r["measure"] for r in report["rows"]] == ["HR@10", "nDCG@10"]
+    assert all(r["label"] == f"neumf(epochs=2) ({says})" and f"suite {suite}," in r["detail"] for r in report["rows"])
+    docs = [json.loads(p.read_text()) for p in (tmp_path / "out").rglob("seed-*.json")]
+    assert docs and {d["suite"] for d in docs} == {suite}
 
 
 def test_multvae_card_runs_on_a_stand_in(stand_in_home: Path, tmp_path: Path) -> None:
@@ -161,3 +193,51 @@ def test_agreement_overrides_only_what_differs_from_our_defaults() -> None:
         defaults = ADAPTERS.get(name).defaults()
         assert set(overrides) <= set(defaults), name
         assert not [k for k, v in overrides.items() if defaults[k] == v], f"{name} repeats a default"
+
+
+def _ml1m_slice(home: Path) -> None:
+    """The first 400 users of the real ML-1M file when the data home has it, else generated ratings, in its format."""
+    real = Path(os.environ.get("RANKBENCH_DATA_REAL", "")) / "ml-1m/ratings.no-timestamp.tsv.gz"
+    (home / "ml-1m").mkdir(parents=True)
+    if real.is_file():
+        with gzip.open(real, "rt") as fh:
+            lines = [line for line in fh if int(line.split("\t", 1)[0]) <= 400]
+    else:
+        data = generate(n_users=400, n_items=300, mean_items=40, seed=7)
+        lines = [f"{u + 1}\t{i + 1}\t{int(r)}\n" for u, i, r in zip(data.users, data.items, data.ratings, strict=True)]
+    with gzip.open(home / "ml-1m/ratings.no-timestamp.tsv.gz", "wt") as fh:
+        fh.writelines(lines)
+
+
+def test_multvae_ml1m_card_wiring_on_a_slice(stand_in_home: Path, tmp_path: Path) -> None:
+    """The card's whole path (split, ours, RecBole on the same split, paired rows) on 400 users, 2 epochs."""
+    pytest.importorskip("recbole")
+    _ml1m_slice(stand_in_home)
+    card = CARDS.get("multvae-ml1m")
+    CARDS.add(replace(card, options={"params": {"epochs": 2, "hidden": 64, "latent": 16}, "seeds": (0,)}))
+    rows = reproduce("multvae-ml1m", tmp_path / "out")
+    assert [r.measure for r in rows] == ["nRecall@20", "nRecall@50", "nDCG@100"]
+    assert all(0 < r.published < 1 and 0 < r.ours < 1 and r.tolerance > 0 for r in rows), rows
+    assert all(r.label == "multvae vs RecBole MultiVAE" and "seeds 0 " in r.detail for r in rows)
+    n_test = int(rows[0].detail.split("paired over ")[1].split()[0])
+    assert 0 < n_test <= round(400 * 10_000 / 136_677)  # ML-20M's held-out share of the eligible users
+    report = json.loads((tmp_path / "out/reproduction.json").read_text())
+    assert report["card"] == "multvae-ml1m" and [r["ours"] for r in report["rows"]] == [r.ours for r in rows]
+
+
+def test_ml1m_ordered_loader_keeps_file_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows stay in the file's (time) order, ratings are kept, and no timestamps are invented."""
+    monkeypatch.setenv("RANKBENCH_DATA", str(tmp_path))
+    spec = DATASETS.get("ml-1m-ordered")
+    DATASETS.add(replace(spec, files=dict.fromkeys(spec.files, "")))
+    datahome._loaded.clear()
+    try:
+        (tmp_path / "ml-1m").mkdir()
+        (tmp_path / "ml-1m/ratings.no-timestamp.tsv").write_text("7\t30\t5\n7\t10\t3\n2\t10\t4\n7\t20\t1\n")
+        data = datahome.load_dataset("ml-1m-ordered").data
+        names = [(data.user_name(u), data.item_name(i)) for u, i in zip(data.users, data.items, strict=True)]
+        assert names == [("7", "30"), ("7", "10"), ("2", "10"), ("7", "20")]
+        assert data.ratings.tolist() == [5, 3, 4, 1] and data.timestamps is None
+    finally:
+        DATASETS.add(spec)
+        datahome._loaded.clear()
