@@ -4,10 +4,13 @@ Grammar (one parser for the CLI, run matrices and the store)::
 
     ref    := stage (">>" stage)*
     stage  := NAME ["(" key=value ("," key=value)* ")"] ["@" INT]
+            | NAME ":" VALUE          (the adapter's `shorthand` parameter: `run:FILE` = `run(path=FILE)`)
 
 `bm25(k1=1.2)` sets parameters; `bm25>>cross-encoder@100` is a pipeline that reranks the
-top 100 of the first stage. A multi-stage reference builds the registered `pipeline`
-adapter, so the harness needs no concrete pipeline class.
+top 100 of the first stage. An adapter with a `canonical` function has its parameters made
+canonical when parsed (`run:FILE` is stored as `run(path='/abs/FILE',sha256='…')`). A
+multi-stage reference builds the registered `pipeline` adapter, so the harness needs no
+concrete pipeline class.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rankbench.harness.errors import BadInput, MissingDependency
-from rankbench.harness.registry import ADAPTERS, AdapterSpec
+from rankbench.harness.registry import ADAPTERS, AdapterSpec, resolve
 
+_SHORTHAND = re.compile(r"^\s*(?P<name>[A-Za-z][A-Za-z0-9_.\-]*):(?P<value>.*?)\s*$")
 _STAGE = re.compile(r"^\s*(?P<name>[A-Za-z0-9_.\-]+)\s*(?:\((?P<params>.*)\))?\s*(?:@\s*(?P<depth>\S+))?\s*$")
 
 
@@ -114,10 +118,28 @@ def _split_top_level(text: str) -> list[str]:
 
 def parse_adapter_ref(text: str) -> AdapterRef:
     """Parse and check names against the registry (unknown names get did-you-mean errors)."""
-    stages = tuple(parse_stage(part, text) for part in text.split(">>"))
-    for stage in stages:
+    stages = []
+    for part in text.split(">>"):
+        stage = _parse_shorthand(part, text) or parse_stage(part, text)
         spec = ADAPTERS.get(stage.name)
         if stage.params:  # caught here, before any cell runs, rather than as a failed cell per seed
             with contextlib.suppress(MissingDependency):  # each cell then fails naming the extra to install
                 spec.reject_unknown(dict(stage.params))
-    return AdapterRef(stages)
+        if spec.canonical:
+            params = resolve(spec.canonical, spec.extra)(dict(stage.params))
+            stage = Stage(stage.name, tuple(sorted(params.items())), stage.depth)
+        stages.append(stage)
+    return AdapterRef(tuple(stages))
+
+
+def _parse_shorthand(text: str, whole: str) -> Stage | None:
+    """`NAME:VALUE` for an adapter with a `shorthand` parameter; None when `text` is not of that form."""
+    m = _SHORTHAND.match(text)
+    if not m or "(" in m["name"]:
+        return None
+    spec = ADAPTERS.get(m["name"])
+    if not spec.shorthand:
+        raise BadInput(f"adapter {spec.name!r} takes no NAME:VALUE shorthand in {whole!r}; use NAME(key=value)")
+    if not m["value"]:
+        raise BadInput(f"{whole!r}: nothing after {spec.name + ':'!r}; expected {spec.name}:{spec.shorthand.upper()}")
+    return Stage(spec.name, ((spec.shorthand, m["value"]),))

@@ -108,6 +108,11 @@ class AdapterSpec:
     weights: str = ""
     smoke_params: Mapping[str, Any] = field(default_factory=dict)
     """Overrides that make the adapter fast enough for the contract tests (fewer epochs, ...)."""
+    shorthand: str = ""
+    """The parameter `NAME:VALUE` sets on the command line (`run:FILE` is `run(path=FILE)`); "" for none."""
+    canonical: str = ""
+    """`"module:function"` mapping a reference's parameters to the ones its cell is stored under (called when
+    the reference is parsed: e.g. a file's path made absolute and its content digest added); "" for none."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))

@@ -118,6 +118,14 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option("--seed", help="seed of the resampling")] = 0,
         markdown: Annotated[Path | None, typer.Option("--markdown", help="write a Markdown summary here")] = None,
         junit: Annotated[Path | None, typer.Option("--junit", help="write JUnit XML here")] = None,
+        base_adapter: Annotated[
+            list[str],
+            typer.Option("--base-adapter", help="with --head-adapter: compare BASE's cells of this adapter ..."),
+        ] = [],  # noqa: B006
+        head_adapter: Annotated[
+            list[str],
+            typer.Option("--head-adapter", help="... with HEAD's cells of this one (repeatable, in pairs)"),
+        ] = [],  # noqa: B006
     ) -> None:
         """Paired significance tests of HEAD against BASE per suite x adapter x measure; --gate fails CI."""
         from rich.console import Console
@@ -137,7 +145,14 @@ def register(app: typer.Typer) -> None:
             max_growth=max_growth,
             allow_untested=allow_untested,
         )
-        cmp = compare(base, head, measure or None, settings)
+        if len(base_adapter) != len(head_adapter):
+            from rankbench.harness.errors import BadInput
+
+            raise BadInput(
+                f"--base-adapter and --head-adapter come in pairs: got {len(base_adapter)} and {len(head_adapter)}"
+            )
+        pairs = [(_stored_name(b), _stored_name(h)) for b, h in zip(base_adapter, head_adapter, strict=True)]
+        cmp = compare(base, head, measure or None, settings, pairs)
         console = Console()
         if not console.is_terminal:  # CI logs: wide enough that numbers are never cut
             console = Console(width=160)
@@ -180,6 +195,21 @@ def register(app: typer.Typer) -> None:
                 message += f" ({untested} untested measure(s) or damaged cell(s) allowed by --allow-untested)"
             console.print(message, markup=False)
             _name_damaged(cmp.damaged)
+
+
+def _stored_name(text: str) -> str:
+    """The name cells of adapter reference `text` are stored under (`run:FILE` -> `run(path=...,sha256=...)`).
+
+    Text that is not a reference of a registered adapter (or a run file no longer on disk) is taken
+    as the stored name itself.
+    """
+    from rankbench.harness.adapter_ref import parse_adapter_ref
+    from rankbench.harness.errors import HarnessError
+
+    try:
+        return str(parse_adapter_ref(text))
+    except HarnessError:
+        return text
 
 
 def register_plots(app: typer.Typer) -> None:

@@ -244,8 +244,14 @@ def compare(
     head_path: Path | str,
     measures: Sequence[str] | None = None,
     settings: Settings | None = None,
+    pairs: Sequence[tuple[str, str]] = (),
 ) -> Comparison:
     """Compare every cell both result sets hold; Holm-correct across all tested rows.
+
+    Cells pair by (suite, adapter). `pairs` of (BASE adapter, HEAD adapter) names pair differently
+    named adapters instead (two run files, two parameter settings): per suite, BASE's cell of the
+    first is compared with HEAD's cell of the second, in a row named `BASE vs HEAD`, and only
+    those pairs are compared. Raises `BadInput` when a pair names an adapter neither side stores.
 
     Damaged cells (see `ResultStore.damaged`) are left out and named in `Comparison.damaged`; the gate
     fails on them unless `settings.allow_untested`.
@@ -253,6 +259,8 @@ def compare(
     settings = settings or Settings()
     base_store, head_store = ResultStore(base_path), ResultStore(head_path)
     base_cells, head_cells = load_cells(base_store), load_cells(head_store)
+    if pairs:
+        base_cells, head_cells = _paired_names(base_cells, head_cells, pairs)
     damaged = [f"BASE: {d.line()}" for d in base_store.damaged()] + [f"HEAD: {d.line()}" for d in head_store.damaged()]
     common = [k for k in base_cells if k in head_cells]
     unpaired = [f"{s} / {a} (only in BASE)" for s, a in base_cells if (s, a) not in head_cells]
@@ -319,6 +327,24 @@ def compare(
         v = p.pop("verdict") or verdict(effect, adj, p["higher_is_better"], settings.alpha)
         rows.append(Row(**p, p_holm=float(adj), verdict=v))
     return Comparison(str(base_path), str(head_path), settings, tuple(rows), tuple(unpaired), tuple(damaged))
+
+
+def _paired_names(
+    base: dict[tuple[str, str], Cell], head: dict[tuple[str, str], Cell], pairs: Sequence[tuple[str, str]]
+) -> tuple[dict[tuple[str, str], Cell], dict[tuple[str, str], Cell]]:
+    """BASE's cells of each pair's first adapter and HEAD's of its second, both keyed `first vs second`."""
+    out_base: dict[tuple[str, str], Cell] = {}
+    out_head: dict[tuple[str, str], Cell] = {}
+    for first, second in pairs:
+        for side, name, what in ((base, first, "BASE"), (head, second, "HEAD")):
+            if not any(a == name for _, a in side):
+                stored = sorted({a for _, a in side})
+                shown = ", ".join(stored[:5]) or "none"
+                raise BadInput(f"{what} stores no cell of adapter {name!r}; it stores {shown}")
+        label = f"{first} vs {second}"
+        out_base |= {(s, label): c for (s, a), c in base.items() if a == first}
+        out_head |= {(s, label): c for (s, a), c in head.items() if a == second}
+    return out_base, out_head
 
 
 def _row(key: tuple[str, str], measure: str, base: float, head: float, verdict: str, note: str = "") -> dict:
