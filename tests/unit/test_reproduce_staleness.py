@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rankbench.harness.provenance import code_state, git_diff, git_state, stale_reason
-from rankbench.harness.reproduce import Card, Target, _run_targets
+from rankbench.harness.reproduce import Card, Target, run_targets
 from rankbench.harness.store import ResultStore, canonical_sha256
 
 
@@ -63,10 +63,10 @@ def test_reproduce_recomputes_stale_cells(tmp_path: Path, caplog: pytest.LogCapt
     target = Target(adapter="bm25", measure="nDCG@10", published=0.5, tolerance=0.5, citation="none")
     card = Card(name="t", description="tiny", suite="ir-synth-tiny", targets=(target,))
     store = ResultStore(tmp_path)
-    (computed,) = _run_targets(card, tmp_path)
+    (computed,) = run_targets(card, tmp_path)
     assert 0.3 < computed.ours < 1
     _tamper(store, 0.123)  # same code and settings: the stored cell is reused as it is
-    assert _run_targets(card, tmp_path)[0].ours == 0.123
+    assert run_targets(card, tmp_path)[0].ours == 0.123
     stale_provenance = [
         {"git_sha": "0" * 40},
         {"rankbench_version": "0.0.1"},
@@ -76,7 +76,7 @@ def test_reproduce_recomputes_stale_cells(tmp_path: Path, caplog: pytest.LogCapt
     for changed in stale_provenance:
         _tamper(store, 0.123, **changed)
         caplog.clear()
-        assert _run_targets(card, tmp_path)[0].ours == pytest.approx(computed.ours, abs=1e-12), changed
+        assert run_targets(card, tmp_path)[0].ours == pytest.approx(computed.ours, abs=1e-12), changed
         assert "is stale" in caplog.text and "recomputing" in caplog.text
     _tamper(store, 0.123)
-    assert _run_targets(card, tmp_path, rerun=True)[0].ours == pytest.approx(computed.ours, abs=1e-12)
+    assert run_targets(card, tmp_path, rerun=True)[0].ours == pytest.approx(computed.ours, abs=1e-12)
