@@ -571,6 +571,12 @@ def _install_plugin_commands() -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["evaluate"]:  # the lean path the `rankbench` executable takes (entry.py)
+        from rankbench.harness.measures.evaluate_files import command
+
+        code = command(sys.argv[2:])
+        if code is not None:
+            sys.exit(code)
     try:
         _install_plugin_commands()
         app()

@@ -266,7 +266,10 @@ def _read_columns(path: Path, names: Sequence[str], types: dict[str, Any]) -> tu
     import pyarrow.csv as pacsv
 
     data = _file_bytes(path)
-    last = data.rstrip(b"\n").rpartition(b"\n")[2]
+    end = len(data)
+    while end and data[end - 1] == 0x0A:  # trailing blank lines (no copy of the file, unlike rstrip)
+        end -= 1
+    last = data[data.rfind(b"\n", 0, end) + 1 : end]
     if not last.strip():
         raise _NotFast
 
@@ -305,27 +308,50 @@ def _read_columns(path: Path, names: Sequence[str], types: dict[str, Any]) -> tu
 
 
 def _has_empty(column: Any) -> bool:
-    """Whether a pyarrow string (or dictionary of strings) column holds an empty string."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    """Whether a pyarrow string (or dictionary of strings) column holds an empty string.
 
-    if pa.types.is_dictionary(column.type):
-        return any(bool(pc.any(pc.equal(pc.utf8_length(c.dictionary), 0)).as_py() or False) for c in column.chunks)
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-        return False
-    return bool(pc.any(pc.equal(pc.utf8_length(column), 0)).as_py() or False)
+    Read from the offsets buffers with numpy: `pyarrow.compute` would import pandas (a quarter
+    of a second of a cold `rankbench evaluate`).
+    """
+    import pyarrow as pa
+
+    for chunk in column.chunks:
+        values = chunk.dictionary if pa.types.is_dictionary(chunk.type) else chunk
+        if values.type != pa.string() or len(values) == 0:
+            continue
+        offsets = np.frombuffer(values.buffers()[1], dtype=np.int32, count=len(values) + 1, offset=values.offset * 4)
+        if np.any(offsets[1:] == offsets[:-1]):
+            return True
+    return False
+
+
+def _numbers(chunks: Sequence[Any], dtype: type) -> np.ndarray:
+    """Pyarrow numeric arrays (the chunks of a column) without nulls as one numpy array, read from their buffers.
+
+    `to_numpy` and `unify_dictionaries` would import pandas (a quarter of a second of a cold
+    `rankbench evaluate`); the buffers give the same values.
+    """
+    size = np.dtype(dtype).itemsize
+    parts = [np.frombuffer(c.buffers()[1], dtype=dtype, count=len(c), offset=c.offset * size) for c in chunks if len(c)]
+    if any(c.null_count for c in chunks):
+        raise _NotFast
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
 def _dictionary_strings(column: Any) -> np.ndarray:
-    """A dictionary-encoded pyarrow string column as a numpy `<U..` array (few distinct values: cheap)."""
-    import pyarrow as pa
+    """A dictionary-encoded pyarrow string column as a numpy `<U..` array (few distinct values: cheap).
 
+    Each chunk has its own dictionary; their strings are stacked and every row gathered once.
+    """
     chunks = [c for c in column.chunks if len(c)]
     if not chunks:
         return np.array([], dtype=str)
-    unified = pa.chunked_array(chunks).unify_dictionaries()
-    values = arrow_strings(unified.chunks[0].dictionary)
-    return values[np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in unified.chunks])]
+    words = [arrow_strings(c.dictionary) for c in chunks]
+    width = max(max(w.dtype.itemsize // 4 for w in words), 1)
+    stacked = np.concatenate([w.astype(f"<U{width}") for w in words])
+    base = np.cumsum([0] + [len(w) for w in words[:-1]])
+    index = np.concatenate([_numbers([c.indices], np.int32) + b for c, b in zip(chunks, base, strict=True)])
+    return stacked[index]
 
 
 def arrow_strings(column: Any) -> np.ndarray:
@@ -355,10 +381,11 @@ def arrow_strings(column: Any) -> np.ndarray:
         lengths = np.diff(offsets)
         width = max(int(lengths.max()), 1)
         padded = np.append(data, np.uint8(0))  # index len(data) reads the padding zero
-        points = np.zeros((len(chunk), width), dtype=np.uint32)
+        points = np.empty((len(chunk), width), dtype=np.uint32)
+        idx = np.empty_like(starts)  # reused: one allocation, not one per column
         for j in range(width):  # one column of code points at a time: small temporaries
-            idx = starts + j
-            idx[lengths <= j] = len(data)
+            np.add(starts, j, out=idx)
+            np.putmask(idx, lengths <= j, len(data))
             points[:, j] = padded[idx]
         parts.append(points.view(f"<U{width}").reshape(len(chunk)))
     if not parts:
@@ -371,7 +398,7 @@ def _trec_qrels_fast(path: Path) -> Qrels:
 
     types = {"q": pa.dictionary(pa.int32(), pa.string()), "d": pa.string(), "rel": pa.float64()}
     table, _ = _read_columns(path, ("q", "iter", "d", "rel"), types)
-    rel = table["rel"].to_numpy()
+    rel = _numbers(table["rel"].chunks, np.float64)
     if not np.all(np.isfinite(rel)) or not np.array_equal(rel, np.round(rel)):
         raise _NotFast
     try:
@@ -403,9 +430,9 @@ def _trec_run_fast(path: Path) -> Run:
     import pyarrow as pa
 
     dictionary = pa.dictionary(pa.int32(), pa.string())
-    types = {"q": dictionary, "d": pa.string(), "s": pa.float64(), "tag": dictionary}
+    types = {"q": dictionary, "d": pa.string(), "s": pa.float64()}  # the column count is checked on every line
     table, last = _read_columns(path, ("q", "iter", "d", "rank", "s", "tag"), types)
-    scores = table["s"].to_numpy()
+    scores = _numbers(table["s"].chunks, np.float64)
     if not np.all(np.isfinite(scores)):
         raise _NotFast
     try:

@@ -50,21 +50,27 @@ def pair_keys(group: np.ndarray, hashes: np.ndarray) -> np.ndarray:
 def factorize_sorted(values: np.ndarray, hashes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(codes, uniques) with `uniques` in sorted order and `uniques[codes] == values`.
 
-    Factorises the 64-bit hashes (an integer hash table), then checks every id against its
-    code's representative; on a collision it falls back to `pd.factorize` on the strings.
+    Factorises the 64-bit hashes (pandas' hash table when pandas is already loaded, else a
+    numpy sort: a cold `rankbench evaluate` does not pay pandas' import), then checks every id
+    against its code's representative; on a collision it factorises the strings themselves.
     """
-    import pandas as pd
+    import sys
 
     if len(values) == 0:
         return np.zeros(0, dtype=np.int64), values[:0]
-    codes, _ = pd.factorize(string_hash(values) if hashes is None else hashes)
-    # codes are numbered in order of first appearance: a code's first row is where it exceeds all before it
-    seen_max = np.maximum.accumulate(codes)
-    first = np.flatnonzero(np.concatenate([[True], codes[1:] > seen_max[:-1]]))
+    hashes = string_hash(values) if hashes is None else hashes
+    pd = sys.modules.get("pandas")
+    if pd is not None:
+        codes, _ = pd.factorize(hashes)
+        # codes are numbered in order of first appearance: a code's first row is where it exceeds all before it
+        seen_max = np.maximum.accumulate(codes)
+        first = np.flatnonzero(np.concatenate([[True], codes[1:] > seen_max[:-1]]))
+    else:
+        _, first, codes = np.unique(hashes, return_index=True, return_inverse=True)
     representative = values[first]
     if not np.array_equal(representative[codes], values):  # two ids share a hash
-        codes, uniques = pd.factorize(values, sort=True)
-        return codes.astype(np.int64), np.asarray(uniques, dtype=values.dtype)
+        uniques, codes = np.unique(values, return_inverse=True)
+        return codes.astype(np.int64), uniques
     order = argsort_strings(representative)
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))

@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 
@@ -193,3 +193,54 @@ def table_json(results: Sequence[Evaluation], compared: Sequence[Paired] = ()) -
         for label, r in zip(run_labels(results), results, strict=True)
     ]
     return json.dumps({"runs": runs, "compared": [asdict(p) for p in compared]}, indent=1)
+
+
+def command(argv: Sequence[str]) -> int | None:
+    """`rankbench evaluate ARGV...` without loading the full command line (typer, rich, plugins).
+
+    The command-line's own `evaluate` (in `cli.py`) defines the options and their help; this
+    takes only its single-run form (`QRELS RUN` with `-m`, `-q`, `--format`, `-c`), parsed with
+    `argparse`, and returns the exit status. It returns None for anything else (several run files,
+    `--compare` and its options, `--help`, an unknown option, a missing argument): the full command
+    line then handles it, so both paths print the same. Errors print one line, `error: ...`, and
+    return `BadInput.exit_code`.
+    """
+    import argparse
+    import gc
+    import sys
+
+    from rankbench.harness.errors import HarnessError, UnknownName
+    from rankbench.harness.resources import keep_freed_memory
+
+    if any(a in ("--help", "-h", "--") for a in argv):
+        return None
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:  # argparse would print usage and exit
+            raise argparse.ArgumentError(None, message)
+
+    parser = Parser(add_help=False, allow_abbrev=False)
+    parser.add_argument("qrels", type=Path)
+    parser.add_argument("run", type=Path)
+    parser.add_argument("-m", "--measure", action="append", default=[])
+    parser.add_argument("-q", "--per-query", action="store_true")
+    parser.add_argument("--format", dest="fmt", default="text")
+    parser.add_argument("-c", "--missing-as-zero", action="store_true")
+    try:
+        args, unknown = parser.parse_known_args(list(argv))
+    except argparse.ArgumentError:
+        return None
+    if unknown:  # a second run file, --compare/--alpha/--test, or an option this path does not know
+        return None
+    keep_freed_memory()
+    writers = {"text": as_text, "json": as_json}
+    try:
+        if args.fmt not in writers:
+            raise UnknownName("output format", args.fmt, list(writers))
+        result = evaluate_files(args.qrels, args.run, args.measure, args.missing_as_zero)
+    except HarnessError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        gc.collect()  # free the failed reader (and Arrow's threads) before teardown, as cli.main does
+        return exc.exit_code
+    print(writers[args.fmt](result, args.per_query))
+    return 0

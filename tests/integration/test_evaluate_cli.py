@@ -158,3 +158,66 @@ def test_several_runs_in_one_table_with_paired_tests(tmp_path: Path) -> None:
     assert [c.strip() for c in single.stdout.strip().splitlines()[-1].split("\t")][:2] == ["AP", "all"]
     alone = cli("evaluate", str(trec), str(first), "--compare")
     assert alone.returncode == 2 and "at least two run files" in alone.stderr
+
+
+FULL_CLI = [sys.executable, "-c", "from rankbench.harness.cli import app; app()"]  # typer's own `evaluate`
+LEAN_CLI = [sys.executable, "-c", "from rankbench.harness.entry import main; main()"]  # the executable's path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["-m", "nDCG@10", "--measure", "AP", "-q"],
+        ["--measure=P@5", "-c", "--format", "json", "--per-query"],
+        ["--format", "xml"],  # a user error: one line, the same exit status
+        ["-m", "nDCG@x"],
+        ["{other}"],  # several runs: one table, a column per run
+        ["{other}", "-m", "AP", "{third}", "--compare", "--alpha", "0.1"],
+        ["{other}", "--compare", "--test", "t", "--format", "json", "-c"],
+        ["--compare"],  # one run with --compare: a user error
+        ["{other}", "-q"],  # --per-query with several runs: a user error
+    ],
+)
+def test_lean_evaluate_equals_the_full_command_line(tmp_path: Path, args: list[str]) -> None:
+    """The executable's path (lean for one run, the full command line for anything else) prints
+    exactly what typer's `evaluate` prints, for one run and for several, with and without --compare."""
+    trec, _, run_path, qrels, run = _files(tmp_path)
+    rng = np.random.default_rng(5)
+    for name in ("other", "third"):
+        (tmp_path / f"{name}.txt").write_text(
+            "".join(
+                f"{q} Q0 {d} {r} {s} {name}\n"
+                for q, docs in run.items()
+                for r, (d, s) in enumerate(
+                    sorted(((d, float(qrels[q].get(d, 0)) + float(rng.random())) for d in docs), key=lambda x: -x[1]), 1
+                )
+            )
+        )
+    argv = [
+        "evaluate",
+        str(trec),
+        str(run_path),
+        *(a.format(**{n: str(tmp_path / f"{n}.txt") for n in ("other", "third")}) for a in args),
+    ]
+    lean = subprocess.run([*LEAN_CLI, *argv], capture_output=True, text=True, timeout=300)
+    full = subprocess.run([*FULL_CLI, *argv], capture_output=True, text=True, timeout=300)
+    assert lean.returncode == (full.returncode if full.returncode != 1 else 2)  # typer's app() lets errors escape
+    assert lean.stdout == full.stdout
+    if lean.returncode:
+        assert lean.stderr.startswith("error: ") and lean.stderr.count("\n") == 1
+    else:
+        assert lean.stdout.strip() and ("other" in lean.stdout) == ("{other}" in args)
+
+
+def test_lean_evaluate_loads_no_heavy_module_and_falls_back_for_help(tmp_path: Path) -> None:
+    trec, _, run_path, _, _ = _files(tmp_path)
+    probe = (
+        "import sys; from rankbench.harness.measures.evaluate_files import command; "
+        f"code = command([{str(trec)!r}, {str(run_path)!r}]); "
+        "print(code, sorted(m for m in ('pandas', 'typer', 'rich', 'scipy', 'numba') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert out.stdout.strip().splitlines()[-1] == "0 []", out.stdout + out.stderr
+    helped = subprocess.run([*LEAN_CLI, "evaluate", "--help"], capture_output=True, text=True, timeout=300)
+    assert helped.returncode == 0 and "--missing-as-zero" in helped.stdout
