@@ -90,6 +90,8 @@ def parse_stage(text: str, whole: str | None = None) -> Stage:
             key, eq, value = part.partition("=")
             if not eq or not key.strip().isidentifier():
                 raise BadInput(f"adapter parameter {part.strip()!r} in {whole!r} must be key=value")
+            if key.strip() in params:
+                raise BadInput(f"parameter {key.strip()!r} is set twice in {whole!r}; keep one")
             params[key.strip()] = _parse_value(value.strip(), whole)
     depth = None
     if m["depth"] is not None:
@@ -124,7 +126,7 @@ def parse_adapter_ref(text: str) -> AdapterRef:
         spec = ADAPTERS.get(stage.name)
         if stage.params:  # caught here, before any cell runs, rather than as a failed cell per seed
             with contextlib.suppress(MissingDependency):  # each cell then fails naming the extra to install
-                spec.reject_unknown(dict(stage.params))
+                spec.check_params(dict(stage.params))
         if spec.canonical:
             params = resolve(spec.canonical, spec.extra)(dict(stage.params))
             stage = Stage(stage.name, tuple(sorted(params.items())), stage.depth)

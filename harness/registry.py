@@ -25,7 +25,7 @@ from functools import cache
 from types import MappingProxyType
 from typing import Any, Generic, Protocol, TypeVar
 
-from rankbench.harness.errors import HarnessError, MissingDependency, UnknownName
+from rankbench.harness.errors import BadInput, HarnessError, MissingDependency, UnknownName
 from rankbench.harness.interfaces import Family
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,34 @@ def constructor_defaults(factory: str, extra: str | None = None) -> Mapping[str,
     return MappingProxyType({name: p.default for name, p in params.items()})
 
 
+_SCALARS = {"bool": bool, "int": int, "float": float, "None": type(None)}
+
+
+@cache
+def scalar_types(factory: str, extra: str | None = None) -> Mapping[str, frozenset[str]]:
+    """The parameters of `factory` annotated only with `bool`, `int`, `float` and `None`, and those type names.
+
+    `float` accepts an int too, as a type checker does; other parameters are not checked.
+    """
+    found = {}
+    for name, p in _keyword_parameters(resolve(factory, extra)).items():
+        annotation = p.annotation if isinstance(p.annotation, str) else getattr(p.annotation, "__name__", "")
+        kinds = frozenset(t.strip() for t in str(annotation).split("|"))
+        if kinds and kinds <= _SCALARS.keys():
+            found[name] = kinds
+    return MappingProxyType(found)
+
+
+def _fits(value: Any, kinds: frozenset[str]) -> bool:
+    if isinstance(value, bool):
+        return "bool" in kinds
+    if isinstance(value, int):
+        return "int" in kinds or "float" in kinds
+    if isinstance(value, float):
+        return "float" in kinds and value == value and abs(value) != float("inf")
+    return value is None and "None" in kinds
+
+
 @dataclass(frozen=True, kw_only=True)
 class AdapterSpec:
     """Metadata of one adapter: how to build it, which family protocol it implements.
@@ -136,9 +164,30 @@ class AdapterSpec:
         if unknown:
             raise UnknownName(f"parameter of adapter {self.name!r}", unknown[0], known)
 
+    def check_params(self, params: Mapping[str, Any]) -> None:
+        """`reject_unknown`, then `BadInput` (one line) for the first value of the wrong type for its
+        parameter: `bm25(k1=abc)` gives a word where the constructor's annotation says `float`.
+
+        A parameter annotated with only `bool`, `int`, `float` and `None` is checked (an int passes
+        for a float; NaN and infinity do not); others are left to the constructor.
+        """
+        self.reject_unknown(params)
+        kinds = scalar_types(self.factory, self.extra)
+        for name, value in sorted(params.items()):
+            if name in kinds and not _fits(value, kinds[name]):
+                wanted = " or ".join(sorted(kinds[name]))
+                default = self.defaults().get(name)
+                raise BadInput(
+                    f"parameter {name} of adapter {self.name!r} takes {wanted} (default {default!r}), got {value!r}"
+                )
+
     def build(self, **overrides: Any) -> Any:
-        """Instantiate with this record's `params` updated by `overrides`; the constructor supplies the rest."""
-        self.reject_unknown(overrides)
+        """Instantiate with this record's `params` updated by `overrides`; the constructor supplies the rest.
+
+        Raises `UnknownName` for a parameter the adapter does not take and `BadInput` for a value of
+        the wrong type (`check_params`).
+        """
+        self.check_params(overrides)
         cls = resolve(self.factory, self.extra)
         return cls(**{**self.params, **overrides})
 

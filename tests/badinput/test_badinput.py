@@ -358,6 +358,21 @@ CASES = [
         r"unknown parameter of adapter 'bm25' 'k9' \(did you mean 'k1'",
     ),
     Case(
+        "run-adapter-param-word-for-float",
+        cli("run", "ir-synth-tiny", "-a", "bm25(k1=abc)", "-o", "{results}"),
+        r"parameter k1 of adapter 'bm25' takes float \(default 0\.9\), got 'abc'",
+    ),
+    Case(
+        "run-adapter-param-infinite",
+        cli("run", "ir-synth-tiny", "-a", "bm25(b=1e999)", "-o", "{results}"),
+        r"parameter b of adapter 'bm25' takes float \(default 0\.4\), got inf",
+    ),
+    Case(
+        "run-adapter-param-twice",
+        cli("run", "ir-synth-tiny", "-a", "bm25(k1=1,k1=2)", "-o", "{results}"),
+        r"parameter 'k1' is set twice in 'bm25\(k1=1,k1=2\)'; keep one",
+    ),
+    Case(
         "run-unparsable-adapter",
         cli("run", "ir-synth-tiny", "-a", "bm25(k1=", "-o", "{results}"),
         r"cannot parse adapter reference 'bm25\(k1='",
