@@ -239,11 +239,16 @@ class SuiteSource:
 
 @dataclass(frozen=True, kw_only=True)
 class TaskSpec:
-    """A task: the function that runs one cell of a suite (`"module:function"`)."""
+    """A task: the function that runs one cell of a suite (`"module:function"`).
+
+    `settings` names every key the task reads from `Suite.settings`, set by the suite or not (the
+    task has a default); a suite reference may override only these (`ir-synth(depth=50)`).
+    """
 
     name: str
     function: str
     description: str = ""
+    settings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

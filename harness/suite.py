@@ -93,7 +93,37 @@ def resolve_suite(text: str) -> Suite:
         raise BadInput(f"suite reference {text!r} cannot take @depth")
     if not stage.params:
         return base
+    _check_settings(base, dict(stage.params))
     return replace(base, name=str(stage), settings={**base.settings, **dict(stage.params)})
+
+
+EXECUTOR_SETTINGS = ("num_cpus", "num_gpus")
+"""Settings the executors read (a Ray cell's resources), open to every suite."""
+
+
+def _check_settings(base: Suite, overrides: Mapping[str, Any]) -> None:
+    """Raise `UnknownName` for a key neither the suite nor its task knows, and `BadInput` for a value
+    whose type differs from the suite's own value for that key (`split_seed='abc'` where it holds 0).
+
+    Without this, `ir-synth(dpeth=50)` would run, and be stored as a cell of its own, with the typo ignored.
+    """
+    from rankbench.harness.errors import BadInput, UnknownName
+    from rankbench.harness.registry import TASKS
+
+    task = TASKS.get(base.task) if base.task in TASKS else None
+    known = {*base.settings, *EXECUTOR_SETTINGS, *(task.settings if task is not None else ())}
+    for key, value in sorted(overrides.items()):
+        if key not in known:
+            raise UnknownName(f"setting of suite {base.name!r}", key, known)
+        if key not in base.settings or base.settings[key] is None:
+            continue
+        current = base.settings[key]
+        numeric = (int, float) if isinstance(current, float) else type(current)
+        if isinstance(value, bool) != isinstance(current, bool) or not isinstance(value, numeric):
+            raise BadInput(
+                f"setting {key} of suite {base.name!r} takes {type(current).__name__} "
+                f"(the suite sets {current!r}), got {value!r}"
+            )
 
 
 def suite_tags(result: Result) -> tuple[str, ...]:

@@ -89,5 +89,6 @@ TASKS = (
         function="rankbench.harness.tasks.ctr:run_ctr",
         description="fit with early stopping on valid AUC, predict test; AUC/gAUC with bootstrap CIs, "
         "per-impression logloss",
+        settings=("bootstrap_resamples"),
     ),
 )

@@ -409,5 +409,6 @@ TASKS = (
         function="rankbench.harness.tasks.latency:run_latency",
         description="warm-up, repeated timed runs: p50/p95/p99 latency at batch 1, QPS at a large batch, "
         "index time/size, peak RSS, parameters, threads; spread of repeats and a CV warning",
+        settings=tuple(LatencySettings.__dataclass_fields__),
     ),
 )

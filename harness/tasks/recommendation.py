@@ -31,7 +31,7 @@ from rankbench.harness.measures import parse_measures
 from rankbench.harness.measures.recsys import exclude_seen, full_ranking, sampled
 from rankbench.harness.records import Loaded
 from rankbench.harness.registry import TaskSpec
-from rankbench.harness.splits import SPLITS, SampledTest, StrongSplit, split_interactions
+from rankbench.harness.splits import DEFAULTS, SPLITS, SampledTest, StrongSplit, split_interactions
 from rankbench.harness.suite import Suite, TaskOutput
 
 log = logging.getLogger(__name__)
@@ -150,5 +150,6 @@ TASKS = (
         name="recommendation",
         function="rankbench.harness.tasks.recommendation:run_recommendation",
         description=f"split by a named method ({', '.join(SPLITS)}), fit, rank, evaluate per user",
+        settings=("split", "batch_users", *DEFAULTS),
     ),
 )

@@ -74,5 +74,6 @@ TASKS = (
         name="retrieval",
         function="rankbench.harness.tasks.retrieval:run_retrieval",
         description="index, search, evaluate against qrels (trec_eval semantics, missing queries count 0)",
+        settings=("depth", "dense_backend", "first_stage", "rerank_depth"),
     ),
 )

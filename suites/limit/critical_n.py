@@ -347,6 +347,18 @@ TASKS = (
         name="limit-critical-n",
         function="rankbench.suites.limit.critical_n:run_critical_n",
         description="free-embedding optimisation: largest n whose every top-k set is representable in d dimensions",
+        settings=(
+            "dims",
+            "k",
+            "lr",
+            "temperature",
+            "max_iters",
+            "patience",
+            "min_delta",
+            "device",
+            "window",
+            "threads",
+        ),
     ),
 )
 SUITES = (

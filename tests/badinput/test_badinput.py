@@ -368,6 +368,16 @@ CASES = [
         r"parameter b of adapter 'bm25' takes float \(default 0\.4\), got inf",
     ),
     Case(
+        "run-suite-unknown-setting",
+        cli("run", "ir-synth-tiny(dpeth=5)", "-a", "bm25", "-o", "{results}"),
+        r"unknown setting of suite 'ir-synth-tiny' 'dpeth' \(did you mean 'depth'",
+    ),
+    Case(
+        "run-suite-setting-wrong-type",
+        cli("run", "ml-100k-holdout(split_seed=abc)", "-a", "bm25", "-o", "{results}"),
+        r"setting split_seed of suite 'ml-100k-holdout' takes int \(the suite sets 0\), got 'abc'",
+    ),
+    Case(
         "run-adapter-param-twice",
         cli("run", "ir-synth-tiny", "-a", "bm25(k1=1,k1=2)", "-o", "{results}"),
         r"parameter 'k1' is set twice in 'bm25\(k1=1,k1=2\)'; keep one",
