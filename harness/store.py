@@ -77,8 +77,25 @@ REPORT_FILE = "reproduction.json"
 """A reproduction's summary, kept beside its cells but not a cell itself."""
 
 
+def make_folder(path: Path) -> None:
+    """`mkdir -p path`; raises `BadInput` (one line naming the folder) where a part of it is a file or
+    the folder cannot be created (permissions, read-only file system)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise BadInput(
+            "cannot create this folder: a part of its path is a file; choose another -o", path=path
+        ) from None
+    except OSError as exc:
+        raise BadInput(f"cannot create this folder ({exc.strerror}); choose another -o", path=path) from None
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write `data` to a temporary file beside `path`, fsync it, then rename it over `path`.
+
+    Raises `BadInput` when the folder of `path` cannot be created (`make_folder`).
+    """
+    make_folder(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -109,7 +126,7 @@ class CellLock:
 
 def lock_file(path: Path, *, wait: bool) -> CellLock | None:
     """Take the lock at `path`; `None` when another live process holds it and `wait` is false."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     while True:
         fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
         try:

@@ -378,6 +378,17 @@ CASES = [
         r"setting split_seed of suite 'ml-100k-holdout' takes int \(the suite sets 0\), got 'abc'",
     ),
     Case(
+        "run-out-is-a-file",
+        lambda w: ["run", "ir-synth-tiny", "-a", "bm25", "-o", str(put(w, "taken", "x"))],
+        r"taken/ir-synth-tiny-[0-9a-f]+/bm25-[0-9a-f]+: cannot create this folder: a part of its path is a file; "
+        r"choose another -o",
+    ),
+    Case(
+        "report-out-under-a-file",
+        lambda w: ["report", str(w.results), "-o", str(put(w, "taken", "x") / "site")],
+        r"taken/site: cannot create this folder: a part of its path is a file; choose another -o",
+    ),
+    Case(
         "run-adapter-param-twice",
         cli("run", "ir-synth-tiny", "-a", "bm25(k1=1,k1=2)", "-o", "{results}"),
         r"parameter 'k1' is set twice in 'bm25\(k1=1,k1=2\)'; keep one",
