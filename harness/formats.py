@@ -33,14 +33,20 @@ from rankbench.harness.records import Corpus, Qrels, Queries, Run
 BOM = b"\xef\xbb\xbf"
 
 
+def _require_file(path: Path) -> None:
+    if path.is_dir():
+        raise BadInput("is a folder; give the file inside it", path=path)
+    if not path.is_file():
+        raise BadInput("no such file", path=path)
+
+
 def open_text(path: Path) -> IO[str]:
     """Open a text file, transparently gunzipping `*.gz`; strict UTF-8, a leading BOM dropped, CRLF read as LF.
 
     Decoding errors surface while reading; use `lines` (or `utf8_error`) to turn them into `file:line`.
     """
     path = Path(path)
-    if not path.is_file():
-        raise BadInput("no such file", path=path)
+    _require_file(path)
     raw = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")  # noqa: SIM115 - returned to the caller
     return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline=None)
 
@@ -48,8 +54,7 @@ def open_text(path: Path) -> IO[str]:
 def open_binary(path: Path) -> IO[bytes]:
     """Open a file for reading bytes, transparently gunzipping `*.gz`."""
     path = Path(path)
-    if not path.is_file():
-        raise BadInput("no such file", path=path)
+    _require_file(path)
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 

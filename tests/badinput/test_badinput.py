@@ -389,6 +389,11 @@ CASES = [
         r"taken/site: cannot create this folder: a part of its path is a file; choose another -o",
     ),
     Case(
+        "evaluate-run-is-a-folder",
+        lambda w: ["evaluate", str(put(w, "qrels.txt", "q1 0 d1 1\n")), str(w.work), "-m", "AP"],
+        r"work: is a folder; give the file inside it",
+    ),
+    Case(
         "run-adapter-param-twice",
         cli("run", "ir-synth-tiny", "-a", "bm25(k1=1,k1=2)", "-o", "{results}"),
         r"parameter 'k1' is set twice in 'bm25\(k1=1,k1=2\)'; keep one",
