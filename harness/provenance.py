@@ -30,6 +30,11 @@ _TRACKED_PACKAGES = (
     "scikit-learn",
     "onnxruntime",
     "ray",
+    "pyseismic-lsr",
+    "ranx",
+    "implicit",
+    "recbole",
+    "fuxictr",
 )
 
 

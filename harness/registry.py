@@ -141,6 +141,8 @@ class AdapterSpec:
     canonical: str = ""
     """`"module:function"` mapping a reference's parameters to the ones its cell is stored under (called when
     the reference is parsed: e.g. a file's path made absolute and its content digest added); "" for none."""
+    open_params: bool = False
+    """Also accepts parameters not in `params` (a wrapped library's hyper-parameters, checked by the factory)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
@@ -157,7 +159,7 @@ class AdapterSpec:
     def reject_unknown(self, names: Iterable[str]) -> None:
         """Raise `UnknownName` (one line, with did-you-mean) for the first name the adapter does not take."""
         names = sorted(names)
-        if not names:
+        if not names or self.open_params:
             return
         known = self.defaults()
         unknown = [n for n in names if n not in known]

@@ -69,7 +69,8 @@ def test_every_default_is_stated_once(spec: AdapterSpec) -> None:
     assert set(spec.params) <= set(ctor), f"{spec.name} sets parameters its constructor lacks"
     copies = sorted(k for k, v in spec.params.items() if ctor[k] == v)
     assert not copies, f"{spec.name} repeats the constructor's defaults for {copies}"
-    assert set(spec.smoke_params) <= set(ctor), f"{spec.name} smoke_params name unknown parameters"
+    if not spec.open_params:  # an open record's smoke values may be the wrapped library's own parameters
+        assert set(spec.smoke_params) <= set(ctor), f"{spec.name} smoke_params name unknown parameters"
     assert inspect.Parameter.empty not in spec.defaults().values(), f"{spec.name} leaves a required parameter unset"
 
 
