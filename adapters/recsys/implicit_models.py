@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from rankbench.adapters.recsys.base import select, user_csr
+from rankbench.adapters.recsys.base import Recommender, user_csr
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Interactions
@@ -50,7 +50,7 @@ def model_class(name: str) -> type:
     return getattr(require(module, "recsys", "implicit's recommenders"), cls)
 
 
-class ImplicitRecommender:
+class ImplicitRecommender(Recommender):
     """One `implicit` model; `hyper` holds its constructor arguments (the library's names and defaults)."""
 
     def __init__(self, model: str = "als", seed: int = 0, threads: int = 1, **hyper: Any) -> None:
@@ -84,16 +84,14 @@ class ImplicitRecommender:
         with threadpool_limits(limits=1, user_api="blas"):  # implicit's advice: BLAS threads fight its own
             self._model.fit(matrix, show_progress=False)
 
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+    def score_users(self, users: np.ndarray) -> np.ndarray:
         if self._train is None:
             raise BadInput("call fit() before scoring")
         users = np.asarray(users)
         if self.is_neighbourhood:
-            scores = np.asarray((self._train[users] @ self._model.similarity).todense(), dtype=np.float64)
-        else:
-            user_f, item_f = _as_numpy(self._model.user_factors), _as_numpy(self._model.item_factors)
-            scores = user_f[users] @ item_f.T
-        return select(scores, items)
+            return np.asarray((self._train[users] @ self._model.similarity).todense(), dtype=np.float64)
+        user_f, item_f = _as_numpy(self._model.user_factors), _as_numpy(self._model.item_factors)
+        return user_f[users] @ item_f.T
 
 
 class ImplicitFoldIn(ImplicitRecommender):

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from rankbench.adapters.recsys.base import Recommender
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Interactions
@@ -208,7 +209,7 @@ def score_recbole(fit: RecBoleFit, users: np.ndarray, n_items: int, batch: int =
     return scores
 
 
-class RecBoleRecommender:
+class RecBoleRecommender(Recommender):
     """One RecBole general recommender trained through RecBole's trainer; `config` keys are RecBole's."""
 
     def __init__(self, model: str = "BPR", seed: int = 0, valid_measure: str = "nDCG@20", **config: Any) -> None:
@@ -226,12 +227,10 @@ class RecBoleRecommender:
         fit = self.fit_
         log.info("RecBole %s: %d epochs (best %d), %.1fs", self.model, fit.epochs, fit.best_epoch, fit.fit_s)
 
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+    def score_users(self, users: np.ndarray) -> np.ndarray:
         if self.fit_ is None:
             raise BadInput("call fit() before scoring")
-        from rankbench.adapters.recsys.base import select
-
-        return select(score_recbole(self.fit_, users, self._n_items), items)
+        return score_recbole(self.fit_, users, self._n_items)
 
 
 ADAPTERS = (
