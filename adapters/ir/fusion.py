@@ -1,4 +1,8 @@
-"""Score fusion of two runs, and the `hybrid` retriever that fuses a dense and a sparse one.
+"""Score and rank fusion: `fuse` (ranx), `interpolate` (ours), and the `fusion` and `hybrid` retrievers.
+
+`fuse` runs ranx's fusion module over any number of runs (RRF, weighted sum, CombSUM, CombMNZ,
+ISR, Borda, ... with ranx's normalisations); the `fusion` retriever fuses the top `depth` of
+any first-stage retrievers with it, e.g. `fusion(method='rrf',stages=['bm25','minilm'])`.
 
 `interpolate` mixes per-query normalised scores as alpha * dense + (1 - alpha) * sparse
 (min-max, z-score or raw scores); a document missing from a run gets that run's lowest
@@ -9,9 +13,13 @@ retriever and fuses them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from rankbench.harness import registry
+from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput, UnknownName
 from rankbench.harness.records import Corpus, Queries, Run
 from rankbench.harness.registry import AdapterSpec
@@ -75,8 +83,120 @@ def _as_retriever(ref: str) -> Any:
     return parsed.build()
 
 
+RANX_NORMS = ("min-max", "max", "sum", "zmuv", "rank", "borda", "none")
+"""ranx's score normalisations (`ranx.normalization`); "none" fuses raw scores."""
+
+
+def to_ranx(run: Run) -> Any:
+    """rankbench Run -> ranx Run (queries with no documents are left out: ranx cannot hold them)."""
+    ranx = require("ranx", "ir", "rank fusion")
+    return ranx.Run({q: docs for q, docs in run.to_dict().items() if docs}, name=run.name)
+
+
+def check_fusion(method: str, norm: str) -> None:
+    """`BadInput` unless ranx knows the fusion `method`, `UnknownName` unless it knows `norm`."""
+    require("ranx", "ir", "rank fusion")
+    from ranx.fusion import fusion_switch
+
+    if norm not in RANX_NORMS:
+        raise UnknownName("ranx normalisation", norm, RANX_NORMS)
+    try:
+        fusion_switch(method)
+    except ValueError:
+        raise BadInput(f"ranx has no fusion method {method!r} (rrf, wsum, sum, mnz, isr, bordafuse, ...)") from None
+
+
+def fuse(
+    runs: Sequence[Run],
+    method: str = "rrf",
+    norm: str = "min-max",
+    params: Mapping[str, Any] | None = None,
+    name: str = "fusion",
+) -> Run:
+    """Fuse runs per query with `ranx.fuse` (Bassani & Romelli, CIKM 2022): `method` and `norm` are ranx's names.
+
+    Methods: rrf, wsum, sum (CombSUM), mnz (CombMNZ), max, min, med, anz, gmnz, isr, log_isr, logn_isr,
+    bordafuse, w_bordafuse, condorcet, w_condorcet, rbc, mixed, wmnz, ... (`ranx.fusion`); `params` are
+    the method's (`weights` for wsum/wmnz/w_*, `k` for rrf, `phi` for rbc). ranx fuses only queries
+    every run answered, so a query some runs left empty is fused over the runs that answered it
+    (alone, it keeps that run's order). Raises `BadInput` for fewer than two runs or an unknown method
+    or normalisation.
+    """
+    check_fusion(method, norm)
+    from ranx import fuse as ranx_fuse
+
+    if len(runs) < 2:
+        raise BadInput(f"fusion needs at least two runs, got {len(runs)}")
+    answered = [{q for q, docs in run.to_dict().items() if docs} for run in runs]
+    every = sorted(set().union(*(set(run.query_ids.tolist()) for run in runs)))
+    groups: dict[tuple[int, ...], list[str]] = {}
+    for q in every:
+        groups.setdefault(tuple(i for i, a in enumerate(answered) if q in a), []).append(q)
+    parts: dict[str, dict[str, float]] = {}
+    for members, queries in groups.items():
+        subset = [runs[i].to_dict() for i in members]
+        if len(members) >= 2:
+            group_params = dict(params or {})
+            if "weights" in group_params and len(members) < len(runs):
+                group_params["weights"] = [list(group_params["weights"])[i] for i in members]
+            ranx = require("ranx", "ir", "rank fusion")
+            fused = ranx_fuse(
+                [ranx.Run({q: r[q] for q in queries}) for r in subset],
+                norm=None if norm == "none" else norm,
+                method=method,
+                params=group_params,
+            )
+            parts.update(fused.to_dict())
+        elif len(members) == 1:
+            parts.update({q: subset[0][q] for q in queries})
+    rows = [(q, d, s) for q, docs in parts.items() for d, s in docs.items()]
+    q_ids, d_ids, scores = (list(c) for c in zip(*rows, strict=True)) if rows else ([], [], [])
+    empty = [q for q in every if not parts.get(q)]
+    return Run.from_arrays(np.array(q_ids, dtype=str), np.array(d_ids, dtype=str), np.array(scores, float), name, empty)
+
+
+class Fusion:
+    """Rank fusion of first-stage retrievers through `ranx.fuse`, each searched to `depth`."""
+
+    def __init__(
+        self,
+        stages: Sequence[str] = ("bm25", "minilm"),
+        method: str = "rrf",
+        norm: str = "min-max",
+        weights: Sequence[float] | None = None,
+        params: Mapping[str, Any] | None = None,
+        depth: int = 1000,
+    ) -> None:
+        if len(stages) < 2:
+            raise BadInput(f"fusion needs at least two stages, got {list(stages)}")
+        if weights is not None and len(weights) != len(stages):
+            raise BadInput(f"fusion needs one weight per stage: {len(weights)} weights for {len(stages)} stages")
+        self.stages, self.method, self.norm, self.depth = tuple(stages), method, norm, depth
+        self.weights = None if weights is None else tuple(float(w) for w in weights)
+        self.params = dict(params or {})
+        if self.weights is not None:
+            self.params["weights"] = list(self.weights)
+        check_fusion(method, norm)
+        self.retrievers = [_as_retriever(ref) for ref in self.stages]
+
+    def index(self, corpus: Corpus) -> None:
+        for retriever in self.retrievers:
+            retriever.index(corpus)
+
+    def search(self, queries: Queries, k: int) -> Run:
+        depth = max(k, self.depth)
+        runs = [retriever.search(queries, depth) for retriever in self.retrievers]
+        return fuse(runs, self.method, self.norm, self.params, name="fusion").cut(k)
+
+
 class Hybrid:
-    """Dense + sparse score interpolation over the top `depth` of each."""
+    """Dense + sparse score interpolation over the top `depth` of each.
+
+    With min-max normalisation and 0 < alpha < 1 this is ranx's `wsum` fusion (`fuse`), which the
+    tests check equals `interpolate`; the z-score and raw variants, and alpha 0 or 1, stay on
+    `interpolate`, because ranx gives a document missing from a run 0 (not the run's lowest
+    normalised score) and keeps a zero-weight run's candidates.
+    """
 
     def __init__(
         self, dense: str = "minilm", sparse: str = "bm25", alpha: float = 0.5, norm: str = "minmax", depth: int = 1000
@@ -94,9 +214,11 @@ class Hybrid:
 
     def search(self, queries: Queries, k: int) -> Run:
         depth = max(k, self.depth)
-        fused = interpolate(
-            self.dense.search(queries, depth), self.sparse.search(queries, depth), self.alpha, self.norm
-        )
+        dense, sparse = self.dense.search(queries, depth), self.sparse.search(queries, depth)
+        if self.norm == "minmax" and 0.0 < self.alpha < 1.0:  # ranx's weighted sum computes the same (tested)
+            fused = fuse([dense, sparse], "wsum", "min-max", {"weights": [self.alpha, 1.0 - self.alpha]}, "hybrid")
+        else:
+            fused = interpolate(dense, sparse, self.alpha, self.norm)
         return fused.cut(k)
 
 
@@ -107,6 +229,22 @@ ADAPTERS = (
         factory="rankbench.adapters.ir.fusion:Hybrid",
         extra="ir",
         description="dense + sparse interpolation: alpha * norm(dense) + (1 - alpha) * norm(sparse), per query",
+        smoke_params={"depth": 50},
+    ),
+    AdapterSpec(
+        name="fusion",
+        family="retriever",
+        factory="rankbench.adapters.ir.fusion:Fusion",
+        extra="ir",
+        params={
+            "stages": ("bm25", "minilm"),
+            "method": "rrf",
+            "norm": "min-max",
+            "weights": None,
+            "params": None,
+            "depth": 1000,
+        },
+        description="rank fusion of first-stage retrievers with ranx.fuse (rrf, wsum, CombSUM/MNZ, ISR, Borda, ...)",
         smoke_params={"depth": 50},
     ),
 )
