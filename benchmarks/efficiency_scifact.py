@@ -1,11 +1,9 @@
 """Quality-vs-cost sweeps on BEIR SciFact (300 test queries, 5,183 abstracts).
 
     RANKBENCH_DATA=../shared/data python benchmarks/efficiency_scifact.py [--out DIR]
-        [--sections splade,muvera,hybrid,anncur] [--latency-queries 300] [--repeats 3]
+        [--sections muvera,hybrid,anncur] [--latency-queries 300] [--repeats 3]
 
-- splade: SPLADE-tiny exact (scipy sparse product) vs the Seismic-style index at several
-  knob settings: recall@10 of the approximate top 10 against the exact top 10, nDCG@10,
-  per-query latency at batch size 1 and the speed-up over exact.
+(SPLADE-tiny exact vs Seismic has its own script: benchmarks/seismic_scifact.py.)
 - muvera: exact MaxSim vs MUVERA (FDE + faiss flat, then MaxSim rerank of the candidates)
   at three FDE sizes: recall@100 against the exact MaxSim top 100, nDCG@10, latency.
   The token model is a CLI choice (`--token-model`, default static-minilm: see below).
@@ -95,97 +93,6 @@ def plot(path: Path, title: str, xlabel: str, ylabel: str, points: list[tuple[st
 
 
 # ---- sections ----------------------------------------------------------------------------------
-
-
-def splade_section(ds: IRDataset, out: Path, n_lat: int, repeats: int) -> None:
-    from rankbench.adapters.ir.seismic import build_index, search_index
-    from rankbench.adapters.ir.splade import SpladeRetriever
-
-    exact = SpladeRetriever()
-    t0 = time.perf_counter()
-    docs = exact.encoder.encode_cached(ds.corpus.full_texts(), role="document")
-    print(
-        f"SPLADE-tiny documents: {docs.shape[0]} x {docs.shape[1]}, {docs.nnz / docs.shape[0]:.0f} nnz/doc "
-        f"({time.perf_counter() - t0:.1f}s incl. cache read)"
-    )
-    q = exact.encoder.encode(list(ds.queries.texts), role="query")
-    print(f"queries: {q.nnz / q.shape[0]:.0f} nnz/query")
-    exact.index_vectors(docs, ds.corpus.ids)
-    e_idx, e_scores = exact.search_vectors(q, 100)
-    exact_run = Run.from_topk(ds.queries.ids, ds.corpus.ids, e_idx, e_scores)
-    n = min(n_lat, q.shape[0])
-    exact_ms = per_query_ms(lambda i: exact.search_vectors(q[i], 10), n, repeats)
-    rows = [
-        [
-            "exact (scipy)",
-            "-",
-            "-",
-            "-",
-            "-",
-            1.0,
-            ndcg10(exact_run, ds),
-            float(np.median(exact_ms)),
-            float(exact_ms.mean()),
-            1.0,
-            docs.shape[0],
-        ]
-    ]
-    points = [("exact", float(exact_ms.mean()), 1.0)]
-    builds = [(0, 1.0), (1000, 0.5)]
-    knobs = [(1.0, 1.0), (0.5, 0.9), (0.3, 0.8), (0.2, 0.7)]
-    for n_postings, energy in builds:
-        t0 = time.perf_counter()
-        index = build_index(docs, n_postings=n_postings, block_fraction=0.1, summary_energy=energy)
-        build_s = time.perf_counter() - t0
-        for cut, hf in knobs if n_postings else knobs[:1]:
-            idx, scores, scored = search_index(index, q, 100, cut, hf)
-            run = Run.from_topk(ds.queries.ids, ds.corpus.ids, idx, scores)
-            ms = per_query_ms(lambda i, c=cut, h=hf, x=index: search_index(x, q[i], 10, c, h), n, repeats)
-            recall = overlap(idx, e_idx, 10)
-            label = f"λ={n_postings or 'all'} α={energy} cut={cut} hf={hf}"
-            rows.append(
-                [
-                    label,
-                    n_postings or "all",
-                    energy,
-                    cut,
-                    hf,
-                    recall,
-                    ndcg10(run, ds),
-                    float(np.median(ms)),
-                    float(ms.mean()),
-                    float(exact_ms.mean() / ms.mean()),
-                    float(scored.mean()),
-                ]
-            )
-            points.append((f"cut={cut},hf={hf},λ={n_postings or 'all'}", float(ms.mean()), recall))
-        print(
-            f"  index λ={n_postings or 'all'} energy={energy}: built in {build_s:.1f}s, {index.nbytes / 2**20:.1f} MiB"
-        )
-    table(
-        f"SPLADE-tiny on SciFact: exact vs Seismic-style ({n} queries timed at batch 1, median of {repeats})",
-        [
-            "setting",
-            "λ",
-            "α",
-            "q_cut",
-            "heap_f",
-            "R@10 vs exact",
-            "nDCG@10",
-            "p50 ms",
-            "mean ms",
-            "speed-up",
-            "docs scored/q",
-        ],
-        rows,
-    )
-    plot(
-        out / "seismic_recall_latency.svg",
-        "SPLADE-tiny: Seismic-style vs exact (SciFact)",
-        "mean latency per query (ms, log)",
-        "recall@10 vs exact",
-        points,
-    )
 
 
 def muvera_section(ds: IRDataset, out: Path, n_lat: int, repeats: int, token_model: str) -> None:
@@ -365,7 +272,7 @@ def anncur_section(ds: IRDataset, n_docs: int, n_queries: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("efficiency-scifact"))
-    parser.add_argument("--sections", default="splade,muvera,hybrid")
+    parser.add_argument("--sections", default="muvera,hybrid")
     parser.add_argument("--latency-queries", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--queries", type=int, default=0, help="use only the first N test queries (0: all 300)")
@@ -395,8 +302,6 @@ def main() -> None:
         import torch
 
         torch.set_num_threads(1)
-        if "splade" in sections:
-            splade_section(ds, args.out, args.latency_queries, args.repeats)
         if "muvera" in sections:
             muvera_section(ds, args.out, min(args.latency_queries, 30), args.repeats, args.token_model)
         if "hybrid" in sections:

@@ -1,7 +1,6 @@
 """Seismic on BEIR SciFact: the Seismic authors' library (`pyseismic-lsr`) against exact SPLADE-tiny retrieval.
 
     RANKBENCH_DATA=../shared/data python benchmarks/seismic_scifact.py [--latency-queries 300] [--repeats 3]
-        [--home-made]
 
 Every setting is scored on the same SPLADE-tiny vectors (documents from the output cache):
 recall@10 of its top 10 against the exact top 10 (scipy sparse product), nDCG@10, and per-query
@@ -9,8 +8,9 @@ cost at batch size 1 (query encoding excluded, one thread): median wall millisec
 CPU milliseconds (`time.process_time`, all threads of the process). The machine this runs on may be
 shared: CPU time is the number to compare across settings; wall time is honest only on a quiet machine.
 
-`--home-made` adds the Seismic-style index rankbench carried before it used the library
-(`rankbench.adapters.ir.seismic.build_index`; present only in the commits that still have it).
+rankbench carried its own Seismic-style index (numba) before it used the library; this script at
+the commit that added it (`git log --diff-filter=A -- benchmarks/seismic_scifact.py`), run with
+`--home-made --no-library`, measures that index the same way.
 """
 
 from __future__ import annotations
@@ -48,8 +48,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency-queries", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--home-made", action="store_true", help="also sweep the pre-library Seismic-style index")
-    parser.add_argument("--no-library", action="store_true", help="skip pyseismic-lsr")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     from threadpoolctl import threadpool_limits
@@ -82,56 +80,30 @@ def main() -> None:
             rows.append([name, build, search, overlap(idx, e_idx, 10), ndcg10(run, ds), *cost, s])
             print("  " + " | ".join(str(v) if not isinstance(v, float) else f"{v:.4f}" for v in rows[-1]), flush=True)
 
-        if args.home_made:
-            from rankbench.adapters.ir.seismic import build_index, search_index
+        from rankbench.adapters.ir.seismic import SeismicLibraryIndex
 
-            for n_postings, energy, knobs in (
-                (0, 1.0, [(1.0, 1.0)]),
-                (1000, 0.5, [(1.0, 1.0), (0.5, 0.9), (0.3, 0.8), (0.2, 0.7)]),
-                (500, 0.5, [(0.5, 0.9), (0.3, 0.8)]),
-            ):
-                t0 = time.process_time()
-                index = build_index(docs, n_postings=n_postings, block_fraction=0.1, summary_energy=energy)
-                build_s = time.process_time() - t0
-                for cut, hf in knobs:
-                    idx, scores, _ = search_index(index, q, 100, cut, hf)
-                    cost = per_query_cost(
-                        lambda i, c=cut, h=hf, x=index: search_index(x, q[i], 10, c, h), n, args.repeats
-                    )
-                    add(
-                        "home-made",
-                        f"λ={n_postings or 'all'} α={energy}",
-                        f"cut={cut} hf={hf}",
-                        idx,
-                        scores,
-                        cost,
-                        build_s,
-                    )
-
-        if not args.no_library:
-            from rankbench.adapters.ir.seismic import SeismicLibraryIndex
-
-            for n_postings, energy, knobs in (
-                (5000, 1.0, [(1000, 1.0)]),
-                (1000, 0.5, [(1000, 1.0), (20, 0.9), (10, 0.8), (5, 0.7)]),
-                (500, 0.4, [(20, 0.9), (10, 0.8)]),
-            ):
-                t0 = time.process_time()
-                index = SeismicLibraryIndex.build(
-                    docs, n_postings=n_postings, centroid_fraction=0.1, summary_energy=energy, num_threads=1
+        for n_postings, energy, knobs in (
+            (5000, 1.0, [(1000, 1.0)]),
+            (1000, 0.5, [(1000, 1.0), (20, 0.9), (10, 0.8), (5, 0.7)]),
+            (500, 0.4, [(20, 0.9), (10, 0.8)]),
+            (100, 0.4, [(10, 0.8), (5, 0.7)]),
+        ):
+            t0 = time.process_time()
+            index = SeismicLibraryIndex.build(
+                docs, n_postings=n_postings, centroid_fraction=0.1, summary_energy=energy, num_threads=1
+            )
+            build_s = time.process_time() - t0
+            for cut, hf in knobs:
+                idx, scores = index.search(q, 100, query_cut=cut, heap_factor=hf)
+                prepared = [index.prepare(q[i]) for i in range(n)]
+                cost = per_query_cost(
+                    lambda i, c=cut, h=hf, x=index, p=prepared: x.search_prepared(p[i], 10, c, h), n, args.repeats
                 )
-                build_s = time.process_time() - t0
-                for cut, hf in knobs:
-                    idx, scores = index.search(q, 100, query_cut=cut, heap_factor=hf)
-                    prepared = [index.prepare(q[i]) for i in range(n)]
-                    cost = per_query_cost(
-                        lambda i, c=cut, h=hf, x=index, p=prepared: x.search_prepared(p[i], 10, c, h), n, args.repeats
-                    )
-                    add("pyseismic-lsr", f"λ={n_postings} α={energy}", f"cut={cut} hf={hf}", idx, scores, cost, build_s)
+                add("pyseismic-lsr", f"λ={n_postings} α={energy}", f"cut={cut} hf={hf}", idx, scores, cost, build_s)
 
     table(
         f"SPLADE-tiny on SciFact: exact vs Seismic ({n} queries timed at batch 1, {args.repeats} repeats; "
-        "λ: postings kept per term, α: summary energy, cut: query terms (fraction home-made, count library), "
+        "λ: postings kept per term, α: summary energy, cut: query terms walked, "
         "hf: heap factor; build s is CPU seconds)",
         header,
         rows,

