@@ -21,10 +21,10 @@ from collections.abc import Callable
 import torch
 
 from rankbench.adapters.ctr.dcnv2 import DCNv2
+from rankbench.adapters.ctr.fuxictr_models import Batches, build_model, shared_config
 from rankbench.adapters.ctr.trainer import Tensors, TrainConfig, make_optimizer, predict, run_epoch
 from rankbench.harness.datahome import load_dataset
 from rankbench.harness.registry import ADAPTERS
-from rankbench.suites.ctr.fuxictr_runner import Batches, build_model, shared_config
 
 PREDICT_BATCH = 16384
 

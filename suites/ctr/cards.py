@@ -48,7 +48,7 @@ FUXICTR = "FuxiCTR 2.3.10, zoo 7b98a49"  # same table, split, seed and config as
 
 def agree_fuxictr(card: Card, out_dir: Path) -> list[ReproRow]:
     """Train each pair on frappe-nfm, then compare test AUC (paired bootstrap) and logloss."""
-    from rankbench.suites.ctr.fuxictr_runner import fit_predict, model_class, shared_config
+    from rankbench.adapters.ctr.fuxictr_models import fit_predict, model_class, shared_config
 
     require_files("frappe-nfm")
     for _, theirs in PAIRS:

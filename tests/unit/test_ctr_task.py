@@ -49,8 +49,8 @@ def test_agreement_card_stops_without_fuxictr_model_zoo(
 
 def test_fuxictr_gets_the_config_of_our_record() -> None:
     """The agreement card and benchmark read the models' config from their records, in FuxiCTR's names."""
+    from rankbench.adapters.ctr.fuxictr_models import TRAINING_KNOBS, shared_config
     from rankbench.harness.registry import ADAPTERS
-    from rankbench.suites.ctr.fuxictr_runner import TRAINING_KNOBS, shared_config
 
     for name in ("dcnv2", "fcn"):
         defaults = ADAPTERS.get(name).defaults()
