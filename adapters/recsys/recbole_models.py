@@ -209,6 +209,30 @@ def score_recbole(fit: RecBoleFit, users: np.ndarray, n_items: int, batch: int =
     return scores
 
 
+def score_multivae_histories(fit: RecBoleFit, histories: Any, n_items: int, batch: int = 256) -> np.ndarray:
+    """RecBole MultiVAE's forward pass (eval mode: the mean code) on (n, n_items) CSR rows in our item ids.
+
+    Returns (n, n_items) float32 scores (-1e9 for items RecBole never saw); raises `BadInput` for a
+    history item RecBole never saw.
+    """
+    torch = require("torch", "recsys", "RecBole models")
+    item_tokens = fit.dataset.field2id_token["item_id"]
+    ours_of_internal = np.array([int(t) if t != "[PAD]" else -1 for t in item_tokens])
+    keep = ours_of_internal >= 0
+    dense = histories.toarray().astype(np.float32)
+    extra = np.setdiff1d(np.unique(histories.indices), ours_of_internal[keep])
+    if len(extra):
+        raise BadInput(f"history items {extra[:5].tolist()} never occur in RecBole's training data")
+    scores = np.full((histories.shape[0], n_items), -1e9, np.float32)
+    with torch.no_grad():
+        for start in range(0, len(dense), batch):
+            block = np.zeros((len(dense[start : start + batch]), len(ours_of_internal)), np.float32)
+            block[:, keep] = dense[start : start + batch][:, ours_of_internal[keep]]
+            logits, _, _ = fit.net.forward(torch.from_numpy(block))
+            scores[start : start + len(block)][:, ours_of_internal[keep]] = logits.numpy()[:, keep]
+    return scores
+
+
 class RecBoleRecommender(Recommender):
     """One RecBole general recommender trained through RecBole's trainer; `config` keys are RecBole's."""
 
