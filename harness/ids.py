@@ -97,10 +97,14 @@ def order_words(values: np.ndarray) -> np.ndarray:
 
     Code points are packed most significant first, with as many bits each as the largest
     one needs (7 for ASCII: 9 per word); numpy pads ids with code point 0, which sorts
-    before every other. Sorting a few integer columns is several times faster than sorting
-    the strings themselves.
+    before every other. Only the columns up to the longest id count, whatever the dtype's
+    width. Sorting a few integer columns is several times faster than sorting the strings.
     """
     points = np.ascontiguousarray(values).view(np.uint32).reshape(len(values), -1)
+    used = points.shape[1]
+    while used > 1 and not points[:, used - 1].any():  # columns past the longest id (a wide dtype) are padding
+        used -= 1
+    points = points[:, :used]
     bits = max(int(points.max(initial=0)).bit_length(), 1)
     per_word = 64 // bits
     n_words = -(-points.shape[1] // per_word)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rankbench.harness.errors import BadInput
-from rankbench.harness.ids import factorize_grouped, factorize_sorted, pair_keys, string_hash
+from rankbench.harness.ids import factorize_grouped, order_words, pair_keys, string_hash
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -201,14 +201,14 @@ def _by_query_then_score_desc(q_codes: np.ndarray, s: np.ndarray, n_queries: int
     return by_score[np.argsort(q_codes[by_score].astype(np.uint16), kind="stable")]
 
 
-def _break_ties_by_doc_id_desc(
-    order: np.ndarray, q_codes: np.ndarray, s: np.ndarray, d: np.ndarray, d_hash: np.ndarray
-) -> None:
+def _break_ties_by_doc_id_desc(order: np.ndarray, q_codes: np.ndarray, s: np.ndarray, d: np.ndarray) -> None:
     """Reorder, in place, rows of equal (query, score) by doc id descending (trec_eval's tie-break).
 
-    Only rows inside a tie are touched, so runs without ties pay one comparison pass. The tied
-    ids are ranked through their hashes (`factorize_sorted`), then one sort on (tie group,
-    reversed rank) puts every group in order.
+    Only rows inside a tie are touched, so runs without ties pay one comparison pass. Tied ids
+    are compared through `order_words` (integer words in the strings' order, no factorising).
+    Ties of up to `_SMALL_TIE` rows, the usual kind, are put in order by odd-even transposition
+    (one vectorised compare-and-swap of neighbours per round, at most that many rounds); the
+    rows of larger ties by one sort on (tie group, words descending).
     """
     qs, ss = q_codes[order], s[order]
     tie = (qs[1:] == qs[:-1]) & (ss[1:] == ss[:-1])
@@ -218,14 +218,51 @@ def _break_ties_by_doc_id_desc(
     in_tie[1:] |= tie
     in_tie[:-1] |= tie
     pos = np.flatnonzero(in_tie)
-    rows = order[pos]
     group = np.cumsum(~np.concatenate([[False], tie])[pos])
-    rank, uniques = factorize_sorted(d[rows], d_hash[rows])
-    group_bits, rank_bits = len(pos).bit_length(), max(len(uniques).bit_length(), 1)
-    if group_bits + rank_bits > 63:  # too many tied rows to pack (group, rank) into one key
-        order[pos] = rows[np.lexsort((-rank, group))]
-        return
-    order[pos] = rows[np.argsort((group.astype(np.int64) << rank_bits) | (len(uniques) - 1 - rank))]
+    size = np.bincount(group)[group]
+    small = size <= _SMALL_TIE
+    for part, sort in ((small, _transposition_desc), (~small, _sort_desc)):
+        if part.any():
+            rows = order[pos[part]]
+            order[pos[part]] = rows[sort(order_words(d[rows]), group[part])]
+
+
+_SMALL_TIE = 16
+"""Ties of at most this many rows are ordered by odd-even transposition, larger ones by a sort."""
+
+
+def _sort_desc(words: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Permutation ordering rows by `group` (ascending), then by `words` rows descending."""
+    return np.lexsort([~words[:, j] for j in reversed(range(words.shape[1]))] + [group])
+
+
+def _transposition_desc(words: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """`_sort_desc` for rows whose equal `group` values stand together in short stretches.
+
+    Odd-even transposition sort run on every stretch at once: each round compares the
+    neighbours (i, i+1) of one parity that share a group and swaps those in ascending order.
+    Rounds stop once both parities made no swap (then every neighbour pair is in order), which
+    takes at most as many rounds as the longest stretch.
+    """
+    words = words.copy()
+    perm = np.arange(len(words))
+    same = np.flatnonzero(group[1:] == group[:-1])
+    pairs = (same[same % 2 == 0], same[same % 2 == 1])
+    quiet, parity = 0, 0
+    while quiet < 2:
+        i = pairs[parity]
+        a, b = words[i], words[i + 1]
+        less = np.zeros(len(i), dtype=bool)  # a < b lexicographically over the words
+        equal = np.ones(len(i), dtype=bool)
+        for j in range(words.shape[1]):
+            less |= equal & (a[:, j] < b[:, j])
+            equal &= a[:, j] == b[:, j]
+        swap = i[less]
+        quiet = quiet + 1 if not len(swap) else 0
+        words[swap], words[swap + 1] = words[swap + 1], words[swap]
+        perm[swap], perm[swap + 1] = perm[swap + 1], perm[swap]
+        parity ^= 1
+    return perm
 
 
 @dataclass(frozen=True, eq=False)
@@ -278,7 +315,7 @@ class Run:
         order = _presorted_order(q_codes, s32, d)
         if order is None:
             order = _by_query_then_score_desc(q_codes, s32, len(q_uniques))
-            _break_ties_by_doc_id_desc(order, q_codes, s32, d, d_hash)
+            _break_ties_by_doc_id_desc(order, q_codes, s32, d)
         counts = np.bincount(q_codes, minlength=len(q_uniques))
         offsets = np.zeros(len(q_uniques) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])

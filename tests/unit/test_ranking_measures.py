@@ -182,6 +182,33 @@ def test_unsorted_run_rows_are_ordered_by_query_id() -> None:
     assert got.loc["b", "RR"] == 0.5
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_from_arrays_orders_rows_as_trec_eval_sorts_them(seed: int) -> None:
+    """Row order equals a plain sort by (query, float32 score descending, doc id descending) for
+    shuffled rows with ties of every size (pairs up to whole queries), and ids of one word and of
+    several words of packed code points, ASCII and not (trec_eval compares docnos with strcmp)."""
+    rng = np.random.default_rng(seed)
+    alphabet = list("ab9-") if seed % 2 else ["x", "é", "𝄞", "0"]
+    q, d, s = [], [], []
+    for qi in range(40):
+        n = int(rng.integers(1, 60))
+        ids = {"".join(rng.choice(alphabet, int(rng.integers(1, 8 if seed < 2 else 30)))) for _ in range(n)}
+        levels = rng.choice([1, 3, 20, 10_000])  # 1: the whole query one tie; 10,000: mostly distinct
+        for doc in ids:
+            q.append(f"q{qi}")
+            d.append(doc)
+            s.append(float(rng.integers(0, levels)) / levels + float(rng.choice([0.0, 1e-10])))  # below float32
+    perm = rng.permutation(len(q))
+    q, d, s = np.array(q)[perm], np.array(d)[perm], np.array(s)[perm]
+    run = Run.from_arrays(q, d, s)
+    expected = sorted(
+        zip(q.tolist(), d.tolist(), s.tolist(), strict=True),
+        key=lambda r: (r[0], -np.float32(r[2]), [-ord(c) for c in r[1]] + [0]),
+    )
+    got = list(zip(np.repeat(run.query_ids, np.diff(run.offsets)).tolist(), run.doc_ids.tolist(), strict=True))
+    assert got == [(r[0], r[1]) for r in expected]
+
+
 def test_missing_as_zero_counts_unretrieved_queries() -> None:
     qrels = Qrels.from_dict({"a": {"d1": 1}, "b": {"d2": 1}})
     run = Run.from_dict({"a": {"d1": 1.0}})
