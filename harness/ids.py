@@ -20,6 +20,21 @@ def width_of(values: np.ndarray) -> int:
     return max(values.dtype.itemsize // 4, 1)
 
 
+def narrowest(values: np.ndarray) -> np.ndarray:
+    """`values` (a `<U..` array) at the width of its longest id: the same strings, fewer bytes per
+    id to hash, gather and compare (numpy pads shorter ids with code point 0, and arrays made by
+    `astype(str)` or `np.char.add` are often several times wider than their ids). Returns
+    `values` itself when an id fills the width, found by looking at the last column only.
+    """
+    if values.dtype.kind != "U" or values.dtype.itemsize <= 4 or len(values) == 0:
+        return values
+    points = np.ascontiguousarray(values).view(np.uint32).reshape(len(values), -1)
+    if points[:, -1].any():
+        return values
+    used = np.flatnonzero(np.bitwise_or.reduce(points, axis=0))
+    return values.astype(f"<U{int(used[-1]) + 1 if len(used) else 1}")
+
+
 def string_hash(values: np.ndarray, width: int | None = None) -> np.ndarray:
     """A uint64 hash per id, over the ids padded (or cut) to `width` code points.
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rankbench.harness.errors import BadInput
-from rankbench.harness.ids import factorize_grouped, order_words, pair_keys, string_hash
+from rankbench.harness.ids import factorize_grouped, narrowest, order_words, pair_keys, string_hash
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -189,16 +189,17 @@ def _presorted_order(q_codes: np.ndarray, s: np.ndarray, d: np.ndarray) -> np.nd
     return new_starts + offsets_in
 
 
-def _by_query_then_score_desc(q_codes: np.ndarray, s: np.ndarray, n_queries: int) -> np.ndarray:
-    """Row order by query code, then score descending (equal scores in any order).
+def _by_query_then_score_desc(q_codes: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Row order by query code, then float32 score descending (equal scores in any order).
 
-    A score sort, then a stable sort on the query codes; with fewer than 65,536 queries the
-    codes fit 16 bits and numpy's stable sort becomes a radix sort (3x faster than lexsort).
+    One argsort of a uint64 key per row: the query code in the high 32 bits, the score's bits
+    made order-preserving and complemented (descending) in the low 32. -0.0 and 0.0 get
+    neighbouring keys, and the tie pass, comparing floats as trec_eval does, takes them as equal.
+    Twice as fast as sorting by score and then stably by query.
     """
-    if n_queries >= 1 << 16:
-        return np.lexsort((-s, q_codes))
-    by_score = np.argsort(-s)
-    return by_score[np.argsort(q_codes[by_score].astype(np.uint16), kind="stable")]
+    bits = np.asarray(s, dtype=np.float32).view(np.uint32)
+    ascending = np.where(bits >> np.uint32(31), ~bits, bits | np.uint32(1 << 31))  # IEEE order as unsigned
+    return np.argsort((q_codes.astype(np.uint64) << np.uint64(32)) | (~ascending).astype(np.uint64))
 
 
 def _break_ties_by_doc_id_desc(order: np.ndarray, q_codes: np.ndarray, s: np.ndarray, d: np.ndarray) -> None:
@@ -297,8 +298,8 @@ class Run:
         `empty_queries` are queries that were searched but returned nothing; trec_eval
         evaluates them (scoring 0), so they keep a zero-length row range.
         """
-        q = _as_str_array(query_ids)
-        d = _as_str_array(doc_ids)
+        q = narrowest(_as_str_array(query_ids))
+        d = narrowest(_as_str_array(doc_ids))
         s = np.asarray(scores, dtype=np.float64)
         if not (len(q) == len(d) == len(s)):
             raise BadInput("run columns must have the same length")
@@ -314,7 +315,7 @@ class Run:
         s32 = trec_eval_scores(s)
         order = _presorted_order(q_codes, s32, d)
         if order is None:
-            order = _by_query_then_score_desc(q_codes, s32, len(q_uniques))
+            order = _by_query_then_score_desc(q_codes, s32)
             _break_ties_by_doc_id_desc(order, q_codes, s32, d)
         counts = np.bincount(q_codes, minlength=len(q_uniques))
         offsets = np.zeros(len(q_uniques) + 1, dtype=np.int64)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rankbench.harness.ids import factorize_sorted, order_words, string_hash
+from rankbench.harness.ids import factorize_sorted, narrowest, order_words, string_hash
 
 
 def _random_ids(rng: np.random.Generator, n: int, alphabet: str) -> np.ndarray:
@@ -51,3 +51,14 @@ def test_compiled_screen_equals_numpy_screen_and_keeps_every_match() -> None:
     assert np.array_equal(fast, slow)
     assert np.isin(np.flatnonzero(np.isin(rows, keys)), slow).all()
     assert len(slow) < 0.1 * len(rows)  # false hits stay rare
+
+
+def test_narrowest_keeps_the_strings_at_the_longest_ids_width() -> None:
+    ids = np.char.add("d", np.array([7, 123456, 42]).astype(str))  # numpy makes this <U22
+    assert ids.dtype.itemsize // 4 > 7
+    narrow = narrowest(ids)
+    assert narrow.dtype == np.dtype("<U7") and narrow.tolist() == ids.tolist()
+    tight = np.array(["ab", "c"])
+    assert narrowest(tight) is tight  # an id fills the width: nothing copied
+    assert narrowest(np.array(["", ""], dtype="<U5")).tolist() == ["", ""]
+    assert narrowest(np.array(["x\u00e9\U0001d11e", "y"], dtype="<U9")).tolist() == ["x\u00e9\U0001d11e", "y"]

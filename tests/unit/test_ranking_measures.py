@@ -185,7 +185,8 @@ def test_unsorted_run_rows_are_ordered_by_query_id() -> None:
 @pytest.mark.parametrize("seed", range(4))
 def test_from_arrays_orders_rows_as_trec_eval_sorts_them(seed: int) -> None:
     """Row order equals a plain sort by (query, float32 score descending, doc id descending) for
-    shuffled rows with ties of every size (pairs up to whole queries), and ids of one word and of
+    shuffled rows with ties of every size (pairs up to whole queries; -0.0 equals 0.0; differences below
+    float32 resolution), and ids of one word and of
     several words of packed code points, ASCII and not (trec_eval compares docnos with strcmp)."""
     rng = np.random.default_rng(seed)
     alphabet = list("ab9-") if seed % 2 else ["x", "é", "𝄞", "0"]
@@ -197,7 +198,8 @@ def test_from_arrays_orders_rows_as_trec_eval_sorts_them(seed: int) -> None:
         for doc in ids:
             q.append(f"q{qi}")
             d.append(doc)
-            s.append(float(rng.integers(0, levels)) / levels + float(rng.choice([0.0, 1e-10])))  # below float32
+            value = float(rng.integers(-levels, levels)) / levels
+            s.append(-0.0 if value == 0 and rng.random() < 0.5 else value * (1 + float(rng.choice([0, 1e-10]))))
     perm = rng.permutation(len(q))
     q, d, s = np.array(q)[perm], np.array(d)[perm], np.array(s)[perm]
     run = Run.from_arrays(q, d, s)
