@@ -382,17 +382,16 @@ def arrow_strings(column: Any) -> np.ndarray:
         if data.size and int(data.max()) >= 0x80:
             parts.append(np.asarray(chunk.to_numpy(zero_copy_only=False), dtype=str))
             continue
-        starts = (offsets[:-1] - offsets[0]).astype(np.int64)
-        lengths = np.diff(offsets)
+        n, lengths = len(chunk), np.diff(offsets)
         width = max(int(lengths.max()), 1)
-        padded = np.append(data, np.uint8(0))  # index len(data) reads the padding zero
-        points = np.empty((len(chunk), width), dtype=np.uint32)
-        idx = np.empty_like(starts)  # reused: one allocation, not one per column
-        for j in range(width):  # one column of code points at a time: small temporaries
-            np.add(starts, j, out=idx)
-            np.putmask(idx, lengths <= j, len(data))
-            points[:, j] = padded[idx]
-        parts.append(points.view(f"<U{width}").reshape(len(chunk)))
+        if int(lengths.min()) == width:  # ids of one length: the bytes are the rows already
+            parts.append(data.reshape(n, width).astype(np.uint32).view(f"<U{width}").reshape(n))
+            continue
+        # every byte scattered to (its row, its place in the id) of a zero-padded (n, width) grid
+        shift = np.arange(n, dtype=np.int64) * width - (offsets[:-1] - offsets[0])
+        points = np.zeros(n * width, dtype=np.uint32)
+        points[np.arange(len(data), dtype=np.int64) + np.repeat(shift, lengths)] = data
+        parts.append(points.view(f"<U{width}"))
     if not parts:
         return np.array([], dtype=str)
     return parts[0] if len(parts) == 1 else np.concatenate(parts)

@@ -112,3 +112,25 @@ def test_beir_tsv_header_after_a_bom_is_a_header(tmp_path: Path) -> None:
     path = tmp_path / "test.tsv"
     path.write_bytes(b"\xef\xbb\xbfquery-id\tcorpus-id\tscore\r\n01\t7\t1\r\n1\t7\t2\r\n")
     assert read_beir_qrels(path).to_dict() == {"01": {"7": 1}, "1": {"7": 2}}
+
+
+def test_arrow_strings_equal_pyarrows_own_conversion() -> None:
+    """Ids laid out from Arrow's buffers equal Arrow's Python strings: mixed and equal lengths, empty
+    strings, sliced chunks (a non-zero offset), several chunks, and non-ASCII text."""
+    pa = pytest.importorskip("pyarrow")
+    rng = np.random.default_rng(0)
+    mixed = ["".join(rng.choice(list("abc09-"), int(rng.integers(0, 12)))) for _ in range(500)]
+    cases = [
+        pa.array(mixed),
+        pa.array(mixed).slice(37, 200),
+        pa.array([f"d{i:06d}" for i in range(300)]),  # one length: no scatter
+        pa.array([f"d{i:06d}" for i in range(300)]).slice(5, 50),
+        pa.chunked_array(
+            [pa.array(mixed[:100]), pa.array(["x"] * 3), pa.array([], pa.string()), pa.array(mixed[100:])]
+        ),
+        pa.array(["caf\u00e9", "\U0001d11e", "plain"]),
+    ]
+    for column in cases:
+        expected = column.to_pylist()
+        got = formats.arrow_strings(column)
+        assert got.dtype.kind == "U" and got.tolist() == expected
