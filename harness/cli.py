@@ -23,14 +23,23 @@ if TYPE_CHECKING:
     from rankbench.harness.cache import OutputCache
 
 app = typer.Typer(
+    rich_markup_mode=None,  # help texts are plain: `[/<split>]` is grammar, not markup
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="Benchmark ranking models: run suites, show leaderboards, gate regressions.",
 )
-data_app = typer.Typer(no_args_is_help=True, help="The data home: where datasets live, and their checksums.")
+data_app = typer.Typer(
+    rich_markup_mode=None,  # help texts are plain: `[/<split>]` is grammar, not markup
+    no_args_is_help=True,
+    help="The data home: where datasets live, and their checksums.",
+)
 app.add_typer(data_app, name="data")
-cache_app = typer.Typer(no_args_is_help=True, help="The model-output cache (RANKBENCH_CACHE): list, verify, clear.")
+cache_app = typer.Typer(
+    rich_markup_mode=None,  # help texts are plain: `[/<split>]` is grammar, not markup
+    no_args_is_help=True,
+    help="The model-output cache (RANKBENCH_CACHE): list, verify, clear.",
+)
 app.add_typer(cache_app, name="cache")
 console = Console()
 err_console = Console(stderr=True)

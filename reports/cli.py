@@ -214,7 +214,11 @@ def _stored_name(text: str) -> str:
 
 def register_plots(app: typer.Typer) -> None:
     """`rankbench plots ...`: figures of stored results (imports matplotlib only when run)."""
-    plots = typer.Typer(no_args_is_help=True, help="Plots of stored results, as SVG files.")
+    plots = typer.Typer(
+        rich_markup_mode=None,  # help texts are plain: `[/<split>]` is grammar, not markup
+        no_args_is_help=True,
+        help="Plots of stored results, as SVG files.",
+    )
     app.add_typer(plots, name="plots")
 
     @plots.command("limit")
