@@ -31,12 +31,11 @@ from rankbench.harness.datahome import content_digest, find_file
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput
 from rankbench.harness.formats import read_beir_corpus, read_beir_qrels, read_trec_qrels
-from rankbench.harness.interfaces import IR_FAMILIES
 from rankbench.harness.records import Corpus, IRDataset, Loaded, Queries
 from rankbench.harness.registry import DatasetSpec, SuiteSource
 from rankbench.harness.suite import Suite
 from rankbench.suites.ctr.suites import CTR_MEASURES
-from rankbench.suites.ir.beir import BEIR_MEASURES
+from rankbench.suites.ir.beir import retrieval_suite
 from rankbench.suites.recsys.suites import FAMILY, FULL, HOLDOUT
 
 INTERACTION_SUFFIXES = (".inter", ".csv", ".tsv", ".parquet")
@@ -79,16 +78,7 @@ def local_suite(text: str) -> tuple[Suite, DatasetSpec] | None:
 
 def _ir_suite(name: str, loader: str, params: dict[str, Any], kind: str) -> tuple[Suite, DatasetSpec]:
     spec = DatasetSpec(name=name, loader=loader, params={"path": name, **params}, description=f"local {kind} folder")
-    suite = Suite(
-        name=name,
-        dataset=name,
-        task="retrieval",
-        measures=BEIR_MEASURES,
-        families=IR_FAMILIES,
-        description=spec.description,
-        tags=("local", kind),
-    )
-    return suite, spec
+    return retrieval_suite(spec, tags=("local", kind)), spec
 
 
 def _ctr_suite(name: str) -> tuple[Suite, DatasetSpec]:

@@ -30,6 +30,19 @@ from rankbench.harness.suite import Suite
 from rankbench.suites.catalog import dataset_spec, entry, manifest
 
 BEIR_MEASURES = ("nDCG@10", "R@100", "RR@10", "AP")
+
+
+def retrieval_suite(spec: DatasetSpec, *, tags: tuple[str, ...]) -> Suite:
+    """The suite a referenced IR collection (`irds:`, `mteb:`, a local folder) runs as: BEIR's measures, IR families."""
+    return Suite(
+        name=spec.name,
+        dataset=spec.name,
+        task="retrieval",
+        measures=BEIR_MEASURES,
+        families=IR_FAMILIES,
+        description=spec.description,
+        tags=tags,
+    )
 PREFIX = "beir/"
 
 

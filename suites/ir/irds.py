@@ -14,11 +14,10 @@ import numpy as np
 
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput, UnknownName
-from rankbench.harness.interfaces import IR_FAMILIES
 from rankbench.harness.records import Corpus, IRDataset, Loaded, Qrels, Queries
 from rankbench.harness.registry import DatasetSpec, SuiteSource
 from rankbench.harness.suite import Suite
-from rankbench.suites.ir.beir import BEIR_MEASURES
+from rankbench.suites.ir.beir import retrieval_suite
 
 PREFIX = "irds:"
 
@@ -82,16 +81,7 @@ def irds_suite(text: str) -> tuple[Suite, DatasetSpec] | None:
         params={"dataset_id": dataset_id},
         description=f"ir_datasets {dataset_id} (fetched by ir_datasets into IR_DATASETS_HOME)",
     )
-    suite = Suite(
-        name=text,
-        dataset=text,
-        task="retrieval",
-        measures=BEIR_MEASURES,
-        families=IR_FAMILIES,
-        description=spec.description,
-        tags=("irds",),
-    )
-    return suite, spec
+    return retrieval_suite(spec, tags=("irds",)), spec
 
 
 SUITE_SOURCES = (

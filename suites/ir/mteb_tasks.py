@@ -15,11 +15,10 @@ import numpy as np
 
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput, UnknownName
-from rankbench.harness.interfaces import IR_FAMILIES
 from rankbench.harness.records import Corpus, IRDataset, Loaded, Qrels, Queries
 from rankbench.harness.registry import DatasetSpec, SuiteSource
 from rankbench.harness.suite import Suite
-from rankbench.suites.ir.beir import BEIR_MEASURES
+from rankbench.suites.ir.beir import retrieval_suite
 
 PREFIX = "mteb:"
 TYPES = ("Retrieval", "Reranking")
@@ -78,16 +77,7 @@ def mteb_suite(text: str) -> tuple[Suite, DatasetSpec] | None:
         description=f"MTEB {name} ({task.metadata.type}, {split} split; data loaded by mteb)",
         licence=str(task.metadata.license or ""),
     )
-    suite = Suite(
-        name=text,
-        dataset=text,
-        task="retrieval",
-        measures=BEIR_MEASURES,
-        families=IR_FAMILIES,
-        description=spec.description,
-        tags=("mteb",),
-    )
-    return suite, spec
+    return retrieval_suite(spec, tags=("mteb",)), spec
 
 
 SUITE_SOURCES = (
