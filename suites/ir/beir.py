@@ -43,6 +43,8 @@ def retrieval_suite(spec: DatasetSpec, *, tags: tuple[str, ...]) -> Suite:
         description=spec.description,
         tags=tags,
     )
+
+
 PREFIX = "beir/"
 
 

@@ -106,8 +106,9 @@ SUITES = (
         measures=IR_MEASURES,
         families=("retriever",),
         seeds=(0,),
-        budget=Budget(max_seconds=6.0, max_memory_mb=600.0),
-        description="test: ir-synth-tiny under a 6 s / 600 MiB budget",
+        # 20 s: on a loaded machine the memory eater must reach 600 MiB before the clock runs out
+        budget=Budget(max_seconds=20.0, max_memory_mb=600.0),
+        description="test: ir-synth-tiny under a 20 s / 600 MiB budget",
     ),
     *(
         Suite(
