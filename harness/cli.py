@@ -59,7 +59,7 @@ def version_cmd() -> None:
     console.print(__version__)
 
 
-LISTINGS = ("adapters", "suites", "datasets", "measures", "tasks", "cards")
+LISTINGS = ("adapters", "models", "suites", "datasets", "measures", "tasks", "cards")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,6 +91,22 @@ def listing(what: str) -> Listing:
             narrow=("name", "family", "description"),
             rows=tuple(rows),
         )
+    if what == "models":
+        rows = [
+            {
+                "name": m.name,
+                "family": m.family,
+                "hub_id": m.hub_id,
+                "revision": m.revision or "(main)",
+                "params_m": m.parameters_m,
+                "dim": m.dim,
+                "licence": m.licence or "(see card)",
+                "description": f"{m.hub_id}@{m.revision or 'main'}",
+            }
+            for m in registry.MODELS
+        ]
+        columns = ("name", "family", "hub_id", "revision", "params_m", "dim", "licence")
+        return Listing(columns=columns, narrow=("name", "family", "licence", "description"), rows=tuple(rows))
     if what == "suites":
         rows = [
             {
@@ -177,13 +193,15 @@ def listing_table(found: Listing, *, wide: bool, width: int = 80) -> Table:
 
 @app.command("list")
 def list_cmd(
-    what: Annotated[str, typer.Argument(help="adapters | suites | datasets | measures | tasks | cards")] = "adapters",
+    what: Annotated[
+        str, typer.Argument(help="adapters | models | suites | datasets | measures | tasks | cards")
+    ] = "adapters",
     wide: Annotated[
         bool, typer.Option("--wide", help="every column, nothing cut (lines may pass the terminal)")
     ] = False,
     fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
 ) -> None:
-    """List registered adapters, suites, datasets, measures, tasks or reproduction cards."""
+    """List registered adapters, named model checkpoints, suites, datasets, measures, tasks or reproduction cards."""
     from rankbench.harness.errors import UnknownName
 
     if fmt not in ("table", "json"):

@@ -1,6 +1,6 @@
 """Registries of named records: adapters, suites, datasets, tasks and quickstart entries.
 
-Built-in adapter and suite modules declare module-level tuples (`ADAPTERS`, `SUITES`,
+Built-in adapter and suite modules declare module-level tuples (`ADAPTERS`, `CHECKPOINTS`, `SUITES`,
 `DATASETS`, `TASKS`, `QUICKSTART`, `CARDS`, `SUITE_SOURCES`) instead of mutating a global at import; discovery
 walks every subpackage of `rankbench.adapters` / `rankbench.suites` and takes each module that
 declares one of those tuples (a helper module without them is simply not registered), plus the
@@ -304,7 +304,9 @@ class Registry(Generic[T]):
         return sorted(self._load())
 
 
-_DECLARATION = re.compile(rb"^(?:ADAPTERS|SUITES|DATASETS|TASKS|QUICKSTART|CARDS|SUITE_SOURCES)\s*[:=]", re.MULTILINE)
+_DECLARATION = re.compile(
+    rb"^(?:ADAPTERS|CHECKPOINTS|SUITES|DATASETS|TASKS|QUICKSTART|CARDS|SUITE_SOURCES)\s*[:=]", re.MULTILINE
+)
 
 
 def _declares_records(origin: str | None) -> bool:
@@ -360,6 +362,8 @@ _ADAPTER_PKGS = ("rankbench.adapters",)
 _SUITE_PKGS = ("rankbench.suites",)
 
 ADAPTERS: Registry[AdapterSpec] = Registry("adapter", "ADAPTERS", _ADAPTER_PKGS, "rankbench.adapters")
+MODELS: Registry[Any] = Registry("model", "CHECKPOINTS", _ADAPTER_PKGS, "rankbench.adapters")
+"""Named checkpoints (`rankbench.harness.models.Checkpoint`), declared as `CHECKPOINTS` tuples by adapter modules."""
 SUITES: Registry[Any] = Registry("suite", "SUITES", _SUITE_PKGS, "rankbench.suites")
 DATASETS: Registry[DatasetSpec] = Registry("dataset", "DATASETS", _SUITE_PKGS, "rankbench.suites")
 TASKS: Registry[TaskSpec] = Registry("task", "TASKS", ("rankbench.harness.tasks", *_SUITE_PKGS), "rankbench.suites")

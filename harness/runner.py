@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from rankbench.harness.adapter_ref import parse_adapter_ref
+from rankbench.harness.adapter_ref import AdapterRef, parse_adapter_ref
 from rankbench.harness.datahome import ensure, load_dataset
 from rankbench.harness.errors import BadInput, HarnessError
 from rankbench.harness.interfaces import Family
@@ -71,6 +71,7 @@ def plan(
                 name, family = text, objects[text]
             else:
                 ref = parse_adapter_ref(text)
+                preflight_models(ref)
                 name, family = str(ref), ref.spec().family
             if family not in suite.families:
                 raise BadInput(
@@ -78,6 +79,28 @@ def plan(
                 )
             cells += [CellKey(suite.name, name, s) for s in (seeds or suite.seeds)]
     return cells
+
+
+def preflight_models(ref: AdapterRef) -> None:
+    """Every stage's `model=` resolves (offline: is in the Hugging Face cache) before any cell runs."""
+    from rankbench.harness.models import preflight
+    from rankbench.harness.registry import ADAPTERS
+
+    for stage in ref.stages:
+        preflight({**ADAPTERS.get(stage.name).params, **dict(stage.params)})
+
+
+def adapter_provenance(adapter: Any) -> dict[str, Any]:
+    """What a neural adapter reports about its weights and device (`model_provenance`), else {}."""
+    own = getattr(adapter, "model_provenance", None)
+    if isinstance(own, dict):
+        return dict(own)
+    stages = [model for model, _ in getattr(adapter, "rerankers", [])][::-1] + [getattr(adapter, "first", None)]
+    for stage in stages:  # a pipeline reports its last neural stage
+        found = getattr(stage, "model_provenance", None)
+        if isinstance(found, dict):
+            return dict(found)
+    return {}
 
 
 def check_data(suite: Suite, *, fetch: bool = True) -> None:
@@ -135,6 +158,11 @@ def execute_cell(
         out: TaskOutput = task(suite, adapter, family, key.seed, loaded)
         measures = _aggregate(suite, out, key.seed)
         timings = {**out.timings, "total_s": time.perf_counter() - t0}
+        provenance = collect(suite.dataset, checksum, key.seed, started, settings).to_json()
+        model = adapter_provenance(adapter)
+        if model:
+            provenance["model"] = model
+            provenance["device"] = model.get("device", "cpu")
         result = Result(
             suite=key.suite,
             adapter=key.adapter,
@@ -142,7 +170,7 @@ def execute_cell(
             status="ok",
             measures=measures,
             timings=timings,
-            provenance=collect(suite.dataset, checksum, key.seed, started, settings).to_json(),
+            provenance=provenance,
             family=family,
             unit=suite.unit,
             tags=suite.tags,

