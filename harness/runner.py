@@ -95,7 +95,7 @@ def adapter_provenance(adapter: Any) -> dict[str, Any]:
     own = getattr(adapter, "model_provenance", None)
     if isinstance(own, dict):
         return dict(own)
-    stages = [model for model, _ in getattr(adapter, "rerankers", [])][::-1] + [getattr(adapter, "first", None)]
+    stages = [*[model for model, _ in getattr(adapter, "rerankers", [])][::-1], getattr(adapter, "first", None)]
     for stage in stages:  # a pipeline reports its last neural stage
         found = getattr(stage, "model_provenance", None)
         if isinstance(found, dict):

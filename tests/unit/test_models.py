@@ -174,7 +174,9 @@ def test_cross_encoder_folder_equals_sentence_transformers(tmp_path: Path) -> No
     direct = CrossEncoder(str(tmp_path / "ce"), device="cpu", max_length=128)
     ours = ADAPTERS.get("cross-encoder").build(model=str(tmp_path / "ce"), max_length=128)
     queries, docs = [TEXTS[0]] * 2, list(TEXTS[1:])
-    np.testing.assert_allclose(ours.score_pairs(queries, docs), direct.predict(list(zip(queries, docs))), atol=1e-5)
+    np.testing.assert_allclose(
+        ours.score_pairs(queries, docs), direct.predict(list(zip(queries, docs, strict=True))), atol=1e-5
+    )
     assert ours.model_provenance["model_source"] == "local" and ours.batch_size == 32
 
 
