@@ -191,7 +191,7 @@ def resolve(reference: str, *, trust_remote_code: bool = False) -> ResolvedModel
 def snapshot(hub_id: str, revision: str | None) -> Path:
     """The cached snapshot folder of `hub_id` at `revision`, downloaded unless HF_HUB_OFFLINE is set."""
     hub = require("huggingface_hub", "ir", "models from the Hugging Face hub")
-    errors = hub.errors
+    errors = require("huggingface_hub.errors", "ir", "models from the Hugging Face hub")
     offline = hub_offline()
     cache = hub_cache_dir()
     pinned = f" --revision {revision}" if revision else ""
