@@ -22,7 +22,10 @@ from typing import Any
 import numpy as np
 
 from rankbench.harness.deps import require
+from rankbench.harness.devices import DEVICE_DEFAULT, describe, resolve_device
 from rankbench.harness.errors import BadInput
+from rankbench.harness.models import hub_offline, registered, snapshot, split_reference
+from rankbench.harness.models import resolve as resolve_model
 from rankbench.harness.records import IRDataset
 from rankbench.harness.registry import AdapterSpec
 
@@ -34,27 +37,64 @@ def _default_task_metadata(task: str) -> Any:
 
 
 class MtebEmbedder:
-    """Wraps an MTEB encoder; `model="minilm"` wraps the packaged MiniLM in mteb's own wrapper."""
+    """Wraps an MTEB encoder: `model` is an mteb model object, or a name `mteb.get_model` resolves.
 
-    def __init__(self, model: Any = "minilm", task: str = "SciFact", batch_size: int = 64) -> None:
+    Strings: `"minilm"` wraps the packaged MiniLM in mteb's own sentence-transformers wrapper; a
+    local folder likewise; any other name (a hub id mteb knows, optionally `@revision`, or a
+    registered checkpoint name) goes to `mteb.get_model`, which loads it with mteb's own loader,
+    prompts and pinned revision. Offline, the reference is checked against the Hugging Face cache
+    first, so a missing model is one line naming the download command.
+    """
+
+    def __init__(
+        self, model: Any = "minilm", task: str = "SciFact", batch_size: int = 64, device: str = DEVICE_DEFAULT
+    ) -> None:
         mteb = require("mteb", "ir", "the MTEB bridge")
+        self.device = resolve_device(device)
+        self.model_provenance: dict[str, str] = describe(self.device)
         if isinstance(model, str):
-            st = require("sentence_transformers", "ir", "the MTEB bridge")
-            if model == "minilm":
-                from rankbench.adapters.ir.embedders import _packaged_minilm
-
-                path = _packaged_minilm()[0]
-            elif Path(model).expanduser().is_dir():
-                path = str(Path(model).expanduser())
-            else:
-                raise BadInput(f"mteb model {model!r} is neither 'minilm', a local folder nor an MTEB model object")
-            model = mteb.models.SentenceTransformerEncoderWrapper(st.SentenceTransformer(path, device="cpu"))
+            model = self._load(mteb, model)
         if not callable(getattr(model, "encode", None)):
             raise BadInput(f"{type(model).__name__} does not follow mteb's encoder protocol (no encode)")
         self.model = model
         self.task_metadata = _default_task_metadata(task)
         self.batch_size = batch_size
         self._prompt_types = {"query": mteb.types.PromptType.query, "document": mteb.types.PromptType.document}
+
+    def _load(self, mteb: Any, reference: str) -> Any:
+        st = require("sentence_transformers", "ir", "the MTEB bridge")
+        if reference == "minilm":
+            from rankbench.adapters.ir.embedders import _packaged_minilm
+
+            self.model_provenance |= {"model": reference, "model_source": "package"}
+            path = _packaged_minilm()[0]
+            return mteb.models.SentenceTransformerEncoderWrapper(st.SentenceTransformer(path, device=self.device))
+        kind, ident, revision = split_reference(reference)
+        if kind == "local":
+            local = resolve_model(reference)
+            self.model_provenance |= local.provenance()
+            return mteb.models.SentenceTransformerEncoderWrapper(
+                st.SentenceTransformer(str(local.path), device=self.device)
+            )
+        if kind == "registered":
+            checkpoint = registered(ident)
+            assert checkpoint is not None
+            ident, revision = checkpoint.hub_id, revision or checkpoint.revision
+        try:
+            meta = mteb.get_model_meta(ident, revision, fetch_from_hf=not hub_offline())
+        except Exception as exc:  # mteb raises several types for unknown names
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise BadInput(f"mteb does not know model {ident!r} ({first})") from None
+        revision = revision or meta.revision
+        if hub_offline() and "/" in ident:
+            snapshot(ident, revision)  # one line naming the download when the cache lacks it
+        self.model_provenance |= {
+            "model": reference,
+            "model_source": "mteb",
+            "hub_id": ident,
+            "revision": revision or "",
+        }
+        return mteb.get_model(ident, revision=revision, device=self.device)
 
     def encode(self, texts: Sequence[str], *, role: str) -> np.ndarray:
         datasets = require("datasets", "ir", "the MTEB bridge")
@@ -147,6 +187,6 @@ ADAPTERS = (
         family="embedder",
         factory="rankbench.adapters.ir.mteb_bridge:MtebEmbedder",
         extra="ir",
-        description="any MTEB encoder-protocol model as an embedder (default: MiniLM in mteb's wrapper)",
+        description="any model mteb.get_model knows (model=ORG/NAME[@rev]), or an mteb encoder object, as an embedder",
     ),
 )
