@@ -142,7 +142,7 @@ def split_reference(text: str) -> tuple[Literal["local", "registered", "hub", "o
     """(kind, id, revision) of a reference; `other` is left to the adapter (a packaged name, or unknown)."""
     text = text.strip()
     folder = Path(text).expanduser()
-    if folder.is_dir() or text.startswith(("/", "./", "../", "~")):
+    if folder.is_dir() or text.startswith(("/", "./", "../", "~")) or text.split("@")[0].count("/") > 1:
         return "local", text, None
     m = _NAME_AT.match(text)
     name, rev = (m["name"], m["rev"]) if m else (text, None)

@@ -22,6 +22,7 @@ from torch.nn import functional as F
 
 from rankbench.adapters.ctr.layers import FieldEmbedding
 from rankbench.adapters.early_stopping import EarlyStopping
+from rankbench.harness.devices import DEVICE_DEFAULT, describe, resolve_device
 from rankbench.harness.errors import BadInput
 from rankbench.harness.measures.ctr import auc
 from rankbench.harness.records import CTRTable
@@ -44,6 +45,9 @@ class Tensors:
             torch.from_numpy(np.ascontiguousarray(table.numeric, dtype=np.float32)),
             torch.from_numpy(np.asarray(table.labels, dtype=np.float32)),
         )
+
+    def to(self, device: str) -> Tensors:
+        return Tensors(self.cat.to(device), self.num.to(device), self.labels.to(device))
 
 
 class CTRNet(nn.Module):
@@ -93,11 +97,11 @@ def predict(net: CTRNet, data: Tensors) -> np.ndarray:
         torch.sigmoid(net(data.cat[i : i + PREDICT_BATCH], data.num[i : i + PREDICT_BATCH])["logit"])
         for i in range(0, len(data.labels), PREDICT_BATCH)
     ]
-    return torch.cat(out).double().numpy().reshape(-1) if out else np.zeros(0)
+    return torch.cat(out).double().cpu().numpy().reshape(-1) if out else np.zeros(0)
 
 
 def make_optimizer(net: nn.Module, learning_rate: float) -> torch.optim.Optimizer:
-    """Adam with the fused CPU kernel: one pass over all parameters instead of one per tensor."""
+    """Adam with the fused kernel (CPU or CUDA): one pass over all parameters instead of one per tensor."""
     return torch.optim.Adam(net.parameters(), lr=learning_rate, fused=True)
 
 
@@ -108,7 +112,7 @@ def run_epoch(
     net.train()
     order = torch.randperm(len(data.labels), generator=gen)
     for start in range(0, len(order), cfg.batch_size):
-        idx = order[start : start + cfg.batch_size]
+        idx = order[start : start + cfg.batch_size].to(data.labels.device)
         out = net(data.cat[idx], data.num[idx])
         loss = net.loss(out, data.labels[idx]) + embedding_penalty(net, cfg.embedding_regularizer)
         optimizer.zero_grad(set_to_none=True)
@@ -121,7 +125,7 @@ def train_net(net: CTRNet, train_data: Tensors, valid_data: Tensors, cfg: TrainC
     """Fit `net` in place; the returned log says when it stopped and how fast it trained."""
     if len(train_data.labels) == 0:
         raise BadInput("cannot train a CTR model on an empty table")
-    valid_labels = valid_data.labels.numpy()
+    valid_labels = valid_data.labels.cpu().numpy()
     if valid_labels.min() == valid_labels.max():
         raise BadInput("early stopping needs both clicks and non-clicks in the validation table")
     optimizer = make_optimizer(net, cfg.learning_rate)
@@ -163,6 +167,7 @@ class TorchCTRModel(ABC):
         patience: int = 2,
         embedding_regularizer: float = 0.0,
         seed: int | None = None,
+        device: str = DEVICE_DEFAULT,
     ) -> None:
         if embedding_dim < 1 or batch_size < 1 or max_epochs < 1 or patience < 1:
             raise BadInput("embedding_dim, batch_size, max_epochs and patience must be positive")
@@ -173,6 +178,8 @@ class TorchCTRModel(ABC):
         self.patience = patience
         self.embedding_regularizer = embedding_regularizer
         self.seed = seed
+        self.device = resolve_device(device)
+        self.model_provenance = describe(self.device)
         self.net: CTRNet | None = None
         self.log: TrainLog | None = None
 
@@ -183,16 +190,16 @@ class TorchCTRModel(ABC):
     def fit(self, train: CTRTable, valid: CTRTable) -> None:
         seed = self.seed if self.seed is not None else torch.initial_seed()
         torch.manual_seed(seed)
-        self.net = self.build(train)
+        self.net = self.build(train).to(self.device)
         cfg = TrainConfig(
             self.batch_size, self.learning_rate, self.max_epochs, self.patience, self.embedding_regularizer, seed
         )
-        self.log = train_net(self.net, Tensors.of(train), Tensors.of(valid), cfg)
+        self.log = train_net(self.net, Tensors.of(train).to(self.device), Tensors.of(valid).to(self.device), cfg)
 
     def predict_proba(self, table: CTRTable) -> np.ndarray:
         if self.net is None:
             raise BadInput("call fit() before predict_proba()")
-        return predict(self.net, Tensors.of(table))
+        return predict(self.net, Tensors.of(table).to(self.device))
 
     def n_parameters(self) -> int:
         return 0 if self.net is None else sum(p.numel() for p in self.net.parameters())
