@@ -37,11 +37,22 @@ FORWARDED_ENV = ("RANKBENCH_DATA", "RANKBENCH_CACHE", "RANKBENCH_PLUGINS", "HF_H
 """Variables a remote worker needs to resolve the same registry, data and cache as the driver."""
 
 
-def resources(suite: Suite) -> dict[str, Any]:
-    """Ray task options for one cell of `suite`."""
+def adapter_gpus(adapter: str) -> float:
+    """1 when a stage of the adapter reference asks for a GPU outright (`device=cuda` or `cuda:N`), else 0."""
+    from rankbench.harness.adapter_ref import parse_adapter_ref
+    from rankbench.harness.devices import needs_gpu
+
+    if not adapter or adapter == "-":
+        return 0.0
+    stages = parse_adapter_ref(adapter).stages
+    return float(any(needs_gpu(str(dict(s.params).get("device", "cpu"))) for s in stages))
+
+
+def resources(suite: Suite, adapter: str = "") -> dict[str, Any]:
+    """Ray task options for one cell of `suite` running `adapter` (a GPU device setting adds num_gpus=1)."""
     options: dict[str, Any] = {
         "num_cpus": float(suite.settings.get("num_cpus", 1)),
-        "num_gpus": float(suite.settings.get("num_gpus", 0)),
+        "num_gpus": max(float(suite.settings.get("num_gpus", 0)), adapter_gpus(adapter)),
         "max_retries": 0,  # a failing cell is a result, not something to retry
     }
     if suite.budget.max_memory_mb is not None:
@@ -151,7 +162,7 @@ class RayExecutor:
         task = self.ray.remote(run_cell)
         pending: dict[Any, CellKey] = {}
         for cell in cells:
-            pending[task.options(**resources(resolve_suite(cell.suite))).remote(cell)] = cell
+            pending[task.options(**resources(resolve_suite(cell.suite), cell.adapter)).remote(cell)] = cell
         log.info("submitted %d cells to Ray", len(pending))
         started = last_news = time.monotonic()
         while pending:

@@ -201,6 +201,14 @@ def test_registered_checkpoints_are_adapters() -> None:
     assert ADAPTERS.get("bge-reranker-base").family == "reranker"
 
 
+def test_ray_asks_for_a_gpu_when_the_device_needs_one() -> None:
+    from rankbench.harness.ray_executor import adapter_gpus
+
+    assert adapter_gpus("minilm(device=cuda)") == 1.0
+    assert adapter_gpus("bm25>>cross-encoder(device='cuda:1')@10") == 1.0
+    assert adapter_gpus("minilm") == adapter_gpus("minilm(device=auto)") == adapter_gpus("-") == 0.0
+
+
 def test_device_selection_on_this_machine() -> None:
     assert resolve_device("cpu") == "cpu"
     cuda = torch.cuda.is_available()
