@@ -130,16 +130,22 @@ class RayExecutor:
         )
 
     def check(self, cells: Iterable[CellKey]) -> None:
-        """Refuse, before anything runs, a suite whose per-cell request no live node can satisfy."""
+        """Refuse, before anything runs, a cell whose request (suite protocol, adapter device) no node satisfies."""
         self._connect()
         nodes = self.ray.nodes()
-        for suite_name in dict.fromkeys(c.suite for c in cells):
+        for suite_name, adapter in dict.fromkeys((c.suite, c.adapter) for c in cells):
             suite = resolve_suite(suite_name)
             why = infeasible(resources(suite), nodes)
             if why is not None:
                 raise BadInput(
                     f"suite {suite.name!r} asks {why}, so Ray would wait forever: lower the suite's "
                     "num_cpus/num_gpus settings or budget memory, or add a node that has them"
+                )
+            why = infeasible(resources(suite, adapter), nodes)
+            if why is not None:
+                raise BadInput(
+                    f"adapter {adapter!r} asks {why} for its device=, so Ray would wait forever: "
+                    "set device=auto or cpu, or add a node with a GPU"
                 )
 
     def _waiting(self, pending: Mapping[Any, CellKey], since: float) -> str:
@@ -151,7 +157,7 @@ class RayExecutor:
             for name in ("CPU", "GPU", "memory")
             if total.get(name, 0)
         )
-        needs = sorted({describe(resources(resolve_suite(c.suite))) for c in pending.values()})
+        needs = sorted({describe(resources(resolve_suite(c.suite), c.adapter)) for c in pending.values()})
         return (
             f"waiting {time.monotonic() - since:.0f} s on {len(pending)} Ray cell(s), each asking "
             f"{' or '.join(needs)}; free now: {have or 'nothing'}"

@@ -117,6 +117,18 @@ def test_infeasible_request_is_refused_before_any_cell_is_drawn(cluster: str, tm
     assert not list(tmp_path.rglob("*.json")), "the feasible cell must not run either: the plan is refused whole"
 
 
+def test_a_cell_whose_device_needs_a_gpu_is_refused_on_a_cpu_cluster(cluster: str, tmp_path: Path) -> None:
+    from rankbench.harness.errors import BadInput
+    from rankbench.harness.ray_executor import RayExecutor
+
+    cells = plan(["ir-synth-tiny"], ["bm25", "minilm(device=cuda)"])
+    with pytest.raises(
+        BadInput, match=r"adapter .minilm\(device=.cuda.\). asks 1 GPUs but the largest node has 0 GPUs for its device="
+    ):
+        run_plan(cells, ResultStore(tmp_path), RayExecutor())
+    assert not list(tmp_path.rglob("*.json")), "the plan is refused whole"
+
+
 def test_waiting_cells_report_what_they_wait_for_and_timeout_bounds_the_wait(
     cluster: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
