@@ -49,10 +49,19 @@ def adapter_gpus(adapter: str) -> float:
 
 
 def resources(suite: Suite, adapter: str = "") -> dict[str, Any]:
-    """Ray task options for one cell of `suite` running `adapter` (a GPU device setting adds num_gpus=1)."""
+    """Ray task options for one cell of `suite` running `adapter`.
+
+    A `device=cuda[:N]` on the adapter or in the suite's settings (a task that runs its own
+    tensors, such as `limit-critical-n`) asks for one GPU.
+    """
+    from rankbench.harness.devices import needs_gpu
+
+    suite_gpus = max(
+        float(suite.settings.get("num_gpus", 0)), float(needs_gpu(str(suite.settings.get("device", "cpu"))))
+    )
     options: dict[str, Any] = {
         "num_cpus": float(suite.settings.get("num_cpus", 1)),
-        "num_gpus": max(float(suite.settings.get("num_gpus", 0)), adapter_gpus(adapter)),
+        "num_gpus": max(suite_gpus, adapter_gpus(adapter)),
         "max_retries": 0,  # a failing cell is a result, not something to retry
     }
     if suite.budget.max_memory_mb is not None:
@@ -130,7 +139,7 @@ class RayExecutor:
         )
 
     def check(self, cells: Iterable[CellKey]) -> None:
-        """Refuse, before anything runs, a cell whose request (suite protocol, adapter device) no node satisfies."""
+        """Refuse, before anything runs, a cell whose request (suite settings, adapter device) no node satisfies."""
         self._connect()
         nodes = self.ray.nodes()
         for suite_name, adapter in dict.fromkeys((c.suite, c.adapter) for c in cells):

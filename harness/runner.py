@@ -162,7 +162,9 @@ def execute_cell(
         model = adapter_provenance(adapter)
         if model:
             provenance["model"] = model
-            provenance["device"] = model.get("device", "cpu")
+        device = model.get("device", "cpu") if model else out.device.get("device")
+        if device:
+            provenance["device"] = device
         result = Result(
             suite=key.suite,
             adapter=key.adapter,

@@ -57,6 +57,8 @@ class TaskOutput:
     `per_unit` has one row per unit (query, user, impression) and one column per measure
     that is a mean over units (extra columns such as labels/predictions are kept too);
     `aggregates` holds measures that are not unit means (AUC, latency percentiles).
+    `device` is `rankbench.harness.devices.describe` of the device a task ran its own tensors on
+    (a task without an adapter, such as LIMIT's free embeddings); an adapter reports its own.
     """
 
     per_unit: pd.DataFrame
@@ -64,6 +66,7 @@ class TaskOutput:
     aggregates: Mapping[str, Estimate] = field(default_factory=dict)
     info: Mapping[str, Any] = field(default_factory=dict)
     resources: Mapping[str, Any] = field(default_factory=dict)
+    device: Mapping[str, str] = field(default_factory=dict)
 
 
 def resolve_suite(text: str) -> Suite:

@@ -4,8 +4,11 @@
 (full rows or candidate columns), ranks with seen items masked (`recommend`), and runs the
 validation and early-stopping step of the iterative models (`validation_step`);
 `HistoryRecommender` adds scoring from interaction rows (`score_histories`), which also
-covers users a model never trained on. The module functions are the training helpers:
-torch seeding, the binary user CSR, validation, and negative sampling.
+covers users a model never trained on. Torch models pick their device with `use_device`
+(`device=auto|cpu|cuda|cuda:N|mps`, see `rankbench.harness.devices`): parameters are
+initialised on the CPU from the seeded generator and then moved, so a seed starts from the
+same weights on every device. The module functions are the training helpers: torch seeding,
+the binary user CSR, validation, and negative sampling.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rankbench.adapters.early_stopping import EarlyStopping
+from rankbench.harness.devices import describe, resolve_device
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Interactions
 from rankbench.harness.topk import topk_rows
@@ -80,6 +84,15 @@ class Recommender(ABC):
     """
 
     valid_measure: str
+    device: str = "cpu"
+    """The resolved torch device (`cpu`, `cuda:N`, `mps`) a torch model trains and scores on."""
+    model_provenance: dict[str, str] | None = None
+    """`rankbench.harness.devices.describe` of that device once `use_device` ran (the result's provenance)."""
+
+    def use_device(self, device: str) -> None:
+        """Resolve a `device=` setting (auto | cpu | cuda | cuda:N | mps); BadInput for one this machine lacks."""
+        self.device = resolve_device(device)
+        self.model_provenance = describe(self.device)
 
     @abstractmethod
     def fit(self, train: Interactions, valid: Interactions | None) -> None:

@@ -2,7 +2,8 @@
 
 Each epoch pairs every training interaction with one uniformly sampled unseen item and
 minimises -log sigmoid(x_upos - x_uneg) with L2 on the embeddings touched; early stopping
-on validation nDCG@k keeps the best epoch.
+on validation nDCG@k keeps the best epoch. `device=` trains on a GPU (auto: the best one
+available); the embeddings are copied back to the CPU after every epoch and scored with numpy.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import numpy as np
 
 from rankbench.adapters.early_stopping import EarlyStopping
 from rankbench.adapters.recsys.base import Recommender, sample_unseen, seed_torch, user_csr
+from rankbench.harness.devices import DEVICE_DEFAULT
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Interactions
 from rankbench.harness.registry import AdapterSpec
@@ -27,7 +29,9 @@ class BPR(Recommender):
         patience: int = 5,
         valid_measure: str = "nDCG@20",
         seed: int = 0,
+        device: str = DEVICE_DEFAULT,
     ) -> None:
+        self.use_device(device)
         self.dim, self.epochs, self.batch_size, self.lr, self.l2 = dim, epochs, batch_size, lr, l2
         self.patience, self.valid_measure, self.seed = patience, valid_measure, seed
         self._user: np.ndarray | None = None
@@ -42,15 +46,14 @@ class BPR(Recommender):
         item = torch.nn.Embedding(train.n_items, self.dim)
         torch.nn.init.normal_(user.weight, std=0.1)
         torch.nn.init.normal_(item.weight, std=0.1)
+        user, item = user.to(self.device), item.to(self.device)
         opt = torch.optim.Adam([user.weight, item.weight], lr=self.lr)
         stop = EarlyStopping(self.patience)
         users_all, items_all = seen.nonzero()
         for epoch in range(self.epochs):
             order = rng.permutation(len(users_all))
             neg = sample_unseen(seen, users_all[order], 1, rng)[:, 0]
-            u_t = torch.from_numpy(users_all[order])
-            p_t = torch.from_numpy(items_all[order])
-            n_t = torch.from_numpy(neg)
+            u_t, p_t, n_t = (torch.from_numpy(a).to(self.device) for a in (users_all[order], items_all[order], neg))
             for start in range(0, len(order), self.batch_size):
                 u, p, n = (t[start : start + self.batch_size] for t in (u_t, p_t, n_t))
                 eu, ep, en = user(u), item(p), item(n)
@@ -60,7 +63,7 @@ class BPR(Recommender):
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-            self._user, self._item = user.weight.detach().numpy().copy(), item.weight.detach().numpy().copy()
+            self._user, self._item = (e.weight.detach().cpu().numpy().copy() for e in (user, item))
             self.epochs_run = epoch + 1
             if self.validation_step(epoch, stop, seen, valid, lambda: (self._user, self._item)):
                 break

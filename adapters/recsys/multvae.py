@@ -6,7 +6,8 @@ items (log-softmax; the loss is the multinomial log-likelihood of the row). Mult
 is Gaussian with the KL term weighted by beta, annealed linearly per update up to
 `anneal_cap` over `total_anneal_steps`; Mult-DAE is deterministic with L2 `lam` on the
 weights. Early stopping keeps the epoch with the best validation nDCG@100. Being functions
-of the history, both score users they never trained on (strong generalization).
+of the history, both score users they never trained on (strong generalization). `device=`
+trains and scores on a GPU (auto: the best one available); weights start on the CPU.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 
 from rankbench.adapters.early_stopping import EarlyStopping
 from rankbench.adapters.recsys.base import HistoryRecommender, seed_torch, state_copy, user_csr
+from rankbench.harness.devices import DEVICE_DEFAULT
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Interactions
 from rankbench.harness.registry import AdapterSpec
@@ -70,6 +72,7 @@ class MultVAE(HistoryRecommender):
         valid_measure: str = "nDCG@100",
         seed: int = 0,
         noise_std: float = 1.0,
+        device: str = DEVICE_DEFAULT,
     ) -> None:
         """`noise_std` scales the reparameterisation noise: 1 in the paper; RecBole 1.2.1 hard-codes 0.01."""
         if not 0 <= dropout < 1:
@@ -81,6 +84,7 @@ class MultVAE(HistoryRecommender):
         self.epochs, self.batch_size, self.lr = epochs, batch_size, lr
         self.patience, self.valid_measure, self.seed = patience, valid_measure, seed
         self.noise_std = noise_std
+        self.use_device(device)
         self._net: Any = None
         self._torch: Any = None
         self.epochs_run = 0
@@ -92,7 +96,7 @@ class MultVAE(HistoryRecommender):
         x = user_csr(train)
         self._train = x
         net = _network(torch, train.n_items, self.hidden, self.latent, self.variational, self.dropout, self.noise_std)
-        self._net = net
+        self._net = net = net.to(self.device)
         opt = torch.optim.Adam(net.parameters(), lr=self.lr)
         rows = np.flatnonzero(x.getnnz(axis=1) > 0)
         stop = EarlyStopping(self.patience)
@@ -101,7 +105,7 @@ class MultVAE(HistoryRecommender):
             net.train()
             order = rng.permutation(rows)
             for start in range(0, len(order), self.batch_size):
-                batch = torch.from_numpy(x[order[start : start + self.batch_size]].toarray())
+                batch = torch.from_numpy(x[order[start : start + self.batch_size]].toarray()).to(self.device)
                 logits, mu, logvar = net(batch)
                 loss = -(torch.log_softmax(logits, dim=1) * batch).sum(1).mean()
                 if self.variational:
@@ -133,7 +137,7 @@ class MultVAE(HistoryRecommender):
         with torch.no_grad():
             for start in range(0, histories.shape[0], 2048):
                 block = torch.from_numpy(histories[start : start + 2048].toarray().astype(np.float32))
-                out.append(self._net(block)[0].numpy())
+                out.append(self._net(block.to(self.device))[0].cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self._net.out.out_features), np.float32)
 
 

@@ -11,7 +11,9 @@ Trained pointwise with log loss on each interaction plus `negatives` unseen item
 every epoch (the paper's 4), embeddings initialised N(0, 0.01), Adam. Dense layers start as
 in the authors' Keras code (`init="xavier"`: Glorot-uniform weights, zero biases) or with
 PyTorch's defaults (`init="torch"`, as RecBole leaves them). Early stopping on a validation
-split when one is given; otherwise (the NCF files have none) `epochs` are run.
+split when one is given; otherwise (the NCF files have none) `epochs` are run. `device=`
+trains and scores on a GPU (auto: the best one available); networks are built on the CPU from
+the seeded generator and then moved.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 
 from rankbench.adapters.early_stopping import EarlyStopping
 from rankbench.adapters.recsys.base import Recommender, sample_unseen, seed_torch, state_copy, user_csr
+from rankbench.harness.devices import DEVICE_DEFAULT
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Interactions
 from rankbench.harness.registry import AdapterSpec
@@ -91,6 +94,7 @@ class NCF(Recommender):
         valid_measure: str = "nDCG@10",
         seed: int = 0,
         init: str = "xavier",
+        device: str = DEVICE_DEFAULT,
     ) -> None:
         if model not in MODELS:
             raise BadInput(f"ncf model must be one of {', '.join(MODELS)}, got {model!r}")
@@ -106,6 +110,7 @@ class NCF(Recommender):
         self.pretrain, self.alpha, self.finetune_lr = pretrain, alpha, finetune_lr
         self.patience, self.valid_measure, self.seed = patience, valid_measure, seed
         self.init = init
+        self.use_device(device)
         self._net: Any = None
         self._torch: Any = None
         self.epochs_run: dict[str, int] = {}
@@ -118,6 +123,7 @@ class NCF(Recommender):
         else:  # reseeded per network: pre-trained GMF / MLP are exactly the standalone adapters
             torch.manual_seed(self.seed)
             net = _network(torch, kind, train.n_users, train.n_items, self.factors, self.layers, self.init)
+            net = net.to(self.device)
             opt = torch.optim.Adam(net.parameters(), lr=self.lr)
         rng = np.random.default_rng(self.seed)
         seen = user_csr(train)
@@ -131,11 +137,7 @@ class NCF(Recommender):
             users = np.concatenate([pos_u, np.tile(pos_u, self.negatives)])
             items = np.concatenate([pos_i, neg])
             order = torch.from_numpy(rng.permutation(len(users)))
-            u_t, i_t, y_t = (
-                torch.from_numpy(users)[order],
-                torch.from_numpy(items)[order],
-                torch.from_numpy(labels)[order],
-            )
+            u_t, i_t, y_t = (torch.from_numpy(a)[order].to(self.device) for a in (users, items, labels))
             net.train()
             for start in range(0, len(users), self.batch_size):
                 sl = slice(start, start + self.batch_size)
@@ -160,6 +162,7 @@ class NCF(Recommender):
         gmf = self._train("gmf", train, valid)
         mlp = self._train("mlp", train, valid)
         net = _network(torch, "neumf", train.n_users, train.n_items, self.factors, self.layers, self.init)
+        net = net.to(self.device)
         with torch.no_grad():
             for name in ("mf_user", "mf_item"):
                 getattr(net, name).weight.copy_(getattr(gmf, name).weight)
@@ -180,7 +183,8 @@ class NCF(Recommender):
         with torch.no_grad():
             for start in range(0, len(flat_u), 1 << 18):
                 sl = slice(start, start + (1 << 18))
-                flat[sl] = self._net(torch.from_numpy(flat_u[sl]), torch.from_numpy(flat_i[sl])).numpy()
+                u, i = (torch.from_numpy(a[sl]).to(self.device) for a in (flat_u, flat_i))
+                flat[sl] = self._net(u, i).cpu().numpy()
         return out
 
     def score_users(self, users: np.ndarray) -> np.ndarray:

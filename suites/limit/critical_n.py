@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from rankbench.harness.deps import require
+from rankbench.harness.devices import DEVICE_DEFAULT, describe, resolve_device
 from rankbench.harness.errors import BadInput
 from rankbench.harness.interfaces import Family
 from rankbench.harness.records import Loaded
@@ -57,7 +58,8 @@ class OptimConfig:
     min_delta: float = 1e-5
     eval_every: int = 50
     seed: int = 0
-    device: str = "auto"
+    device: str = DEVICE_DEFAULT
+    """auto | cpu | cuda | cuda:N | mps (`rankbench.harness.devices`); vectors start on the CPU, then move."""
 
 
 @dataclass(frozen=True)
@@ -92,12 +94,6 @@ def colex_subsets(n: int, k: int) -> np.ndarray:
     """All k-subsets of range(n) in colex order, so the subsets of range(m) are the first C(m, k) rows."""
     rows = sorted(itertools.combinations(range(n), k), key=lambda c: c[::-1])
     return np.array(rows, dtype=np.int64).reshape(-1, k)
-
-
-def _device(torch: Any, name: str) -> Any:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 @dataclass(frozen=True)
@@ -174,7 +170,7 @@ def optimise(d: int, ns: Sequence[int], k: int, config: OptimConfig) -> list[Att
         raise BadInput(f"corpus sizes must be distinct and ascending, got {list(ns)}")
     if min(ns) < k or d < 1 or k < 1:
         raise BadInput(f"need n >= k >= 1 and d >= 1 (got n={min(ns)}, k={k}, d={d})")
-    device = _device(torch, config.device)
+    device = torch.device(resolve_device(config.device))
     gen = torch.Generator().manual_seed(config.seed * 1_000_003 + d * 1009 + min(ns))
     alive = list(ns)
     problems = make_problems(torch, alive, k, device)
@@ -292,6 +288,7 @@ def run_critical_n(suite: Suite, adapter: Any, family: Family | None, seed: int,
     """The task: critical n for every (d, k) of the suite's settings, plus the cubic fit per k."""
     torch = require("torch", "ir", "the free-embedding experiment")
     proto = suite.settings
+    device = resolve_device(str(proto.get("device", DEVICE_DEFAULT)))  # a device this machine lacks stops here
     config = OptimConfig(
         lr=float(proto.get("lr", 0.01)),
         temperature=float(proto.get("temperature", 0.1)),
@@ -299,7 +296,7 @@ def run_critical_n(suite: Suite, adapter: Any, family: Family | None, seed: int,
         patience=int(proto.get("patience", 1000)),
         min_delta=float(proto.get("min_delta", 1e-5)),
         seed=seed,
-        device=str(proto.get("device", "auto")),
+        device=device,
     )
     window = int(proto.get("window", 8))
     threads, torch_threads = int(proto.get("threads", 1)), torch.get_num_threads()
@@ -317,12 +314,17 @@ def run_critical_n(suite: Suite, adapter: Any, family: Family | None, seed: int,
             "extrapolated": {str(t): float(np.polynomial.polynomial.polyval(t, PAPER_FIT)) for t in EXTRAPOLATE_TO},
             "citation": PAPER_CITATION,
         },
-        "device": str(_device(torch, config.device)),
+        "device": device,
+        **{k: v for k, v in describe(device).items() if k == "gpu"},
         "threads": threads,
         "optimiser": {**config.__dict__, "window": window},
     }
     return TaskOutput(
-        per_unit=per_unit, timings={"optimise_s": float(per_unit["seconds"].sum())}, aggregates=aggregates, info=info
+        per_unit=per_unit,
+        timings={"optimise_s": float(per_unit["seconds"].sum())},
+        aggregates=aggregates,
+        info=info,
+        device=describe(device),
     )
 
 

@@ -90,3 +90,36 @@ def test_cubic_fit_recovers_a_cubic() -> None:
     d = np.arange(2, 12)
     coef, r2 = cubic_fit(d, 1.0 + 2.0 * d + 0.5 * d**2 + 0.01 * d**3)
     assert np.allclose(coef, [1.0, 2.0, 0.5, 0.01], atol=1e-6) and r2 == pytest.approx(1.0)
+
+
+def test_the_cell_runs_on_the_resolved_device_and_records_it() -> None:
+    from rankbench.harness.devices import resolve_device
+    from rankbench.harness.runner import execute_cell
+    from rankbench.harness.store import CellKey
+
+    result, units = execute_cell(CellKey("limit-critical-n(dims='2',max_iters=200,patience=50,window=2)", "-", 0))
+    assert result.ok, result.error
+    assert result.provenance["device"] == result.info["device"] == resolve_device("auto")
+    assert units is not None and list(units["critical_n"]) == [result.measures["critical_n_d2_k2"].value]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_a_device_this_machine_lacks_fails_the_cell_in_one_line() -> None:
+    from rankbench.harness.runner import execute_cell
+    from rankbench.harness.store import CellKey
+
+    result, _ = execute_cell(CellKey("limit-critical-n(device='cuda',dims='2')", "-", 0))
+    assert not result.ok and result.error is not None and result.error.type == "BadInput"
+    assert "sees no CUDA GPU" in result.error.message and "\n" not in result.error.message
+    with pytest.raises(BadInput, match="not one of auto, cpu, cuda"):
+        optimise(2, [3], 2, OptimConfig(device="gpu"))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_solves_what_the_cpu_solves() -> None:
+    config = {"seed": 0, "patience": 300}
+    for d, n in ((3, 4), (2, 5)):
+        (gpu,) = optimise(d, [n], 2, OptimConfig(**config, device="cuda"))
+        (cpu,) = optimise(d, [n], 2, OptimConfig(**config, device="cpu"))
+        assert gpu.solved == cpu.solved

@@ -202,11 +202,15 @@ def test_registered_checkpoints_are_adapters() -> None:
 
 
 def test_ray_asks_for_a_gpu_when_the_device_needs_one() -> None:
-    from rankbench.harness.ray_executor import adapter_gpus
+    from rankbench.harness.ray_executor import adapter_gpus, resources
+    from rankbench.harness.suite import resolve_suite
 
     assert adapter_gpus("minilm(device=cuda)") == 1.0
     assert adapter_gpus("bm25>>cross-encoder(device='cuda:1')@10") == 1.0
     assert adapter_gpus("minilm") == adapter_gpus("minilm(device=auto)") == adapter_gpus("-") == 0.0
+    assert resources(resolve_suite("limit-critical-n(device='cuda:0')"))["num_gpus"] == 1.0
+    assert resources(resolve_suite("limit-critical-n"))["num_gpus"] == 0.0
+    assert resources(resolve_suite("recsys-synth-tiny"), "bpr(device=cuda)")["num_gpus"] == 1.0
 
 
 def test_device_selection_on_this_machine() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from rankbench.harness.datahome import load_dataset
 from rankbench.harness.records import Interactions
@@ -106,3 +107,57 @@ def test_every_recommender_shares_the_base_and_ranks_unseen_items() -> None:
         masked = np.where(seen[users].toarray() > 0, -np.inf, full)
         np.testing.assert_array_equal(top, np.argsort(-masked, axis=1, kind="stable")[:, :10])
         assert not np.take_along_axis(seen[users].toarray(), top, 1).any()
+
+
+_TORCH_SMOKE = {"epochs": 2, "dim": 8, "factors": 4, "layers": (8, 4), "hidden": 16, "latent": 4, "batch_size": 256}
+TORCH_RECOMMENDERS = ("bpr", "multvae", "neumf-pretrain")
+
+
+def _fit(name: str, **params: object) -> object:
+    spec = ADAPTERS.get(name)
+    model = spec.build(**{k: v for k, v in _TORCH_SMOKE.items() if k in spec.params}, **params)
+    model.fit(_tiny(), None)
+    return model
+
+
+def test_torch_recommenders_resolve_their_device_into_provenance() -> None:
+    from rankbench.harness.devices import resolve_device
+
+    users = np.arange(12)
+    for name in TORCH_RECOMMENDERS:
+        auto, cpu = _fit(name), _fit(name, device="cpu")
+        assert auto.device == resolve_device("auto") and cpu.device == "cpu"
+        assert cpu.model_provenance == {"device": "cpu", "dtype": "float32"}
+        if auto.device == "cpu":  # same seed, same device: the same model
+            np.testing.assert_array_equal(auto.score(users), cpu.score(users))
+    assert ADAPTERS.get("popularity").build().model_provenance is None  # no torch, no device to report
+
+
+def test_torch_recommenders_refuse_a_device_this_machine_lacks_in_one_line() -> None:
+    import torch
+
+    from rankbench.harness.errors import BadInput
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    for name in ("bpr", "multdae", "gmf"):
+        with pytest.raises(BadInput) as err:
+            ADAPTERS.get(name).build(device="cuda:0")
+        assert "\n" not in str(err.value) and "sees no CUDA GPU" in str(err.value)
+    with pytest.raises(BadInput, match="is not one of auto, cpu, cuda, cuda:N, mps"):
+        ADAPTERS.get("mlp").build(device="gpu")
+
+
+@pytest.mark.gpu
+def test_torch_recommenders_on_cuda_train_there_and_match_the_cpu() -> None:
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs CUDA")
+    users = np.arange(12)
+    for name in TORCH_RECOMMENDERS:
+        gpu, cpu = _fit(name, device="cuda"), _fit(name, device="cpu")
+        assert gpu.device == "cuda:0" and gpu.model_provenance["gpu"]
+        if name != "multvae":  # no dropout or sampling noise: same initial weights, same batches
+            np.testing.assert_allclose(gpu.score(users), cpu.score(users), atol=1e-3)
+        assert np.isfinite(gpu.score(users)).all()
