@@ -123,6 +123,13 @@ class OutputCache:
             meta.unlink(missing_ok=True)
         return data, False
 
+    def get(self, namespace: str, key: Mapping[str, Any]) -> np.ndarray | None:
+        """The cached array for `key` (memory-mapped), or None when absent, corrupt or caching is off."""
+        if self.root is None:
+            return None
+        data, hit = self._lookup(namespace, key, "npy")
+        return np.load(data, mmap_mode="r", allow_pickle=False) if hit else None
+
     def array(self, namespace: str, key: Mapping[str, Any], compute: Callable[[], np.ndarray]) -> np.ndarray:
         """The cached array for `key`, computing and storing it on a miss or a corrupt entry."""
         if self.root is None:

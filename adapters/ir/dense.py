@@ -4,7 +4,9 @@ The document embeddings are the expensive part (minutes for a few thousand abstr
 cores), so they go to the output cache keyed by the embedder's `identity` and a checksum of
 the corpus (ids and text); a re-run, or another backend or knob on the same corpus, only re-reads them.
 Embedders without an `identity` (arbitrary user objects) are never cached, so a changed
-model can never be served stale vectors.
+model can never be served stale vectors. With `shards=N` (N > 1) the documents are encoded
+as N Ray tasks (`rankbench.adapters.ir.sharded`), each rebuilding the embedder from its
+reference on its own worker; the cache entry is the same as a local encoding's.
 """
 
 from __future__ import annotations
@@ -52,9 +54,20 @@ class Dense:
         nprobe: int = 16,
         threads: int = 0,
         cache: bool = True,
+        shards: int = 0,
+        ray_address: str | None = None,
     ) -> None:
+        """`shards`: 0 or 1 encodes the corpus here; N > 1 as N Ray tasks (needs a registered
+        embedder reference, not an object); `ray_address` is the cluster to use when this process
+        is not already part of one (None: Ray's default, `RAY_ADDRESS` or a new local instance)."""
         from rankbench.adapters.ir.vector_search import make_backend
 
+        if shards < 0:
+            raise BadInput(f"shards must be >= 0 (0 = encode in this process), got {shards}")
+        if shards > 1 and embedder is not None and not isinstance(embedder, str):
+            raise BadInput("shards > 1 needs the embedder as a registered reference (e.g. 'minilm'), not an object")
+        self.embedder_ref = "minilm" if embedder is None else embedder if isinstance(embedder, str) else None
+        self.shards, self.ray_address = shards, ray_address
         self.embedder = _build_embedder(embedder)
         self.backend_name = backend
         self.backend = make_backend(
@@ -73,13 +86,26 @@ class Dense:
     def embed_corpus(self, corpus: Corpus) -> np.ndarray:
         """Document embeddings, from the cache when the embedder has an identity."""
 
+        identity = getattr(self.embedder, "identity", None)
+        key = {"embedder": identity, "corpus": corpus_digest(corpus), "role": "document"} if identity else None
+
         def compute() -> np.ndarray:
+            if self.shards > 1 and self.embedder_ref is not None:
+                from rankbench.adapters.ir.sharded import encode_sharded
+
+                cached_slices = key if self.cache.root is not None else None
+                return encode_sharded(
+                    self.embedder_ref,
+                    corpus.full_texts(),
+                    role="document",
+                    shards=self.shards,
+                    cache_key=cached_slices,
+                    address=self.ray_address,
+                )
             return np.asarray(self.embedder.encode(corpus.full_texts(), role="document"), dtype=np.float32)
 
-        identity = getattr(self.embedder, "identity", None)
-        if not identity:
+        if key is None:
             return compute()
-        key = {"embedder": identity, "corpus": corpus_digest(corpus), "role": "document"}
         return self.cache.array("embeddings", key, compute)
 
     def index(self, corpus: Corpus) -> None:
