@@ -11,6 +11,7 @@ torch is imported only when a device is resolved, so adapter modules stay cheap 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rankbench.harness.deps import require
@@ -87,6 +88,24 @@ def describe(device: str, dtype: str = "float32") -> dict[str, str]:
         torch = _torch()
         info["gpu"] = str(torch.cuda.get_device_name(torch.device(device)))
     return info
+
+
+def device_label(provenance: Mapping[str, Any]) -> str:
+    """How a leaderboard names the device a result ran on: `cpu`, `cuda:0 NVIDIA H200 float16`, ...
+
+    From a result's `provenance` (`device`, `gpu`, and `model.dtype` when not float32). A result
+    without a device record ran on the CPU: only adapters that hold torch or ONNX models can
+    use another device, and they record it.
+    """
+    model = provenance.get("model") if isinstance(provenance.get("model"), Mapping) else {}
+    gpu = provenance.get("gpu") or model.get("gpu")
+    dtype = model.get("dtype")
+    parts = [
+        str(provenance.get("device") or "cpu"),
+        str(gpu) if gpu else "",
+        dtype if dtype not in (None, "float32") else "",
+    ]
+    return " ".join(p for p in parts if p)
 
 
 def onnx_providers(device: str) -> tuple[str, list[Any]]:

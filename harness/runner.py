@@ -165,6 +165,9 @@ def execute_cell(
         device = model.get("device", "cpu") if model else out.device.get("device")
         if device:
             provenance["device"] = device
+        gpu = (model or out.device).get("gpu")
+        if gpu:
+            provenance["gpu"] = gpu
         result = Result(
             suite=key.suite,
             adapter=key.adapter,

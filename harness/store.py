@@ -32,6 +32,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rankbench.harness.devices import device_label
 from rankbench.harness.errors import BadInput
 from rankbench.harness.result import Result, validate
 
@@ -296,6 +297,7 @@ class ResultStore:
                 "status": r.status,
                 "git_sha": r.provenance.get("git_sha"),
                 "finished_at": r.provenance.get("finished_at"),
+                "device": device_label(r.provenance),
             }
             if not r.measures:
                 rows.append({**base, "measure": None, "value": None, "ci_low": None, "ci_high": None, "n": 0})
@@ -322,6 +324,7 @@ class ResultStore:
                 "status",
                 "git_sha",
                 "finished_at",
+                "device",
                 "measure",
                 "value",
                 "ci_low",

@@ -44,6 +44,14 @@ class Cell:
         return next((r.family for r in self.results if r.family), None)
 
     @property
+    def device(self) -> str | None:
+        """The device(s) its successful seeds ran on (`device_label`), None when none succeeded."""
+        from rankbench.harness.devices import device_label
+
+        labels = sorted({device_label(r.provenance) for r in self.ok})
+        return ", ".join(labels) or None
+
+    @property
     def unit(self) -> str:
         return self.results[0].unit
 

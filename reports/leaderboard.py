@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -19,6 +19,8 @@ class Leaderboard:
     measures: tuple[str, ...]
     table: pd.DataFrame  # index adapter; columns measures (mean over seeds)
     failed: tuple[str, ...]
+    devices: dict[str, str] = field(default_factory=dict)
+    """Adapter -> the device(s) its results ran on (`rankbench.harness.devices.device_label`)."""
 
     def best(self, measure: str) -> float | None:
         col = self.table[measure].dropna()
@@ -55,7 +57,8 @@ def leaderboards(frame: pd.DataFrame) -> list[Leaderboard]:
         primary = primary_measure(measures)
         if primary is not None:
             table = table.sort_values(primary, ascending=not higher_is_better(primary), kind="stable")
-        boards.append(Leaderboard(str(suite), measures, table, failed))
+        devices = {str(a): ", ".join(sorted(set(d.dropna()))) for a, d in ok.groupby("adapter").device}
+        boards.append(Leaderboard(str(suite), measures, table, failed, devices))
     return boards
 
 

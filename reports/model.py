@@ -75,6 +75,7 @@ class BoardRow:
     family: str | None
     status: str
     error: str | None
+    device: str | None
     seeds: tuple[int, ...]
     values: dict[str, Estimate | None]
     marks: dict[str, Mark] = field(default_factory=dict)
@@ -277,6 +278,7 @@ def build_suite(
                 adapter=adapter,
                 family=cell.family,
                 status="ok" if cell.ok else "failed",
+                device=cell.device,
                 error=cell.error,
                 seeds=cell.seeds,
                 values={m: cell.estimate(m) for m in measures},

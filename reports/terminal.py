@@ -18,17 +18,18 @@ from rankbench.reports.leaderboard import Leaderboard, load_leaderboards
 def board_table(board: Leaderboard) -> Table:
     table = Table(title=f"suite: {board.suite}", header_style="bold", title_justify="left")
     table.add_column("adapter")
+    table.add_column("device")
     for m in board.measures:
         table.add_column(m, justify="right")
     for adapter, row in board.table.iterrows():
-        cells = [escape(str(adapter))]
+        cells = [escape(str(adapter)), escape(board.devices.get(str(adapter), "—"))]
         for m in board.measures:
             value = row[m]
             text = "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.4f}"
             cells.append(f"[bold green]{text}[/]" if value == board.best(m) else text)
         table.add_row(*cells)
     for adapter in board.failed:
-        table.add_row(f"[red]{escape(adapter)} (failed)[/]", *["—"] * len(board.measures))
+        table.add_row(f"[red]{escape(adapter)} (failed)[/]", *["—"] * (len(board.measures) + 1))
     return table
 
 
