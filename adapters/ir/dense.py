@@ -69,6 +69,7 @@ class Dense:
         self.embedder_ref = "minilm" if embedder is None else embedder if isinstance(embedder, str) else None
         self.shards, self.ray_address = shards, ray_address
         self.embedder = _build_embedder(embedder)
+        self.model_provenance = getattr(self.embedder, "model_provenance", None)  # the result's model and device
         self.backend_name = backend
         self.backend = make_backend(
             backend,
