@@ -7,6 +7,7 @@ Pareto plot is a latency measure when the suite has one, else the cell's timing 
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import logging
 import math
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from rankbench.harness.comparison import WORSE, Settings, higher_is_better, paired_tests, verdict
-from rankbench.harness.errors import BadInput
+from rankbench.harness.errors import BadInput, HarnessError
 from rankbench.harness.provenance import commit_time
 from rankbench.harness.stats import Estimate, holm
 from rankbench.harness.store import ResultStore
@@ -229,6 +230,29 @@ def _choose_baseline(cells: dict[str, Cell], order: Sequence[str], wanted: str |
     if wanted is not None and wanted in ok:
         return wanted
     return ok[0] if ok else None
+
+
+def stored_adapter(name: str, stored: Sequence[str], option: str = "--baseline") -> str:
+    """The stored adapter name that `name` refers to: canonicalised by the adapter-reference parser.
+
+    `bm25(k1=1.2,b=0.75)` is stored as `bm25(b=0.75,k1=1.2)`; text the parser cannot read (an
+    adapter not registered here) is taken as written. Raises BadInput naming a few stored adapters
+    when the name is not among `stored`.
+    """
+    from rankbench.harness.adapter_ref import parse_adapter_ref
+
+    if name in stored:
+        return name
+    try:
+        canonical = str(parse_adapter_ref(name))
+    except HarnessError:
+        canonical = name
+    if canonical in stored:
+        return canonical
+    known = sorted(set(stored))
+    close = difflib.get_close_matches(canonical, known, n=5, cutoff=0.3) or known[:5]
+    more = f" (and {len(known) - len(close)} more)" if len(known) > len(close) else ""
+    raise BadInput(f"{option} {name!r} is not among the stored adapters; stored are e.g. {', '.join(close)}{more}")
 
 
 def build_suite(
@@ -442,6 +466,8 @@ def build_report(dirs: Sequence[Path | str], baseline: str | None = None, settin
     cells = load_cells(store)
     if not cells:
         raise BadInput("no results found; run `rankbench run ... -o DIR` first", path=current)
+    if baseline is not None:
+        baseline = stored_adapter(baseline, [a for _, a in cells])
     boards = []
     for lb in load_leaderboards(store):
         suite_cells = {a: c for (s, a), c in cells.items() if s == lb.suite}
