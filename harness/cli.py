@@ -6,6 +6,7 @@ import gc
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -69,6 +70,7 @@ class Listing:
     columns: tuple[str, ...]
     narrow: tuple[str, ...]
     rows: tuple[dict[str, object], ...]
+    cut: tuple[str, ...] = ("description",)  # narrow columns shortened with `…` to fit the terminal
 
 
 def listing(what: str) -> Listing:
@@ -172,17 +174,22 @@ def _shorten(text: str, width: int) -> str:
 
 
 def listing_table(found: Listing, *, wide: bool, width: int = 80) -> Table:
-    """A rich table. Narrow: one line per row within `width` columns, every value but the description
-    whole, the description cut with an ellipsis. Wide: every column, nothing cut."""
+    """A rich table. Narrow: one line per row within `width` columns, every value whole but those of
+    the `found.cut` columns, which share the room left and are cut with an ellipsis. Wide: every
+    column, nothing cut."""
     columns = found.columns if wide else found.narrow
     cells = [{c: _cell_text(row[c]) for c in columns} for row in found.rows]
     longest = {c: max([len(c), *(len(r[c]) for r in cells)]) for c in columns}
-    if not wide and "description" in columns:
-        others = sum(longest[c] for c in columns if c != "description") + 2 * (len(columns) - 1)
-        room = max(width - others, 12)
-        for r in cells:
-            r["description"] = _shorten(r["description"], room)
-        longest["description"] = max(len(r["description"]) for r in cells) if cells else 0
+    cut = [] if wide else sorted((c for c in columns if c in found.cut), key=lambda c: longest[c])
+    if cut:
+        room = width - sum(longest[c] for c in columns if c not in cut) - 2 * (len(columns) - 1)
+        room = max(room, 12 * len(cut))
+        for i, col in enumerate(cut):  # the shortest first: what it leaves goes to the longer ones
+            share = min(longest[col], room // (len(cut) - i))
+            room -= share
+            for r in cells:
+                r[col] = _shorten(r[col], share)
+            longest[col] = max([len(col), *(len(r[col]) for r in cells)])
     table = Table(box=None, header_style="bold", pad_edge=False)
     for col in columns:
         table.add_column(col, no_wrap=True, min_width=longest[col])
@@ -191,22 +198,16 @@ def listing_table(found: Listing, *, wide: bool, width: int = 80) -> Table:
     return table
 
 
-@app.command("list")
-def list_cmd(
-    what: Annotated[
-        str, typer.Argument(help="adapters | models | suites | datasets | measures | tasks | cards")
-    ] = "adapters",
-    wide: Annotated[
-        bool, typer.Option("--wide", help="every column, nothing cut (lines may pass the terminal)")
-    ] = False,
-    fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
-) -> None:
-    """List registered adapters, named model checkpoints, suites, datasets, measures, tasks or reproduction cards."""
+def print_listing(found: Listing, *, wide: bool, fmt: str) -> None:
+    """Print `found` as a table fitting the terminal, every column (`wide`), or JSON rows (`fmt="json"`).
+
+    Raises:
+        UnknownName: `fmt` is neither `table` nor `json`.
+    """
     from rankbench.harness.errors import UnknownName
 
     if fmt not in ("table", "json"):
         raise UnknownName("output format", fmt, ["table", "json"])
-    found = listing(what)
     if fmt == "json":
         typer.echo(json.dumps(list(found.rows), indent=2))
         return
@@ -216,6 +217,22 @@ def list_cmd(
         Console(width=max(width, 1), soft_wrap=False).print(table)
     else:
         console.print(table)
+
+
+Wide = Annotated[bool, typer.Option("--wide", help="every column, nothing cut (lines may pass the terminal)")]
+Format = Annotated[str, typer.Option("--format", help="table | json")]
+
+
+@app.command("list")
+def list_cmd(
+    what: Annotated[
+        str, typer.Argument(help="adapters | models | suites | datasets | measures | tasks | cards")
+    ] = "adapters",
+    wide: Wide = False,
+    fmt: Format = "table",
+) -> None:
+    """List registered adapters, named model checkpoints, suites, datasets, measures, tasks or reproduction cards."""
+    print_listing(listing(what), wide=wide, fmt=fmt)
 
 
 def _progress_run(cells: list, out: Path, executor_name: str, rerun: bool, **executor_options: object) -> int:
@@ -518,28 +535,49 @@ def data_fetch_cmd(
         console.print(f"{spec.name}: present", markup=False)
 
 
-@data_app.command("ls")
-def data_ls_cmd(
-    names: Annotated[list[str], typer.Argument(help="datasets (default: every dataset with files or downloads)")] = [],  # noqa: B006
-) -> None:
-    """Each known dataset: present / partial / missing in the data home, size on disk, licence."""
-    from rankbench.harness.datahome import data_home, dataset_status
+def data_listing(names: Sequence[str] = ()) -> Listing:
+    """`rankbench data ls` rows: status in the data home, size on disk, download size, licence.
+
+    JSON rows also carry the sizes in bytes (`size_bytes`, `download_bytes`; 0 when none).
+
+    Raises:
+        UnknownName: a name in `names` is not a registered dataset.
+    """
+    from rankbench.harness.datahome import dataset_status
     from rankbench.harness.registry import DATASETS
 
     specs = [DATASETS.get(n) for n in names] if names else [d for d in DATASETS if d.files or d.downloads or d.licence]
-    table = Table(box=None, header_style="bold")
-    table.add_column("dataset", no_wrap=True)
-    for col in ("status", "size", "download"):
-        table.add_column(col, no_wrap=True)
-    table.add_column("licence", no_wrap=True, overflow="ellipsis")
+    rows = []
     for spec in specs:
         state, size = dataset_status(spec)
-        style = {"present": "green", "partial": "yellow", "missing": "dim"}[state]
         download = sum(d.size or 0 for d in spec.downloads)
-        fetchable = _mib(download) if download else ("yes" if spec.downloads else "-")
-        table.add_row(spec.name, f"[{style}]{state}[/]", _mib(size) if size else "-", fetchable, spec.licence)
-    console.print(table)
-    console.print(f"data home: {data_home()}", markup=False)
+        rows.append(
+            {
+                "name": spec.name,
+                "status": state,
+                "size": _mib(size) if size else "-",
+                "download": _mib(download) if download else ("yes" if spec.downloads else "-"),
+                "licence": spec.licence or "-",
+                "size_bytes": size,
+                "download_bytes": download,
+            }
+        )
+    columns = ("name", "status", "size", "download", "licence")
+    return Listing(columns=columns, narrow=columns, rows=tuple(rows), cut=("licence",))
+
+
+@data_app.command("ls")
+def data_ls_cmd(
+    names: Annotated[list[str], typer.Argument(help="datasets (default: every dataset with files or downloads)")] = [],  # noqa: B006
+    wide: Wide = False,
+    fmt: Format = "table",
+) -> None:
+    """Each known dataset: present / partial / missing in the data home, size on disk, licence."""
+    from rankbench.harness.datahome import data_home
+
+    print_listing(data_listing(names), wide=wide, fmt=fmt)
+    if fmt == "table":
+        console.print(f"data home: {data_home()}", markup=False)
 
 
 CacheDir = Annotated[Path | None, typer.Option("--dir", help="cache folder (default: RANKBENCH_CACHE)")]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rankbench.harness.cli import LISTINGS, listing
+from rankbench.harness.cli import LISTINGS, data_listing, listing
 
 RANKBENCH = [sys.executable, "-c", "from rankbench.harness.cli import main; main()"]
 
@@ -92,3 +92,33 @@ def test_list_wide_and_json_show_every_field() -> None:
     assert json.loads(as_json.stdout) == list(found.rows)
     bad = _cli_at(80, "list", "suites", "--format", "yaml")
     assert bad.returncode == 2 and "unknown output format 'yaml'" in bad.stderr
+
+
+def test_data_ls_fits_80_columns_with_status_and_size() -> None:
+    """At 80 columns every dataset's name, status, size and download are whole, the licence cut with '…'."""
+    found = data_listing()
+    proc = _cli_at(80, "data", "ls")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.rstrip("\n").splitlines()
+    assert lines[0].split() == ["name", "status", "size", "download", "licence"]
+    rows = lines[1 : 1 + len(found.rows)]
+    assert max(len(line.rstrip()) for line in rows) <= 80
+    assert lines[1 + len(found.rows)].startswith("data home: ")  # one line per dataset: nothing wraps
+    start = lines[0].index("licence")
+    cut = 0
+    for line, row in zip(rows, found.rows, strict=True):
+        assert line[:start].split() == [
+            row["name"],
+            row["status"],
+            *str(row["size"]).split(),
+            *str(row["download"]).split(),
+        ]
+        licence, shown = str(row["licence"]), line[start:].rstrip()
+        cut += shown != licence
+        assert shown == licence or (shown.endswith("…") and licence.startswith(shown[:-1].rstrip()))
+    assert cut  # some licences are long: cut, not wrapped or dropped
+    wide = _cli_at(80, "data", "ls", "--wide")
+    assert all(str(row["licence"]) in wide.stdout for row in found.rows)
+    as_json = json.loads(_cli_at(80, "data", "ls", "beir-scifact", "--format", "json").stdout)
+    assert as_json == list(data_listing(["beir-scifact"]).rows)
+    assert set(as_json[0]) >= {"name", "status", "size_bytes", "licence"}
