@@ -26,7 +26,7 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -147,6 +147,9 @@ def lock_file(path: Path, *, wait: bool) -> CellLock | None:
 class ResultStore:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
+
+    def __str__(self) -> str:
+        return str(self.root)
 
     def lock(self, key: CellKey, *, wait: bool = False) -> CellLock | None:
         """Claim a cell before computing it (see the module docstring)."""
@@ -332,3 +335,60 @@ class ResultStore:
                 "n",
             ],
         )
+
+
+class MergedStore(ResultStore):
+    """Several result folders read as one result set (e.g. two runs at the same commit).
+
+    The union of their cells; a (suite, adapter) cell stored in more than one folder is taken whole
+    (all its seeds) from the folder where it finished last (`finished_at` of its seeds), and a warning
+    names the cell and both folders. Damaged cells of every folder are reported. Read-only: `write`
+    and `lock` go to the first folder, as on a `ResultStore` of it.
+    """
+
+    def __init__(self, roots: Sequence[Path | str]) -> None:
+        if not roots:
+            raise BadInput("give at least one results directory")
+        super().__init__(roots[0])
+        self.stores = tuple(ResultStore(r) for r in roots)
+        self._owner: dict[int, ResultStore] = {}
+
+    def __str__(self) -> str:
+        return " + ".join(str(s.root) for s in self.stores)
+
+    @cached_property
+    def _scan(self) -> tuple[list[Result], list[Damaged]]:
+        chosen: dict[tuple[str, str], tuple[str, ResultStore, list[Result]]] = {}
+        bad: list[Damaged] = []
+        for store in self.stores:
+            good, damaged = store._scan
+            bad += damaged
+            grouped: dict[tuple[str, str], list[Result]] = {}
+            for r in good:
+                grouped.setdefault((r.suite, r.adapter), []).append(r)
+            for key, results in grouped.items():
+                finished = max(str(r.provenance.get("finished_at") or "") for r in results)
+                if key in chosen:
+                    other_finished, other, _ = chosen[key]
+                    newer = store if finished >= other_finished else other
+                    log.warning(
+                        "%s / %s is stored in both %s and %s: the newer one, from %s, is reported",
+                        *key,
+                        other.root,
+                        store.root,
+                        newer.root,
+                    )
+                    if newer is other:
+                        continue
+                chosen[key] = (finished, store, results)
+        out = []
+        for _, store, results in chosen.values():
+            for r in results:
+                self._owner[id(r)] = store
+                out.append(r)
+        return out, bad
+
+    def units(self, result: Result) -> pd.DataFrame | None:
+        """Per-unit values of a result, read from the folder it came from."""
+        self._scan  # noqa: B018 - fills the owner map
+        return self._owner.get(id(result), self.stores[0]).units(result)

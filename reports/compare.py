@@ -240,8 +240,8 @@ def cost_row(key: tuple[str, str], m: str, base: Cell, head: Cell, settings: Set
 
 
 def compare(
-    base_path: Path | str,
-    head_path: Path | str,
+    base_path: Path | str | ResultStore,
+    head_path: Path | str | ResultStore,
     measures: Sequence[str] | None = None,
     settings: Settings | None = None,
     pairs: Sequence[tuple[str, str]] = (),
@@ -257,7 +257,7 @@ def compare(
     fails on them unless `settings.allow_untested`.
     """
     settings = settings or Settings()
-    base_store, head_store = ResultStore(base_path), ResultStore(head_path)
+    base_store, head_store = (p if isinstance(p, ResultStore) else ResultStore(p) for p in (base_path, head_path))
     base_cells, head_cells = load_cells(base_store), load_cells(head_store)
     if pairs:
         base_cells, head_cells = _paired_names(base_cells, head_cells, pairs)

@@ -24,7 +24,7 @@ from rankbench.harness.comparison import WORSE, Settings, higher_is_better, pair
 from rankbench.harness.errors import BadInput, HarnessError
 from rankbench.harness.provenance import commit_time
 from rankbench.harness.stats import Estimate, holm
-from rankbench.harness.store import ResultStore
+from rankbench.harness.store import MergedStore, ResultStore
 from rankbench.reports.cells import Cell, load_cells
 from rankbench.reports.compare import auc_test, compare, paired_units
 from rankbench.reports.leaderboard import load_leaderboards, primary_measure
@@ -123,6 +123,12 @@ class Source:
     finished_at: str | None
     committed_at: str | None = None
     git_dirty: bool = False
+    git_diff: str | None = None  # sha256 of the uncommitted changes of a dirty tree (None: clean)
+    merged: tuple[str, ...] = ()  # every folder of a set merged from several at one commit (else empty)
+
+    def store(self) -> ResultStore:
+        """The stored results of this set (the union of its folders when merged)."""
+        return MergedStore(self.merged) if self.merged else ResultStore(self.path)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -354,8 +360,44 @@ def _sources(dirs: Sequence[Path]) -> list[Source]:
                 # results written before commit times were stored: ask this checkout about the sha
                 committed_at=stored or (commit_time(sha) if sha else None),
                 git_dirty=any(bool(p.get("git_dirty")) for p in at_sha),
+                git_diff=next((str(p["git_diff"]) for p in at_sha if p.get("git_diff")), None),
             )
         )
+    return out
+
+
+def merge_same_commit(sources: Sequence[Source]) -> list[Source]:
+    """Result sets stored at one code state merged into one set (the union of their cells, see `MergedStore`).
+
+    History steps from commit to commit; two folders of one commit (and the same uncommitted changes,
+    `git_diff`) are one step's results split across runs. The merged set keeps the place of its first
+    folder; sets without a sha stay apart.
+    """
+    by_code: dict[tuple[str, str | None], list[Source]] = {}
+    for s in sources:
+        if s.git_sha:
+            by_code.setdefault((s.git_sha, s.git_diff), []).append(s)
+    out = []
+    for s in sources:
+        group = by_code.get((s.git_sha, s.git_diff), [s]) if s.git_sha else [s]
+        if len(group) == 1:
+            out.append(s)
+        elif s is group[0]:
+            log.warning(
+                "%s are at one commit (%s): reported as one result set, the union of their cells",
+                ", ".join(g.path for g in group),
+                s.git_sha[:SHORT_SHA] if s.git_sha else "",
+            )
+            finished = [g.finished_at for g in group if g.finished_at]
+            out.append(
+                replace(
+                    s,
+                    label="+".join(g.label for g in group),
+                    finished_at=max(finished) if finished else None,
+                    git_dirty=any(g.git_dirty for g in group),
+                    merged=tuple(g.path for g in group),
+                )
+            )
     return out
 
 
@@ -380,8 +422,14 @@ def order_by_commit(sources: Sequence[Source]) -> list[Source]:
     if len(ordered) > 1 and all(shas) and len(set(shas)) == len(shas):
         return [replace(s, label=str(s.git_sha)[:SHORT_SHA] + ("-dirty" if s.git_dirty else "")) for s in ordered]
     names = Counter(s.label for s in ordered)
-    # the same folder name on several commits: tell them apart by commit
-    return [replace(s, label=f"{s.label}@{s.git_sha[:8]}") if names[s.label] > 1 and s.git_sha else s for s in ordered]
+    # the same folder name on several commits: tell them apart by commit (and uncommitted changes)
+    labelled = [
+        replace(s, label=f"{s.label}@{s.git_sha[:8]}" + (f"+{s.git_diff[:6]}" if s.git_diff else ""))
+        if names[s.label] > 1 and s.git_sha
+        else s
+        for s in ordered
+    ]
+    return labelled
 
 
 def history_drops(sources: Sequence[Source], settings: Settings) -> list[Drop]:
@@ -389,7 +437,7 @@ def history_drops(sources: Sequence[Source], settings: Settings) -> list[Drop]:
     drops = []
     for previous, current in itertools.pairwise(sources):
         try:
-            cmp = compare(previous.path, current.path, settings=settings)
+            cmp = compare(previous.store(), current.store(), settings=settings)
         except BadInput as exc:  # nothing in common, or different units: no paired test
             log.warning("history %s -> %s not compared: %s", previous.label, current.label, exc)
             continue
@@ -411,10 +459,10 @@ def history_drops(sources: Sequence[Source], settings: Settings) -> list[Drop]:
     return drops
 
 
-def _trend(dirs: Sequence[Path], sources: Sequence[Source]) -> list[TrendPoint]:
+def _trend(sources: Sequence[Source]) -> list[TrendPoint]:
     points = []
-    for d, src in zip(dirs, sources, strict=True):
-        for board in load_leaderboards(ResultStore(d)):
+    for src in sources:
+        for board in load_leaderboards(src.store()):
             for adapter, row in board.table.iterrows():
                 for m in board.measures:
                     if not pd.isna(row[m]):
@@ -459,13 +507,11 @@ def build_report(dirs: Sequence[Path | str], baseline: str | None = None, settin
     if not dirs:
         raise BadInput("give at least one results directory")
     settings = settings or Settings()
-    sources = order_by_commit(_sources([Path(d) for d in dirs]))
-    paths = [Path(s.path) for s in sources]
-    current = paths[-1]
-    store = ResultStore(current)
+    sources = order_by_commit(merge_same_commit(_sources([Path(d) for d in dirs])))
+    store = sources[-1].store()
     cells = load_cells(store)
     if not cells:
-        raise BadInput("no results found; run `rankbench run ... -o DIR` first", path=current)
+        raise BadInput("no results found; run `rankbench run ... -o DIR` first", path=str(store))
     if baseline is not None:
         baseline = stored_adapter(baseline, [a for _, a in cells])
     boards = []
@@ -478,7 +524,7 @@ def build_report(dirs: Sequence[Path | str], baseline: str | None = None, settin
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         sources=tuple(sources),
         suites=tuple(boards),
-        trend=tuple(_trend(paths, sources)) if len(paths) > 1 else (),
+        trend=tuple(_trend(sources)) if len(sources) > 1 else (),
         provenance=_provenance(list(cells.values())),
         settings=settings,
         damaged=tuple(d.line() for d in store.damaged()),

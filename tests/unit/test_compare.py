@@ -47,6 +47,7 @@ def write_cell(
     aggregates: dict[str, Estimate] | None = None,
     error: str | None = None,
     timings: dict[str, float] | None = None,
+    provenance: dict[str, object] | None = None,
 ) -> None:
     measures = {} if units is None else {m: bootstrap_ci(units[m].to_numpy()) for m in ("nDCG@10", "R@100", "logloss")}
     measures.update(aggregates or {})
@@ -57,7 +58,7 @@ def write_cell(
         status="failed" if error else "ok",
         measures={} if error else measures,
         timings=timings or {"search_ms_per_query": 1.0},
-        provenance=collect("unit-data", "0" * 64, seed, now_iso()).to_json(),
+        provenance=collect("unit-data", "0" * 64, seed, now_iso()).to_json() | (provenance or {}),
         family="retriever",
         error=ErrorInfo("RuntimeError", error) if error else None,
     )
@@ -206,7 +207,8 @@ def test_pareto_front_is_direction_aware() -> None:
 def test_history_trend_spans_result_sets(tmp_path: Path) -> None:
     base_units = units_frame()
     write_cell(tmp_path / "v1", "m", base_units)
-    write_cell(tmp_path / "v2", "m", lowered(base_units, "nDCG@10"))
+    # v2: the same commit with other uncommitted changes, so another code state (sets of one state merge)
+    write_cell(tmp_path / "v2", "m", lowered(base_units, "nDCG@10"), provenance={"git_diff": "1" * 64})
     report = build_report([tmp_path / "v1", tmp_path / "v2"], settings=FAST)
     trend = [p for p in report.trend if p.measure == "nDCG@10"]
     assert [p.source for p in trend] == ["v1", "v2"] and trend[1].value < trend[0].value

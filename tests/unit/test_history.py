@@ -9,6 +9,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +20,7 @@ from rankbench.harness.provenance import GitState, collect, commit_time, now_iso
 from rankbench.harness.result import Result
 from rankbench.harness.stats import bootstrap_ci
 from rankbench.harness.store import ResultStore
+from rankbench.reports.cells import load_cells
 from rankbench.reports.html import render_html
 from rankbench.reports.markdown import report_markdown
 from rankbench.reports.model import build_report
@@ -176,3 +178,29 @@ def test_without_commit_times_the_typed_order_stays(
         report = build_report([tmp_path / "second", tmp_path / "first"], settings=FAST)
     assert [s.label for s in report.sources] == ["second", "first"]
     assert "no commit time stored" in caplog.text
+
+
+def test_result_sets_of_one_commit_are_merged_into_one(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Two folders at one commit: one result set holding the union of their cells; a cell stored in
+    both is taken from the folder where it finished last, and a warning names it."""
+    _, states = make_repo(tmp_path, DATES[:1])
+    newer_run, older_run = tmp_path / "rerun", tmp_path / "first"
+    base, shared_old, shared_new = units_frame(n=120), units_frame(n=120, seed=2), units_frame(n=120, seed=3)
+    write_set(older_run, states[0], {"only-first": base, "shared": shared_old})
+    time.sleep(1.1)  # finished_at has one-second resolution
+    write_set(newer_run, states[0], {"only-rerun": base, "shared": shared_new})
+    with caplog.at_level(logging.WARNING):
+        report = build_report([newer_run, older_run], settings=FAST)  # typed order is not the run order
+    assert len(report.sources) == 1 and report.sources[0].merged == (str(newer_run), str(older_run))
+    assert not report.trend and not report.drops
+    rows = {r.adapter: r for r in report.suites[0].rows}
+    assert set(rows) == {"only-first", "only-rerun", "shared"}
+    assert rows["shared"].values["nDCG@10"].value == pytest.approx(shared_new["nDCG@10"].mean())
+    assert rows["shared"].values["nDCG@10"].value != pytest.approx(shared_old["nDCG@10"].mean())
+    merged = load_cells(report.sources[0].store())  # per-unit values read from each cell's own folder
+    assert merged["unit-suite", "only-first"].raw_units(0)["nDCG@10"].tolist() == base["nDCG@10"].tolist()
+    assert merged["unit-suite", "shared"].raw_units(0)["nDCG@10"].tolist() == shared_new["nDCG@10"].tolist()
+    assert "unit-suite / shared is stored in both" in caplog.text and f"from {newer_run}," in caplog.text
+    assert "one commit" in caplog.text
+    page = render_html(report)
+    assert "only-first" in page and "only-rerun" in page
