@@ -13,7 +13,14 @@ from rankbench.harness.cli import _with_setting
 from rankbench.harness.errors import BadInput
 from rankbench.harness.runner import execute_cell
 from rankbench.harness.store import CellKey, ResultStore
-from rankbench.reports.limit_plots import _limit_results, pattern_values, render, size_series
+from rankbench.reports.limit_plots import (
+    _limit_results,
+    page_figures,
+    pattern_caption,
+    pattern_values,
+    render,
+    size_series,
+)
 
 pytest.importorskip("bm25s")
 pytest.importorskip("matplotlib")
@@ -90,3 +97,20 @@ def test_schema_1_limit_cells_use_their_suites_registered_tags(store: ResultStor
         path.parent.mkdir(parents=True)
         path.write_text(json.dumps(doc))
     assert [r.suite for r in _limit_results(old)] == ["limit-synth-dense-small"]
+
+
+def test_pattern_caption_states_the_stored_numbers(store: ResultStore) -> None:
+    """The caption reads each model's range off the bars; a claim like 'keeps every pair apart' only when R@2 = 1."""
+    values = pattern_values(store.results(), "R@2")
+    caption = next(f.caption for f in page_figures(store.root) if f.title == "Recall by qrel pattern")
+    low, high = min(values["bm25"].values()), max(values["bm25"].values())
+    assert f"bm25 {low:.2f}" in caption and (f"–{high:.2f}" in caption or round(low, 2) == round(high, 2))
+    made_up = {
+        "maxsim": {"dense": 0.88, "cycle": 0.93},
+        "lexical": {"dense": 1.0, "cycle": 1.0},
+        "pooled": {"dense": 0.1},
+    }
+    text = pattern_caption(made_up, "R@2")
+    assert "lexical 1.00; maxsim 0.88–0.93; pooled 0.10." in text
+    assert text.endswith("R@2 = 1 on every pattern (every relevant pair retrieved together): lexical.")
+    assert "apart" not in text and "maxsim" not in text.split("together")[-1]
