@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--standalone", help="latex: a whole document (pdflatex compiles it as is)")
         ] = False,
     ) -> None:
-        """Render a static leaderboard (one self-contained HTML file, or Markdown / JSON) from stored results."""
+        """Render a static leaderboard from stored results: one self-contained HTML file, Markdown, JSON or LaTeX."""
         from rankbench.harness.errors import UnknownName
         from rankbench.harness.store import atomic_write_bytes
         from rankbench.reports.model import build_report

@@ -40,3 +40,26 @@ def test_the_readme_python_examples_run(
     assert adapter.startswith("WordOverlap-") and set(frame["suite"]) == {"ir-synth"}
     ndcg = frame.set_index("measure").loc["nDCG@10", "value"]
     assert f"{ndcg:.4f}" in printed and 0.5 < ndcg <= 1.0  # word overlap ranks the generated topics well
+
+
+def test_the_readme_states_the_gate_tolerances_defaults() -> None:
+    """The README's words on `--max-slowdown`/`--max-growth` name the defaults the code has."""
+    from rankbench.harness.comparison import Settings
+
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    for option, default in (("--max-slowdown", Settings().max_slowdown), ("--max-growth", Settings().max_growth)):
+        stated = re.search(rf"`{option}` \([^)]*default ([0-9.]+)", text)
+        assert stated is not None, f"README: {option} without its default"
+        assert float(stated.group(1)) == default
+
+
+def test_report_help_names_every_format() -> None:
+    from typer.testing import CliRunner
+
+    from rankbench.harness import cli
+    from rankbench.reports.cli import FORMATS
+
+    cli._install_plugin_commands()
+    shown = " ".join(CliRunner().invoke(cli.app, ["report", "--help"]).output.lower().split())
+    assert set(FORMATS) == {"html", "md", "json", "latex"}
+    assert all(name in shown for name in ("html", "markdown", "json", "latex"))
