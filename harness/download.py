@@ -229,7 +229,9 @@ def _transfer(download: Download, part: Path, home: Path, progress: Progress | N
             ) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise DownloadError(f"cannot download {url} -> {dest}: {reason} (offline? set {MIRROR_ENV})") from None
+            mirror = os.environ.get(MIRROR_ENV, "").strip()
+            hint = f"the mirror {mirror} ({MIRROR_ENV}) did not answer" if mirror else f"offline? set {MIRROR_ENV}"
+            raise DownloadError(f"cannot download {url} -> {dest}: {reason} ({hint})") from None
         if complete:
             break
         log.info("connection to %s dropped at %d bytes; resuming (%d)", url, part.stat().st_size, attempt + 1)

@@ -327,6 +327,8 @@ def test_offline_fetch_names_url_and_destination_and_leaves_nothing(tmp_path: Pa
     assert proc.returncode != 0
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "nfcorpus.zip" in errors[0] and str(home / "beir" / "nfcorpus") in errors[0]
+    assert "the mirror http://127.0.0.1:9 (RANKBENCH_MIRROR) did not answer" in errors[0]
+    assert "offline? set" not in errors[0]  # the mirror is set already: the hint names the one that failed
     assert list(home.iterdir()) == []
 
 
@@ -387,3 +389,11 @@ def test_run_fetches_on_first_use_and_no_fetch_forbids_it(server: Server, tmp_pa
     assert "present" in listed and "CC0" in listed
     again = rankbench("run", "tiny-beir", "-a", "bm25", "-o", str(tmp_path / "r2"), **env)
     assert again.returncode == 0 and server.gets(path) == [None]  # fetched once, then read from the data home
+
+
+def test_unreachable_publisher_without_a_mirror_suggests_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rankbench.harness.download import Download, DownloadError, fetch
+
+    monkeypatch.delenv("RANKBENCH_MIRROR", raising=False)
+    with pytest.raises(DownloadError, match=r"http://127\.0\.0\.1:9/x\.bin -> .*\(offline\? set RANKBENCH_MIRROR\)"):
+        fetch(Download(url="http://127.0.0.1:9/x.bin", path="x.bin"), tmp_path)
