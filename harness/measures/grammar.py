@@ -173,6 +173,8 @@ def parse_measure(text: str) -> Measure:
     spec = MEASURES[name]
     if spec.levels and level is None:
         raise BadInput(f"measure {name} needs a level, e.g. {name}_{spec.levels[1]:.2f} (trec_eval's spelling)")
+    if name == "iprec_at_recall" and level is not None and level > 1:
+        raise BadInput(f"measure {text!r}: a recall level lies in [0, 1], got {level:g} (e.g. iprec_at_recall_0.50)")
     cutoff = None
     if m["cutoff"] is not None:
         if spec.cutoff == "none":

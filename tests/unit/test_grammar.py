@@ -32,7 +32,7 @@ def test_unknown_measure_suggests() -> None:
         parse_measure("nDGC@10")
 
 
-@pytest.mark.parametrize("text", ["nDCG@ten", "P@0", "P@-3", "P", "AUC@5", "P(foo=1)@5"])
+@pytest.mark.parametrize("text", ["nDCG@ten", "P@0", "P@-3", "P", "AUC@5", "P(foo=1)@5", "iprec_at_recall_2.0"])
 def test_bad_measures_are_one_line_errors(text: str) -> None:
     with pytest.raises(BadInput) as info:
         parse_measure(text)
