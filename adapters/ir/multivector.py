@@ -473,8 +473,8 @@ class MaxSimReranker:
         )
 
 
-class ColbertRetriever(MaxSimRetriever):
-    """Exhaustive exact MaxSim over every document with a ColBERT checkpoint (`model=`)."""
+class ColbertCheckpoint:
+    """The ColBERT-checkpoint opening shared by `ColbertRetriever` and `ColbertReranker` (`model=` required)."""
 
     def __init__(
         self,
@@ -488,25 +488,15 @@ class ColbertRetriever(MaxSimRetriever):
             model, batch_size=batch_size, device=device, dtype=dtype, trust_remote_code=trust_remote_code
         )
         self.model_provenance = self.encoder.model_provenance
-        self.docs, self._doc_ids = None, None
+        self.docs, self._doc_ids, self._corpus = None, None, None
 
 
-class ColbertReranker(MaxSimReranker):
+class ColbertRetriever(ColbertCheckpoint, MaxSimRetriever):
+    """Exhaustive exact MaxSim over every document with a ColBERT checkpoint (`model=`)."""
+
+
+class ColbertReranker(ColbertCheckpoint, MaxSimReranker):
     """MaxSim reranking of a first stage's candidates with a ColBERT checkpoint (`model=`)."""
-
-    def __init__(
-        self,
-        model: str,
-        batch_size: int = 32,
-        device: str = DEVICE_DEFAULT,
-        dtype: str = "float32",
-        trust_remote_code: bool = False,
-    ) -> None:
-        self.encoder = ColbertEncoder(  # type: ignore[assignment]
-            model, batch_size=batch_size, device=device, dtype=dtype, trust_remote_code=trust_remote_code
-        )
-        self.model_provenance = self.encoder.model_provenance
-        self._corpus = None
 
 
 COLBERT_PARAMS: dict[str, Any] = {"model": "answerai-colbert-small-v1"}
