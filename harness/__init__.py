@@ -17,13 +17,7 @@ The public Python API is flat (imported on first use, so `rankbench list` stays 
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
-
-try:
-    __version__ = version("rankbench")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
 
 _API = {
     "run": "rankbench.harness.api",
@@ -42,8 +36,21 @@ if TYPE_CHECKING:
     from rankbench.harness.store import ResultStore
 
 
+def _version() -> str:
+    """The installed distribution's version (importlib.metadata costs a cold `rankbench evaluate` 40 ms)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rankbench")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0.0.0+unknown"
+
+
 def __getattr__(name: str) -> Any:
-    """PEP 562: import an API name's module on first use."""
+    """PEP 562: import an API name's module on first use; `__version__` is read on first use."""
+    if name == "__version__":
+        globals()[name] = value = _version()
+        return value
     if name not in _API:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(import_module(_API[name]), name)

@@ -6,7 +6,6 @@ must stand on its own.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -21,6 +20,8 @@ class UnknownName(HarnessError):
     """A name that is not registered, with the closest registered names as suggestions."""
 
     def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
+        import difflib  # here, not at the top: a cold `rankbench evaluate` does not pay for it
+
         self.kind, self.name = kind, name
         known = sorted(known)
         self.suggestions = difflib.get_close_matches(name, known, n=3, cutoff=0.5)

@@ -23,6 +23,7 @@ import io
 import json
 import math
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -344,20 +345,49 @@ def _numbers(chunks: Sequence[Any], dtype: type) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
-def _dictionary_strings(column: Any) -> np.ndarray:
-    """A dictionary-encoded pyarrow string column as a numpy `<U..` array (few distinct values: cheap).
+def _dictionary_codes(column: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(code of every row, sorted unique strings) of a dictionary-encoded pyarrow string column.
 
-    Each chunk has its own dictionary; their strings are stacked and every row gathered once.
+    Each chunk has its own dictionary (few distinct values: cheap); their strings are stacked,
+    made unique, and every row's index mapped once.
     """
     chunks = [c for c in column.chunks if len(c)]
     if not chunks:
-        return np.array([], dtype=str)
+        return np.zeros(0, dtype=np.int64), np.array([], dtype=str)
     words = [arrow_strings(c.dictionary) for c in chunks]
-    width = max(max(w.dtype.itemsize // 4 for w in words), 1)
-    stacked = np.concatenate([w.astype(f"<U{width}") for w in words])
+    uniques, inverse = np.unique(np.concatenate(words), return_inverse=True)
     base = np.cumsum([0] + [len(w) for w in words[:-1]])
-    index = np.concatenate([_numbers([c.indices], np.int32) + b for c, b in zip(chunks, base, strict=True)])
-    return stacked[index]
+    codes = [inverse[_numbers([c.indices], np.int32) + b] for c, b in zip(chunks, base, strict=True)]
+    return np.concatenate(codes).astype(np.int64), uniques
+
+
+def _dictionary_strings(column: Any) -> np.ndarray:
+    """A dictionary-encoded pyarrow string column as a numpy `<U..` array, one string per row."""
+    codes, uniques = _dictionary_codes(column)
+    return uniques[codes]
+
+
+def _string_bytes(column: Any) -> tuple[np.ndarray | None, np.ndarray]:
+    """(offsets, bytes) of a pyarrow string column without nulls: row `i` is `bytes[offsets[i]:offsets[i + 1]]`.
+
+    Read from the chunks' buffers (int64 offsets over the chunks' bytes laid end to end);
+    offsets are None when a chunk is not a plain string array.
+    """
+    import pyarrow as pa
+
+    offsets, data, start = [np.zeros(1, dtype=np.int64)], [], 0
+    for chunk in column.chunks:
+        if len(chunk) == 0:
+            continue
+        if chunk.type != pa.string() or chunk.null_count:
+            return None, np.zeros(0, np.uint8)
+        _, off_buf, data_buf = chunk.buffers()
+        off = np.frombuffer(off_buf, dtype=np.int32, count=len(chunk) + 1, offset=chunk.offset * 4).astype(np.int64)
+        raw = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+        data.append(raw[off[0] : off[-1]])
+        offsets.append(off[1:] - off[0] + start)
+        start += int(off[-1] - off[0])
+    return np.concatenate(offsets), np.concatenate(data) if data else np.zeros(0, np.uint8)
 
 
 def arrow_strings(column: Any) -> np.ndarray:
@@ -429,7 +459,8 @@ def read_trec_qrels(path: Path) -> Qrels:
     return _qrels_from_rows(rows, path)
 
 
-def _trec_run_fast(path: Path) -> Run:
+def _trec_run_table(path: Path) -> tuple[Any, np.ndarray, str]:
+    """(pyarrow table with columns q, d, s; the scores as float64; the run's name) of a TREC run file."""
     import pyarrow as pa
 
     dictionary = pa.dictionary(pa.int32(), pa.string())
@@ -438,10 +469,49 @@ def _trec_run_fast(path: Path) -> Run:
     scores = _numbers(table["s"].chunks, np.float64)
     if not np.all(np.isfinite(scores)):
         raise _NotFast
+    return table, scores, last.split()[-1]
+
+
+def _trec_run_fast(path: Path) -> Run:
+    table, scores, name = _trec_run_table(path)
     try:
-        return Run.from_arrays(_dictionary_strings(table["q"]), arrow_strings(table["d"]), scores, last.split()[-1])
+        return Run.from_arrays(_dictionary_strings(table["q"]), arrow_strings(table["d"]), scores, name)
     except BadInput as exc:  # a doc listed twice: the line reader names its line
         raise _NotFast from exc
+
+
+@dataclass(frozen=True, eq=False)
+class RunColumns:
+    """A TREC run file's rows in file order, not yet ranked, with the doc ids left as UTF-8 bytes.
+
+    Row `i` is query `query_ids[query_codes[i]]`, document
+    `doc_bytes[doc_offsets[i]:doc_offsets[i + 1]]` (never empty, no NUL byte), score
+    `scores[i]` (float64, finite). `query_ids` are sorted and unique. No check for a document
+    listed twice has been made: `read_trec_run` makes it.
+    """
+
+    query_ids: np.ndarray
+    query_codes: np.ndarray
+    doc_offsets: np.ndarray
+    doc_bytes: np.ndarray
+    scores: np.ndarray
+    name: str
+
+
+def read_trec_run_columns(path: Path) -> RunColumns | None:
+    """The rows of a TREC run file as columns (no string per row), or None for a file only the line
+    reader takes (a wrong column count, a bad score, spaces around fields...): `read_trec_run` then
+    reads it, or names its first bad `file:line`.
+    """
+    try:
+        table, scores, name = _trec_run_table(path)
+    except _NotFast:
+        return None
+    codes, query_ids = _dictionary_codes(table["q"])
+    offsets, data = _string_bytes(table["d"])
+    if offsets is None or np.any(data == 0):
+        return None
+    return RunColumns(query_ids, codes, offsets, data, scores, name)
 
 
 def read_trec_run(path: Path) -> Run:

@@ -120,7 +120,8 @@ class Qrels:
         return len(self.labels)
 
     def query_set(self) -> np.ndarray:
-        return np.unique(self.query_ids)
+        """The judged query ids, sorted and unique."""
+        return factorize_grouped(self.query_ids)[1]  # bare np.unique would import numpy.ma (25 ms)
 
 
 def _query_codes(q: np.ndarray, empty_queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -158,6 +159,35 @@ def trec_eval_scores(scores: np.ndarray) -> np.ndarray:
     return np.asarray(scores, dtype=np.float64).astype(np.float32)
 
 
+def trec_eval_order(q_codes: np.ndarray, s32: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Row order of trec_eval: by query code, then float32 score descending, then doc id descending.
+
+    `q_codes` (n,) query codes, `s32` (n,) scores from `trec_eval_scores`, `d` the doc ids: (n,)
+    strings, or (n, w) uint64 words whose row-wise order is the ids' order (`words_less`).
+    A run already in that order per query costs one pass over neighbouring rows.
+    """
+    order = _presorted_order(q_codes, s32, d)
+    if order is None:
+        order = _by_query_then_score_desc(q_codes, s32)
+        _break_ties_by_doc_id_desc(order, q_codes, s32, d)
+    return order
+
+
+def words_less(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise `a < b` of two (n, w) uint64 word arrays, compared lexicographically."""
+    less = np.zeros(len(a), dtype=bool)
+    equal = np.ones(len(a), dtype=bool)
+    for j in range(a.shape[1]):
+        less |= equal & (a[:, j] < b[:, j])
+        equal &= a[:, j] == b[:, j]
+    return less
+
+
+def _doc_less(d: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """`d[i] < d[j]` for doc ids given as strings or as (n, w) order words."""
+    return words_less(d[i], d[j]) if d.ndim == 2 else d[i] < d[j]
+
+
 def _presorted_order(q_codes: np.ndarray, s: np.ndarray, d: np.ndarray) -> np.ndarray | None:
     """The row order when each query's rows already form one stretch in trec_eval's order, else None.
 
@@ -171,7 +201,7 @@ def _presorted_order(q_codes: np.ndarray, s: np.ndarray, d: np.ndarray) -> np.nd
     new_stretch = np.concatenate([[True], q_codes[1:] != q_codes[:-1]])
     starts = np.flatnonzero(new_stretch)
     stretch_codes = q_codes[starts]
-    if len(np.unique(stretch_codes)) != len(starts):  # a query split over several stretches
+    if np.any(np.diff(np.sort(stretch_codes)) == 0):  # a query split over several stretches (no np.unique: numpy.ma)
         return None
     inside = ~new_stretch[1:]
     lower = s[1:] < s[:-1]
@@ -180,7 +210,7 @@ def _presorted_order(q_codes: np.ndarray, s: np.ndarray, d: np.ndarray) -> np.nd
         if not np.all(s[1:][tie] == s[:-1][tie]):
             return None
         at = np.flatnonzero(tie)
-        if not np.all(d[at + 1] < d[at]):
+        if not np.all(_doc_less(d, at + 1, at)):
             return None
     lengths = np.diff(np.append(starts, n))
     by_code = np.argsort(stretch_codes, kind="stable")
@@ -225,7 +255,7 @@ def _break_ties_by_doc_id_desc(order: np.ndarray, q_codes: np.ndarray, s: np.nda
     for part, sort in ((small, _transposition_desc), (~small, _sort_desc)):
         if part.any():
             rows = order[pos[part]]
-            order[pos[part]] = rows[sort(order_words(d[rows]), group[part])]
+            order[pos[part]] = rows[sort(d[rows] if d.ndim == 2 else order_words(d[rows]), group[part])]
 
 
 _SMALL_TIE = 16
@@ -252,13 +282,7 @@ def _transposition_desc(words: np.ndarray, group: np.ndarray) -> np.ndarray:
     quiet, parity = 0, 0
     while quiet < 2:
         i = pairs[parity]
-        a, b = words[i], words[i + 1]
-        less = np.zeros(len(i), dtype=bool)  # a < b lexicographically over the words
-        equal = np.ones(len(i), dtype=bool)
-        for j in range(words.shape[1]):
-            less |= equal & (a[:, j] < b[:, j])
-            equal &= a[:, j] == b[:, j]
-        swap = i[less]
+        swap = i[words_less(words[i], words[i + 1])]
         quiet = quiet + 1 if not len(swap) else 0
         words[swap], words[swap + 1] = words[swap + 1], words[swap]
         perm[swap], perm[swap + 1] = perm[swap + 1], perm[swap]
@@ -313,10 +337,7 @@ class Run:
         keys = pair_keys(q_codes, d_hash)
         _reject_duplicates(q, d, keys)
         s32 = trec_eval_scores(s)
-        order = _presorted_order(q_codes, s32, d)
-        if order is None:
-            order = _by_query_then_score_desc(q_codes, s32)
-            _break_ties_by_doc_id_desc(order, q_codes, s32, d)
+        order = trec_eval_order(q_codes, s32, d)
         counts = np.bincount(q_codes, minlength=len(q_uniques))
         offsets = np.zeros(len(q_uniques) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])

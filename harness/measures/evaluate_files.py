@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, NoReturn
 import numpy as np
 
 from rankbench.harness.errors import BadInput
-from rankbench.harness.formats import lines, read_beir_qrels, read_trec_qrels, read_trec_run
-from rankbench.harness.measures.grammar import aggregate, parse_measure
-from rankbench.harness.measures.ranking import check_overlap, evaluate_arrays
+from rankbench.harness.formats import lines, read_beir_qrels, read_trec_qrels, read_trec_run, read_trec_run_columns
+from rankbench.harness.measures.columnar import evaluate_run_columns
+from rankbench.harness.measures.grammar import aggregate, parse_measure, parse_measures
+from rankbench.harness.measures.ranking import check_overlap, check_overlap_ids, evaluate_arrays
 from rankbench.harness.records import Qrels
 
 if TYPE_CHECKING:
@@ -62,14 +63,23 @@ def evaluate_files(
     that shares no query with the qrels.
     """
     qrels = read_qrels(qrels_path)
+    parsed = parse_measures(list(measures) or list(DEFAULT_MEASURES))
+    columns = read_trec_run_columns(run_path)
+    if columns is not None:  # the run as columns of bytes (no string per row): see `columnar`
+        try:
+            check_overlap_ids(columns.query_ids, len(columns.scores), qrels)
+        except BadInput as exc:
+            raise BadInput(f"{run_path} against {qrels_path}: {exc}") from None
+        evaluated = evaluate_run_columns(columns, qrels, parsed, missing_as_zero)
+        if evaluated is not None:
+            query_ids, values = evaluated
+            return Evaluation(query_ids, values, columns.name, len(columns.query_ids), len(qrels.query_set()))
     run = read_trec_run(run_path)
     try:
         check_overlap(run, qrels)
     except BadInput as exc:
         raise BadInput(f"{run_path} against {qrels_path}: {exc}") from None
-    query_ids, values = evaluate_arrays(
-        run, qrels, list(measures) or list(DEFAULT_MEASURES), missing_as_zero=missing_as_zero
-    )
+    query_ids, values = evaluate_arrays(run, qrels, parsed, missing_as_zero=missing_as_zero)
     return Evaluation(query_ids, values, run.name, len(run), len(qrels.query_set()))
 
 

@@ -28,7 +28,7 @@ grades run 0..4 (negative labels gain 0, a larger one is an error).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class _Joined:
+class Joined:
     """The judged rows of the run (all that any measure needs), grouped by query in rank order."""
 
     n_queries: int
@@ -108,40 +108,55 @@ def _by_query_id(run: Run) -> Run:
     return Run(q[order], offsets, run.doc_ids[rows], run.scores[rows], run.name)
 
 
-def _join(run: Run, qrels: Qrels, missing_as_zero: bool) -> _Joined:
+def _join(run: Run, qrels: Qrels, missing_as_zero: bool) -> Joined:
     run = _by_query_id(run)
+    return join_judged(
+        run.query_ids, run.offsets, qrels, missing_as_zero, lambda qrel_runq: _judged_rows(run, qrels, qrel_runq)
+    )
+
+
+JudgedRows = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+"""f(run-query index of each qrels row, or -1) -> (run rows, their run-query index, qrels rows) of
+every judged (query, doc) the run retrieved; run rows index the rows in rank order."""
+
+
+def join_judged(
+    query_ids: np.ndarray, offsets: np.ndarray, qrels: Qrels, missing_as_zero: bool, judged_rows: JudgedRows
+) -> Joined:
+    """The judged rows of a ranked run (sorted unique `query_ids`, CSR `offsets` over its rows in
+    rank order), grouped by evaluated query; `judged_rows` finds them (`JudgedRows`)."""
     qrel_codes, qrel_queries = factorize_grouped(qrels.query_ids)
-    eval_ids = qrel_queries if missing_as_zero else np.intersect1d(run.query_ids, qrel_queries, assume_unique=True)
-    run_to_eval = _positions(eval_ids, run.query_ids)
+    eval_ids = qrel_queries if missing_as_zero else np.intersect1d(query_ids, qrel_queries, assume_unique=True)
+    run_to_eval = _positions(eval_ids, query_ids)
     retrieved = np.zeros(len(eval_ids), dtype=np.int64)
     kept = run_to_eval >= 0
-    retrieved[run_to_eval[kept]] = run.lengths[kept]
-    rows, runq, qrow = _judged_rows(run, qrels, _positions(run.query_ids, qrel_queries)[qrel_codes])
+    retrieved[run_to_eval[kept]] = np.diff(offsets)[kept]
+    rows, runq, qrow = judged_rows(_positions(query_ids, qrel_queries)[qrel_codes])
     evq = run_to_eval[runq]
     rows, runq, qrow, evq = rows[evq >= 0], runq[evq >= 0], qrow[evq >= 0], evq[evq >= 0]
-    # Run.query_ids and eval_ids are both sorted, so judged rows stay grouped by eval query.
-    offsets = np.zeros(len(eval_ids) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(evq, minlength=len(eval_ids)), out=offsets[1:])
-    return _Joined(
+    # query_ids and eval_ids are both sorted, so judged rows stay grouped by eval query.
+    eval_offsets = np.zeros(len(eval_ids) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(evq, minlength=len(eval_ids)), out=eval_offsets[1:])
+    return Joined(
         len(eval_ids),
         eval_ids,
         retrieved,
-        offsets,
+        eval_offsets,
         evq,
-        rows - run.offsets[runq],
+        rows - offsets[runq],
         qrels.labels[qrow],
         _positions(eval_ids, qrel_queries)[qrel_codes],
         qrels.labels,
     )
 
 
-def _per_query(j: _Joined, weights: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+def _per_query(j: Joined, weights: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     if mask is not None:
         return np.bincount(j.row_query[mask], weights[mask], minlength=j.n_queries)
     return np.bincount(j.row_query, weights, minlength=j.n_queries)
 
 
-def _num_rel(j: _Joined, rel: int) -> np.ndarray:
+def _num_rel(j: Joined, rel: int) -> np.ndarray:
     m = (j.qrel_query >= 0) & (j.qrel_label >= rel)
     return np.bincount(j.qrel_query[m], minlength=j.n_queries).astype(np.float64)
 
@@ -150,7 +165,7 @@ def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(a, b, out=np.zeros_like(a, dtype=np.float64), where=b > 0)
 
 
-def _ideal_dcg(j: _Joined, k: int | None) -> np.ndarray:
+def _ideal_dcg(j: Joined, k: int | None) -> np.ndarray:
     m = (j.qrel_query >= 0) & (j.qrel_label > 0)
     q, g = j.qrel_query[m], j.qrel_label[m].astype(np.float64)
     order = np.lexsort((-g, q))
@@ -161,16 +176,16 @@ def _ideal_dcg(j: _Joined, k: int | None) -> np.ndarray:
     return np.bincount(q[keep], g[keep] / np.log2(rank[keep] + 2.0), minlength=j.n_queries)
 
 
-def _in_cutoff(j: _Joined, k: int | None) -> np.ndarray | None:
+def _in_cutoff(j: Joined, k: int | None) -> np.ndarray | None:
     return None if k is None else j.row_rank < k
 
 
-def _retrieved(j: _Joined, k: int | None) -> np.ndarray:
+def _retrieved(j: Joined, k: int | None) -> np.ndarray:
     counts = j.retrieved.astype(np.float64)
     return counts if k is None else np.minimum(counts, k)
 
 
-def _compute(j: _Joined, m: Measure, cache: dict[object, np.ndarray]) -> np.ndarray:
+def _compute(j: Joined, m: Measure, cache: dict[object, np.ndarray]) -> np.ndarray:
     k = m.cutoff
     in_k = _in_cutoff(j, k)
     rel_key = ("rel", m.rel)
@@ -227,7 +242,7 @@ def _compute(j: _Joined, m: Measure, cache: dict[object, np.ndarray]) -> np.ndar
     raise BadInput(f"measure {m} is not a ranking measure")
 
 
-def _set_measure(j: _Joined, name: str, rel: np.ndarray, level: int) -> np.ndarray:
+def _set_measure(j: Joined, name: str, rel: np.ndarray, level: int) -> np.ndarray:
     """trec_eval's set measures (m_num_ret.c, m_num_rel.c, m_num_rel_ret.c, m_set_P.c, m_set_recall.c, m_set_F.c)."""
     if name == "num_ret":
         return j.retrieved.astype(np.float64)
@@ -245,13 +260,13 @@ def _set_measure(j: _Joined, name: str, rel: np.ndarray, level: int) -> np.ndarr
     return _safe_div(2.0 * precision * recall, precision + recall)  # set_F, beta = 1
 
 
-def _segment_cumsum(j: _Joined, values: np.ndarray) -> np.ndarray:
+def _segment_cumsum(j: Joined, values: np.ndarray) -> np.ndarray:
     """Inclusive cumulative sum of `values` (one per judged row) restarting at each query."""
     csum = np.cumsum(values)
     return csum - np.concatenate([[0.0], csum])[j.offsets[:-1]][j.row_query]
 
 
-def _bpref(j: _Joined, rel: np.ndarray, level: int) -> np.ndarray:
+def _bpref(j: Joined, rel: np.ndarray, level: int) -> np.ndarray:
     """trec_eval bpref: each relevant retrieved document adds 1 - min(n, R) / min(N, R), n the judged
     non-relevant documents ranked above it, N those in the qrels, R the relevant ones; divided by R."""
     nonrel = 1.0 - rel
@@ -264,7 +279,7 @@ def _bpref(j: _Joined, rel: np.ndarray, level: int) -> np.ndarray:
     return _safe_div(_per_query(j, gain, rel > 0), num_rel)
 
 
-def _iprec_at_recall(j: _Joined, rel: np.ndarray, level: int, recall: float) -> np.ndarray:
+def _iprec_at_recall(j: Joined, rel: np.ndarray, level: int, recall: float) -> np.ndarray:
     """trec_eval iprec_at_recall_x: with c = int(x * R + 0.9), the highest precision at or below
     the rank of the c-th relevant document retrieved (the first's when c = 0); 0 when fewer than c
     relevant documents are retrieved."""
@@ -288,7 +303,7 @@ def _iprec_at_recall(j: _Joined, rel: np.ndarray, level: int, recall: float) -> 
     return out
 
 
-def _err(j: _Joined, in_k: np.ndarray | None) -> np.ndarray:
+def _err(j: Joined, in_k: np.ndarray | None) -> np.ndarray:
     """ERR (ir_measures via gdeval): sum over ranks i of R_i / i * prod_{j<i} (1 - R_j), R = (2^g - 1) / 16."""
     grade = np.maximum(j.row_label, 0)
     if len(grade) and grade.max() > 4:
@@ -311,14 +326,19 @@ def check_overlap(run: Run, qrels: Qrels) -> None:
     over no query, or over queries all counted 0 by `-c`, is never a meaningful result. The
     message shows a few ids of each side, since the usual cause is `q1` in one and `1` in the other.
     """
+    check_overlap_ids(run.query_ids, len(run.doc_ids), qrels)
+
+
+def check_overlap_ids(query_ids: np.ndarray, n_rows: int, qrels: Qrels) -> None:
+    """`check_overlap` for a run given by its sorted unique query ids and its number of rows."""
     qrel_queries = qrels.query_set()
-    if len(run.doc_ids) == 0:
+    if n_rows == 0:
         raise BadInput(
             f"the run is empty: it ranks no document for any query (the qrels judge {_examples(qrel_queries)})"
         )
-    if len(np.intersect1d(run.query_ids, qrel_queries, assume_unique=True)) == 0:
+    if len(np.intersect1d(query_ids, qrel_queries, assume_unique=True)) == 0:
         raise BadInput(
-            f"the run and the qrels share no query id: run has {_examples(run.query_ids)}; "
+            f"the run and the qrels share no query id: run has {_examples(query_ids)}; "
             f"qrels have {_examples(qrel_queries)} (ids are compared as text: 'q1' is not '1', '01' is not '1')"
         )
 
@@ -332,9 +352,13 @@ def evaluate_arrays(
     """
     parsed = parse_measures(str(m) for m in measures)
     check_overlap(run, qrels)
-    joined = _join(run, qrels, missing_as_zero)
+    return measure_joined(_join(run, qrels, missing_as_zero), parsed)
+
+
+def measure_joined(joined: Joined, measures: Sequence[Measure]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(evaluated query ids, {measure name: per-query values}) of the judged rows `joined`."""
     cache: dict[object, np.ndarray] = {}
-    return joined.query_ids, {str(m): _compute(joined, m, cache) for m in parsed}
+    return joined.query_ids, {str(m): _compute(joined, m, cache) for m in measures}
 
 
 def evaluate(
