@@ -22,6 +22,7 @@ import gzip
 import io
 import json
 import math
+import mmap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -237,11 +238,21 @@ class _NotFast(Exception):
 _WHITESPACE = bytes.maketrans(b"\t\r\x0b\x0c", b"    ")
 
 
-def _file_bytes(path: Path) -> bytes:
+def _file_bytes(path: Path) -> bytes | mmap.mmap:
     """The file's bytes with a BOM dropped, CRLF as LF, and tabs (and CR, VT, FF) as spaces.
 
-    Each step is one C-level scan, paid only by files that need it.
+    An uncompressed file that needs none of this is mapped, not copied (a run file of
+    millions of lines is read once, by the parser); each other step is one C-level scan, paid
+    only by files that need it.
     """
+    with contextlib.suppress(OSError, ValueError):  # ValueError: an empty file cannot be mapped
+        if Path(path).suffix != ".gz":
+            _require_file(Path(path))
+            with open(path, "rb") as fh:
+                mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            if mapped[: len(BOM)] != BOM and all(mapped.find(c) < 0 for c in (b"\t", b"\r", b"\x0b", b"\x0c")):
+                return mapped
+            mapped.close()
     try:
         with open_binary(path) as fh:
             data = fh.read()
@@ -301,8 +312,8 @@ def _read_columns(path: Path, names: Sequence[str], types: dict[str, Any]) -> tu
         try:
             table = parse(data)
         except pa.ArrowInvalid:
-            spaced = _single_spaced(data)
-            if spaced == data:
+            spaced = _single_spaced(bytes(data))
+            if spaced == data[:]:
                 raise
             table = parse(spaced)
             last_text = " ".join(last_text.split())

@@ -31,23 +31,25 @@ WORD = 8
 """Bytes of an id per 64-bit word."""
 
 
+_KEEP = np.array([0] + [(0xFFFFFFFFFFFFFFFF << (8 * (WORD - k))) & 0xFFFFFFFFFFFFFFFF for k in range(1, 9)], np.uint64)
+"""`_KEEP[k]` keeps the first `k` bytes (the most significant) of a big-endian word."""
+
+
 def byte_words(offsets: np.ndarray, data: np.ndarray, n_words: int) -> np.ndarray:
     """(n, n_words) uint64: the bytes of id `i` (`data[offsets[i]:offsets[i + 1]]`) big-endian, zero-padded.
 
     Ids must hold no NUL byte (so that padding cannot make two ids equal) and at most
-    `n_words * 8` bytes. Each word is gathered as 8 bytes from the id's start and masked to its length.
+    `n_words * 8` bytes. Each word is read as 8 bytes from the id's start through a view with
+    a one-byte stride (a big-endian word at every byte of the data) and masked to the id's length.
     """
     n = len(offsets) - 1
     starts, lengths = offsets[:-1], np.diff(offsets)
     padded = np.concatenate([data, np.zeros(WORD * n_words, dtype=np.uint8)])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, WORD)
+    at_every_byte = np.ndarray(shape=(len(padded) - WORD + 1,), dtype=">u8", buffer=padded, strides=(1,))
     words = np.empty((n, n_words), dtype=np.uint64)
-    all_bits = np.uint64(0xFFFFFFFFFFFFFFFF)
     for j in range(n_words):
-        word = np.ascontiguousarray(windows[starts + WORD * j]).view(">u8")[:, 0].astype(np.uint64)
         kept = np.clip(lengths - WORD * j, 0, WORD)  # bytes of this word inside the id
-        shift = (8 * (WORD - np.maximum(kept, 1))).astype(np.uint64)
-        words[:, j] = np.where(kept > 0, word & (all_bits << shift), np.uint64(0))
+        np.bitwise_and(at_every_byte[starts + WORD * j], _KEEP[kept], out=words[:, j])
     return words
 
 
@@ -78,12 +80,17 @@ def max_length(raw: np.ndarray) -> int:
 
 
 def words_hash(words: np.ndarray) -> np.ndarray:
-    """A uint64 hash per row of `words` (the word itself for one-word ids)."""
+    """A uint64 hash per row of `words`: the words folded, then splitmix64's finalizer, so that the
+    low bits (which index `screen`'s table) depend on every byte, not only an id's last bytes."""
     h = words[:, 0].copy()
     with np.errstate(over="ignore"):
         for j in range(1, words.shape[1]):
             h = (h * MIX) ^ words[:, j]
-            h ^= h >> np.uint64(29)
+        h ^= h >> np.uint64(30)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(27)
+        h *= np.uint64(0x94D049BB133111EB)
+        h ^= h >> np.uint64(31)
     return h
 
 
