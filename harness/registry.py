@@ -143,6 +143,11 @@ class AdapterSpec:
     the reference is parsed: e.g. a file's path made absolute and its content digest added); "" for none."""
     open_params: bool = False
     """Also accepts parameters not in `params` (a wrapped library's hyper-parameters, checked by the factory)."""
+    prepare: str = ""
+    """`"module:function"` that `plan` calls before any cell runs, with a reference's parameters (this record's
+    `params` updated by the reference's) and `fetch=` (False under `--no-fetch`): it fetches what the adapter
+    reads from the data home besides the suite's dataset (FuxiCTR's model zoo), or raises one line saying how
+    to get it; "" for none."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))

@@ -52,7 +52,8 @@ def plan(
     the Python API (see `rankbench.harness.api`), of the family it maps to. Raises `BadInput` or
     `UnknownName` for an unknown suite or adapter, or an adapter of a family the suite does not take.
     A suite whose dataset has downloads still missing is fetched here, once, unless `fetch` is false
-    (then `DatasetMissing` names the `rankbench data fetch` command).
+    (then `DatasetMissing` names the `rankbench data fetch` command); so is what an adapter's `prepare`
+    hook asks for (FuxiCTR's model zoo).
     """
     objects = objects or {}
     cells: list[CellKey] = []
@@ -72,6 +73,7 @@ def plan(
             else:
                 ref = parse_adapter_ref(text)
                 preflight_models(ref)
+                prepare_stages(ref, fetch=fetch)
                 name, family = str(ref), ref.spec().family
             if family not in suite.families:
                 raise BadInput(
@@ -88,6 +90,16 @@ def preflight_models(ref: AdapterRef) -> None:
 
     for stage in ref.stages:
         preflight({**ADAPTERS.get(stage.name).params, **dict(stage.params)})
+
+
+def prepare_stages(ref: AdapterRef, *, fetch: bool = True) -> None:
+    """Call each stage's `AdapterSpec.prepare` hook: what it reads from the data home is there (fetched if allowed)."""
+    from rankbench.harness.registry import ADAPTERS
+
+    for stage in ref.stages:
+        spec = ADAPTERS.get(stage.name)
+        if spec.prepare:
+            resolve(spec.prepare)({**spec.params, **dict(stage.params)}, fetch=fetch)
 
 
 def adapter_provenance(adapter: Any) -> dict[str, Any]:

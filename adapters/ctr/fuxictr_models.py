@@ -4,8 +4,10 @@ FuxiCTR (Zhu et al., CIKM 2021) trains its models with its own BaseModel loop (A
 cross-entropy, early stopping on validation AUC, best checkpoint reloaded); rankbench scores the
 test predictions with its own AUC, logloss and gAUC. The pip wheel `fuxictr` ships the layers and
 the training loop but not the model zoo, so the model classes come from a FuxiCTR checkout's
-`model_zoo` folder, named by the `zoo` parameter or `FUXICTR_MODEL_ZOO` (DCNv3 is in it only up to
-commit 7b98a49, which the agreement card uses). Feature maps are built from the CTRTable, so
+`model_zoo` folder: the `zoo` parameter, else `FUXICTR_MODEL_ZOO`, else the data home's copy of the
+download manifest's `fuxictr-model-zoo` (GitHub's source archive of commit 7b98a49, the last with DCNv3,
+which the agreement card uses), placed by `rankbench data fetch fuxictr-model-zoo` or fetched by
+`rankbench run` on first use. Feature maps are built from the CTRTable, so
 both libraries see the same codes. Every parameter other than `model`, `zoo`, `batch_size`,
 `max_epochs` and `seed` is the model's own constructor argument under FuxiCTR's name.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 import os
 import sys
 import tempfile
@@ -29,8 +32,13 @@ from rankbench.harness.errors import BadInput, HarnessError, MissingDependency
 from rankbench.harness.records import CTRTable
 from rankbench.harness.registry import AdapterSpec
 
+log = logging.getLogger(__name__)
+
 ZOO_ENV = "FUXICTR_MODEL_ZOO"
 ZOO_COMMIT = "7b98a49"
+ZOO_DATASET = "fuxictr-model-zoo"
+"""The download manifest's entry for FuxiCTR's source archive at `ZOO_COMMIT` (Apache-2.0)."""
+FETCH_ZOO = f"rankbench data fetch {ZOO_DATASET}"
 
 
 class ModelZooMissing(MissingDependency):
@@ -38,29 +46,93 @@ class ModelZooMissing(MissingDependency):
 
     def __init__(self, path: str, name: str = "DCNv2") -> None:
         self.module, self.extra = "FuxiCTR model_zoo", "dev"
-        where = f"{ZOO_ENV}={path} has no {name}/src/{name}.py" if path else f"{ZOO_ENV} is not set"
+        if not path:
+            where = f"{ZOO_ENV} is not set and the data home has no FuxiCTR model zoo"
+        elif Path(path).is_dir():
+            where = f"the model zoo {path} has no {name}/src/{name}.py"
+        else:
+            where = f"the model zoo {path} is not a folder"
         HarnessError.__init__(
             self,
-            f"{where}: clone github.com/reczoo/FuxiCTR (check out {ZOO_COMMIT}, the last commit with DCNv3) "
-            f"and set {ZOO_ENV} (or the adapter's zoo=) to its model_zoo folder",
+            f"{where}: run `{FETCH_ZOO}` (FuxiCTR at {ZOO_COMMIT}, the last commit with DCNv3), or set {ZOO_ENV} "
+            "(or the adapter's zoo=) to the model_zoo folder of a FuxiCTR checkout",
         )
 
 
-def model_class(name: str, zoo: str = "") -> Any:
-    """FuxiCTR model class `name` from the model zoo folder `zoo` (default: `FUXICTR_MODEL_ZOO`).
+def _manifest_zoo() -> tuple[Any, Path]:
+    """The `fuxictr-model-zoo` dataset record and the model_zoo folder it unpacks to in the data home."""
+    from rankbench.harness.datahome import data_home
 
-    The class lives in `<zoo>/<name>/src/` (or any `<zoo>/**/src/<name>.py`); a `src` folder that is
-    a package is imported as one, so the model's relative imports work. Raises `ModelZooMissing`.
+    spec = registry.DATASETS.get(ZOO_DATASET)
+    return spec, spec.downloads[0].target(data_home()) / "model_zoo"
+
+
+def zoo_folder(zoo: str = "", *, fetch: bool = False) -> Path:
+    """The model zoo folder: `zoo`, else `FUXICTR_MODEL_ZOO`, else the data home's `fuxictr-model-zoo`.
+
+    The data home's copy has its model sources checked against the manifest's sha256s (once per
+    process and file); with `fetch` it is downloaded first when absent (`rankbench.harness.download`,
+    `RANKBENCH_MIRROR` honoured). Raises `ModelZooMissing` (one line naming `zoo=`/`FUXICTR_MODEL_ZOO`
+    and the fetch command) when none is there, `ChecksumMismatch` for an altered source file, and
+    `DownloadError` when fetching fails.
+    """
+    from rankbench.harness.datahome import ensure
+    from rankbench.harness.download import DownloadChecksumMismatch, DownloadError
+    from rankbench.harness.errors import DatasetMissing
+
+    given = zoo or os.environ.get(ZOO_ENV, "")
+    if given:
+        if not Path(given).is_dir():
+            raise ModelZooMissing(given)
+        return Path(given)
+    spec, folder = _manifest_zoo()
+    if not fetch and not folder.is_dir():
+        raise ModelZooMissing("")
+    try:
+        ensure(spec, fetch_missing=fetch)
+    except DatasetMissing:
+        raise ModelZooMissing("") from None
+    except DownloadError as exc:
+        if isinstance(exc, DownloadChecksumMismatch):
+            raise
+        raise DownloadError(f"{exc}; or set {ZOO_ENV} (or zoo=) to a FuxiCTR checkout's model_zoo") from None
+    return folder
+
+
+def prepare(params: dict[str, Any], *, fetch: bool = True) -> None:
+    """The `prepare` hook of the `fuxictr` record: before any cell runs, the zoo is there (fetched if allowed).
+
+    Raises `ModelZooMissing` under `--no-fetch` (`fetch=False`) when neither `zoo=`, `FUXICTR_MODEL_ZOO`
+    nor the data home provides it.
+    """
+    zoo = str(params.get("zoo") or "")
+    if not (zoo or os.environ.get(ZOO_ENV)) and fetch and not _manifest_zoo()[1].is_dir():
+        log.info("fetching FuxiCTR's model zoo (%s) into the data home", ZOO_DATASET)
+    zoo_folder(zoo, fetch=fetch)
+
+
+def _candidates(root: Path, name: str) -> list[Path]:
+    """`<root>/<name>/src/<name>.py`, else any `<root>/**/src/<name>.py`, PyTorch before TensorFlow (`DCN_tf`)."""
+    direct = root / name / "src" / f"{name}.py"
+    if direct.is_file():
+        return [direct]
+    found = root.glob(f"**/src/{name}.py")
+    return sorted(found, key=lambda p: (any(part.endswith("_tf") for part in p.parts), str(p)))
+
+
+def model_class(name: str, zoo: str = "") -> Any:
+    """FuxiCTR model class `name` from the model zoo (`zoo_folder(zoo)`: `zoo=`, `FUXICTR_MODEL_ZOO` or the data home).
+
+    The class lives in `<zoo>/<name>/src/` (or any `<zoo>/**/src/<name>.py`, a PyTorch folder before a
+    `*_tf` one); a `src` folder that is a package is imported as one, so the model's relative imports
+    work. Never downloads. Raises `ModelZooMissing`.
     """
     require("fuxictr", "dev", "FuxiCTR models")
-    root = zoo or os.environ.get(ZOO_ENV, "")
-    if not root or not Path(root).is_dir():
-        raise ModelZooMissing(root, name)
-    path = Path(root) / name / "src" / f"{name}.py"
-    if not path.is_file():
-        path = next(iter(sorted(Path(root).glob(f"**/src/{name}.py"))), path)
-    if not path.is_file():
-        raise ModelZooMissing(root, name)
+    root = zoo_folder(zoo)
+    found = _candidates(root, name)
+    if not found:
+        raise ModelZooMissing(str(root), name)
+    path = found[0]
     package = path.parent / "__init__.py"
     module_name = f"fuxictr_zoo_{name}"
     if package.is_file():
@@ -187,8 +259,16 @@ class FuxiCTRModel:
         self.model, self.zoo, self.batch_size, self.max_epochs, self.seed = model, zoo, batch_size, max_epochs, seed
         self.params = {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
         model_class(model, zoo)  # a missing library or zoo stops here, before any data is read
+        self.model_provenance = {"fuxictr_zoo": str(zoo_folder(zoo)), "fuxictr_zoo_commit": self._zoo_commit(zoo)}
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._net: Any = None
+
+    @staticmethod
+    def _zoo_commit(zoo: str) -> str:
+        """The pinned commit when the zoo is the data home's `fuxictr-model-zoo`, else "" (a user's checkout)."""
+        if zoo or os.environ.get(ZOO_ENV):
+            return ""
+        return str(registry.DATASETS.get(ZOO_DATASET).params["commit"])
 
     def get_params(self) -> dict[str, Any]:
         return {
@@ -225,7 +305,8 @@ ADAPTERS = (
         extra="dev",
         open_params=True,
         smoke_params={"batch_size": 256, "max_epochs": 3},
-        description="FuxiCTR's models by name from its model zoo (FUXICTR_MODEL_ZOO or zoo=), FuxiCTR's training "
-        "loop; other parameters go to the model",
+        prepare="rankbench.adapters.ctr.fuxictr_models:prepare",
+        description="FuxiCTR's models by name from its model zoo (zoo=, FUXICTR_MODEL_ZOO, or the data home's "
+        "fuxictr-model-zoo, fetched on first use), FuxiCTR's training loop; other parameters go to the model",
     ),
 )

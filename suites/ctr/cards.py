@@ -48,9 +48,10 @@ FUXICTR = "FuxiCTR 2.3.10, zoo 7b98a49"  # same table, split, seed and config as
 
 def agree_fuxictr(card: Card, out_dir: Path) -> list[ReproRow]:
     """Train each pair on frappe-nfm, then compare test AUC (paired bootstrap) and logloss."""
-    from rankbench.adapters.ctr.fuxictr_models import fit_predict, model_class, shared_config
+    from rankbench.adapters.ctr.fuxictr_models import fit_predict, model_class, shared_config, zoo_folder
 
     require_files("frappe-nfm")
+    zoo_folder(fetch=True)  # FUXICTR_MODEL_ZOO, else the data home's fuxictr-model-zoo, fetched on first use
     for _, theirs in PAIRS:
         model_class(theirs)  # stop before any training if FuxiCTR or its model zoo is missing
     splits = load_dataset("frappe-nfm").data

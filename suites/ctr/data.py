@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rankbench.harness.datahome import checked_file, files_checksum, sha256_file
+from rankbench.harness.datahome import checked_file, data_home, files_checksum, sha256_file
 from rankbench.harness.errors import BadInput
 from rankbench.harness.formats import lines, utf8_error
 from rankbench.harness.records import CTRSplits, CTRTable, Loaded
@@ -203,6 +203,19 @@ def load_frappe_nfm(spec: DatasetSpec, holdout: float = 0.2, seed: int = 2021, m
     splits = encode_splits(train, valid, test, FRAPPE_FIELDS, min_count=min_count, user_field="user")
     info = {"n_train": len(train), "n_valid": len(valid), "n_test": len(test), "holdout": holdout, "split_seed": seed}
     return Loaded(splits, files_checksum(spec), info)
+
+
+def load_model_zoo(spec: DatasetSpec, commit: str) -> Loaded:
+    """FuxiCTR's model zoo in the data home (`fuxictr-model-zoo`): `data` is the `model_zoo` folder (a `Path`).
+
+    Every listed model source is checked against the manifest's sha256 of its git blob at `commit`;
+    raises `DatasetMissing` (naming `rankbench data fetch fuxictr-model-zoo`) or `ChecksumMismatch`.
+    """
+    for relpath in spec.files:
+        checked_file(spec, relpath)
+    folder = spec.downloads[0].target(data_home()) / "model_zoo"
+    models = sorted({Path(rel).parent.parent.name for rel in spec.files})
+    return Loaded(folder, files_checksum(spec), {"commit": commit, "models": len(models)})
 
 
 def load_bars_csv(

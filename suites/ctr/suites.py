@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rankbench.harness.registry import DatasetSpec, QuickstartEntry
 from rankbench.harness.suite import Suite
-from rankbench.suites.catalog import dataset_spec
+from rankbench.suites.catalog import dataset_spec, entry
 
 CTR_MEASURES = ("AUC", "logloss", "gAUC")
 FRAPPE_FIELDS = (  # the same ten fields, in this order, in the NFM libFM files and BARS frappe_x1
@@ -47,6 +47,11 @@ DATASETS = (
         description="small generated CTR table for contract tests",
     ),
     dataset_spec("frappe-nfm", "rankbench.suites.ctr.data:load_frappe_nfm"),
+    dataset_spec(  # model code, not data: the fuxictr adapter imports it (see the manifest entry's "verification")
+        "fuxictr-model-zoo",
+        "rankbench.suites.ctr.data:load_model_zoo",
+        params={"commit": entry("fuxictr-model-zoo")["commit"]},
+    ),
     dataset_spec(
         "frappe-x1",
         "rankbench.suites.ctr.data:load_bars_csv",

@@ -41,10 +41,17 @@ def test_bars_card_stops_naming_the_files(tmp_path: Path, monkeypatch: pytest.Mo
 def test_agreement_card_stops_without_fuxictr_model_zoo(
     real_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """No zoo anywhere and the download fails (nobody answers at the mirror): one line naming both ways."""
     pytest.importorskip("fuxictr")
+    home = tmp_path / "home"
+    (home / "ctr").mkdir(parents=True)
+    (home / "ctr" / "frappe-nfm").symlink_to(real_data / "ctr" / "frappe-nfm")  # read only; the zoo would land in home
+    monkeypatch.setenv("RANKBENCH_DATA", str(home))
+    monkeypatch.setenv("RANKBENCH_MIRROR", "http://127.0.0.1:9")
     monkeypatch.delenv("FUXICTR_MODEL_ZOO", raising=False)
-    with pytest.raises(HarnessError, match="FUXICTR_MODEL_ZOO"):
+    with pytest.raises(HarnessError, match=r"127\.0\.0\.1:9.*FUXICTR_MODEL_ZOO") as info:
         reproduce("agree-fuxictr-frappe", tmp_path / "out")
+    assert "\n" not in str(info.value) and sorted(p.name for p in home.iterdir()) == ["ctr"]
 
 
 def test_fuxictr_gets_the_config_of_our_record() -> None:

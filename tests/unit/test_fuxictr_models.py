@@ -60,11 +60,18 @@ def test_a_zoo_model_by_name_passes_the_ctr_contract(zoo: Path) -> None:
     )
 
 
-def test_a_missing_zoo_or_model_is_one_line_naming_both_ways(zoo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_zoo_or_model_is_one_line_naming_both_ways(
+    zoo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("FUXICTR_MODEL_ZOO", raising=False)
-    with pytest.raises(ModelZooMissing, match=r"FUXICTR_MODEL_ZOO is not set.*zoo="):
+    monkeypatch.setenv("RANKBENCH_DATA", str(tmp_path / "empty-home"))
+    both = r"run `rankbench data fetch fuxictr-model-zoo`.*FUXICTR_MODEL_ZOO \(or the adapter's zoo=\)"
+    with pytest.raises(ModelZooMissing, match=r"FUXICTR_MODEL_ZOO is not set and the data home has no .*" + both):
         FuxiCTRModel(model="LR")
-    with pytest.raises(ModelZooMissing, match=r"has no DeepFM/src/DeepFM\.py"):
+    with pytest.raises(ModelZooMissing, match=r"has no DeepFM/src/DeepFM\.py: " + both):
         FuxiCTRModel(model="DeepFM", zoo=str(zoo))
+    with pytest.raises(ModelZooMissing, match=r"is not a folder: " + both):
+        FuxiCTRModel(model="LR", zoo=str(tmp_path / "nowhere"))
+    assert not (tmp_path / "empty-home").exists()  # looking never creates the data home
     monkeypatch.setenv("FUXICTR_MODEL_ZOO", str(zoo))
     assert FuxiCTRModel(model="LR").get_params()["model"] == "LR"
