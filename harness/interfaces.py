@@ -7,12 +7,12 @@ an object's methods (not their signatures).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
-from rankbench.harness.records import Corpus, CTRTable, Interactions, Queries, Run
+from rankbench.harness.records import Corpus, CTRTable, Interactions, Qrels, Queries, Run
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -39,6 +39,20 @@ class Retriever(Protocol):
     def index(self, corpus: Corpus) -> None: ...
 
     def search(self, queries: Queries, k: int) -> Run: ...
+
+
+@runtime_checkable
+class DevTuned(Protocol):
+    """A retriever that fits some of its parameters on the suite's dev split before the test queries are searched.
+
+    The retrieval task calls `tune(dev queries, dev qrels)` after `index` whenever `needs_dev` is true (a
+    suite without a dev split is then a one-line error); `tune` returns the parameters it chose, which the
+    task stores in the result's `info` under `tuned`. Used by `fusion(optimize=True)` (`ranx.optimize_fusion`).
+    """
+
+    needs_dev: bool
+
+    def tune(self, queries: Queries, qrels: Qrels) -> Mapping[str, Any]: ...
 
 
 @runtime_checkable

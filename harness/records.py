@@ -449,13 +449,26 @@ class Run:
         )
 
 
+@dataclass(frozen=True, eq=False, kw_only=True)
+class DevSplit:
+    """A collection's development split: queries and their judgements over the same corpus as the test split.
+
+    Adapters that fit parameters on it (`rankbench.harness.interfaces.DevTuned`) never see the test qrels.
+    """
+
+    queries: Queries
+    qrels: Qrels
+
+
 @dataclass(frozen=True, eq=False)
 class IRDataset:
-    """A retrieval test collection."""
+    """A retrieval test collection; `dev` is its development split when the collection has one (BEIR's
+    `qrels/dev.tsv`, the generated collections' dev queries), else None."""
 
     corpus: Corpus
     queries: Queries
     qrels: Qrels
+    dev: DevSplit | None = None
 
 
 @dataclass(frozen=True, eq=False)

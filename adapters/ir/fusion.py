@@ -21,7 +21,7 @@ import numpy as np
 from rankbench.harness import registry
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput, UnknownName
-from rankbench.harness.records import Corpus, Queries, Run
+from rankbench.harness.records import Corpus, Qrels, Queries, Run
 from rankbench.harness.registry import AdapterSpec
 
 NORMS = ("minmax", "zscore", "none")
@@ -155,8 +155,62 @@ def fuse(
     return Run.from_arrays(np.array(q_ids, dtype=str), np.array(d_ids, dtype=str), np.array(scores, float), name, empty)
 
 
+OPTIMIZABLE = (
+    "gmnz",
+    "logn_isr",
+    "mixed",
+    "probfuse",
+    "rbc",
+    "rrf",
+    "slidefuse",
+    "w_bordafuse",
+    "w_condorcet",
+    "wmnz",
+    "wsum",
+)
+"""The methods whose hyper-parameters `ranx.optimize_fusion` searches for the best value of a metric (ranx 0.3)."""
+
+
+def optimize(
+    qrels: Qrels, runs: Sequence[Run], method: str = "wsum", norm: str = "min-max", metric: str = "ndcg@10"
+) -> dict[str, Any]:
+    """The fusion hyper-parameters that maximise ranx `metric` on `qrels`, by `ranx.optimize_fusion`'s grid search.
+
+    For wsum/wmnz/w_bordafuse/w_condorcet these are `weights` (one per run, in run order; ranx's grid steps
+    by 0.1), for rrf `k`, for rbc `phi`, ... (Bassani & Romelli, "ranx.fuse", CIKM 2022). ranx needs every
+    run and the qrels to hold the same queries, so the search runs over the judged queries every run
+    answered. Raises `BadInput` for a method ranx cannot optimise, fewer than two runs, or no query
+    left to optimise on.
+    """
+    ranx = require("ranx", "ir", "rank fusion")
+    if method not in OPTIMIZABLE:
+        raise BadInput(f"ranx.optimize_fusion cannot optimise {method!r}: use one of {', '.join(OPTIMIZABLE)}")
+    if len(runs) < 2:
+        raise BadInput(f"fusion needs at least two runs, got {len(runs)}")
+    judged = qrels.to_dict()
+    answered = [{q: docs for q, docs in run.to_dict().items() if docs} for run in runs]
+    common = sorted(set(judged).intersection(*answered))
+    if not common:
+        raise BadInput("no dev query is judged and answered by every stage: nothing to optimise the fusion on")
+    found = ranx.optimize_fusion(
+        qrels=ranx.Qrels({q: judged[q] for q in common}),
+        runs=[ranx.Run({q: a[q] for q in common}) for a in answered],
+        norm=None if norm == "none" else norm,
+        method=method,
+        metric=metric,
+        show_progress=False,
+    )
+    return {k: [float(w) for w in v] if isinstance(v, list | tuple) else v for k, v in found.items()}
+
+
 class Fusion:
-    """Rank fusion of first-stage retrievers through `ranx.fuse`, each searched to `depth`."""
+    """Rank fusion of first-stage retrievers through `ranx.fuse`, each searched to `depth`.
+
+    With `optimize=True` the method's hyper-parameters (the weights of wsum, rrf's k, ...) are not given
+    but fitted on the suite's dev split: the retrieval task calls `tune`, which searches every stage on
+    the dev queries and keeps what `ranx.optimize_fusion` finds best for ranx `metric` (`optimize`); the
+    test queries are then fused with them, and the result's `info["tuned"]` records them.
+    """
 
     def __init__(
         self,
@@ -166,24 +220,53 @@ class Fusion:
         weights: Sequence[float] | None = None,
         params: Mapping[str, Any] | None = None,
         depth: int = 1000,
+        optimize: bool = False,
+        metric: str = "ndcg@10",
     ) -> None:
         if len(stages) < 2:
             raise BadInput(f"fusion needs at least two stages, got {list(stages)}")
         if weights is not None and len(weights) != len(stages):
             raise BadInput(f"fusion needs one weight per stage: {len(weights)} weights for {len(stages)} stages")
+        if optimize and (weights is not None or params):
+            raise BadInput("fusion(optimize=True) fits the method's parameters on the dev split: drop weights=/params=")
+        if optimize and method not in OPTIMIZABLE:
+            raise BadInput(f"ranx.optimize_fusion cannot optimise {method!r}: use one of {', '.join(OPTIMIZABLE)}")
         self.stages, self.method, self.norm, self.depth = tuple(stages), method, norm, depth
+        self.optimize, self.metric = optimize, metric
         self.weights = None if weights is None else tuple(float(w) for w in weights)
         self.params = dict(params or {})
         if self.weights is not None:
             self.params["weights"] = list(self.weights)
         check_fusion(method, norm)
         self.retrievers = [_as_retriever(ref) for ref in self.stages]
+        self._tuned = False
+
+    @property
+    def needs_dev(self) -> bool:
+        """True with `optimize=True`: the retrieval task then calls `tune` on the dev split (`DevTuned`)."""
+        return self.optimize
 
     def index(self, corpus: Corpus) -> None:
         for retriever in self.retrievers:
             retriever.index(corpus)
+        self._tuned = False
+
+    def tune(self, queries: Queries, qrels: Qrels) -> dict[str, Any]:
+        """Search every stage on the dev `queries` and fit the method's parameters (`optimize`) on `qrels`.
+
+        Call after `index`. Returns `{"method", "norm", "metric", "params"}` (what `search` then fuses with).
+        """
+        depth = self.depth
+        runs = [retriever.search(queries, depth) for retriever in self.retrievers]
+        self.params = optimize(qrels, runs, self.method, self.norm, self.metric)
+        self._tuned = True
+        return {"method": self.method, "norm": self.norm, "metric": self.metric, "params": dict(self.params)}
 
     def search(self, queries: Queries, k: int) -> Run:
+        if self.optimize and not self._tuned:
+            raise BadInput(
+                "fusion(optimize=True) searches after tune(dev queries, dev qrels); the suite gave no dev split"
+            )
         depth = max(k, self.depth)
         runs = [retriever.search(queries, depth) for retriever in self.retrievers]
         return fuse(runs, self.method, self.norm, self.params, name="fusion").cut(k)
@@ -236,7 +319,8 @@ ADAPTERS = (
         family="retriever",
         factory="rankbench.adapters.ir.fusion:Fusion",
         extra="ir",
-        description="rank fusion of first-stage retrievers with ranx.fuse (rrf, wsum, CombSUM/MNZ, ISR, Borda, ...)",
+        description="rank fusion of first-stage retrievers with ranx.fuse (rrf, wsum, CombSUM/MNZ, ISR, Borda, ...); "
+        "optimize=True fits weights/k on the suite's dev split with ranx.optimize_fusion",
         smoke_params={"depth": 50},
     ),
 )

@@ -7,6 +7,7 @@ suite's first stage, so every IR family runs on every IR suite.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from rankbench.harness.errors import BadInput
@@ -56,17 +57,37 @@ def run_retrieval(suite: Suite, adapter: Any, family: Family | None, seed: int, 
     )
     check_collection(ds, suite)
     retriever = as_retriever(adapter, family, suite)
+    if getattr(retriever, "needs_dev", False) and ds.dev is None:  # before any indexing
+        raise BadInput(
+            f"the adapter fits its parameters on a dev split, and dataset {suite.dataset!r} of suite {suite.name!r} "
+            "has none: pick a suite with one (e.g. ir-synth-tiny, beir/nfcorpus, beir/fiqa) or drop optimize=True"
+        )
     t0 = time.perf_counter()
     retriever.index(ds.corpus)
     t1 = time.perf_counter()
+    tuned = tune_on_dev(retriever, ds)
+    t_tuned = time.perf_counter()
     run = retriever.search(ds.queries, depth)
     t2 = time.perf_counter()
     per_query = evaluate(run, ds.qrels, measures, missing_as_zero=True)
-    return TaskOutput(
-        per_unit=per_query,
-        timings={"index_s": t1 - t0, "search_s": t2 - t1, "search_ms_per_query": 1000 * (t2 - t1) / len(ds.queries)},
-        info={"n_docs": len(ds.corpus), "n_queries": len(ds.queries), "depth": depth},
-    )
+    timings = {
+        "index_s": t1 - t0,
+        "search_s": t2 - t_tuned,
+        "search_ms_per_query": 1000 * (t2 - t_tuned) / len(ds.queries),
+    }
+    info: dict[str, Any] = {"n_docs": len(ds.corpus), "n_queries": len(ds.queries), "depth": depth}
+    if tuned is not None:
+        timings["tune_s"] = t_tuned - t1
+        info["tuned"] = dict(tuned)
+        info["n_dev_queries"] = len(ds.dev.queries) if ds.dev is not None else 0
+    return TaskOutput(per_unit=per_query, timings=timings, info=info)
+
+
+def tune_on_dev(retriever: Any, ds: IRDataset) -> Mapping[str, Any] | None:
+    """`retriever.tune(dev queries, dev qrels)` when it asks for the dev split (`DevTuned.needs_dev`); else None."""
+    if not getattr(retriever, "needs_dev", False) or ds.dev is None:
+        return None
+    return retriever.tune(ds.dev.queries, ds.dev.qrels)
 
 
 TASKS = (

@@ -24,7 +24,7 @@ from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput, DatasetMissing, UnknownName
 from rankbench.harness.formats import read_beir_corpus, read_beir_qrels, read_beir_queries
 from rankbench.harness.interfaces import IR_FAMILIES
-from rankbench.harness.records import Corpus, IRDataset, Loaded, Qrels, Queries
+from rankbench.harness.records import Corpus, DevSplit, IRDataset, Loaded, Qrels, Queries
 from rankbench.harness.registry import DatasetSpec, SuiteSource
 from rankbench.harness.suite import Suite
 from rankbench.suites.catalog import dataset_spec, entry, manifest
@@ -55,7 +55,8 @@ def _split_files(folder: Path) -> list[str]:
 
 
 def read_beir_folder(folder: Path, split: str, *, require_split: bool = True) -> IRDataset:
-    """A BEIR-layout folder (files plain or gzipped), judged queries of `split` only."""
+    """A BEIR-layout folder (files plain or gzipped), judged queries of `split` only; `dev` from `qrels/dev.tsv`
+    when the folder has one and `split` is not `dev`."""
     qrels_path = find_file(f"qrels/{split}.tsv", folder)
     if qrels_path is None:
         raise UnknownName(f"split of BEIR folder {folder}", split, _split_files(folder))
@@ -66,13 +67,18 @@ def read_beir_folder(folder: Path, split: str, *, require_split: bool = True) ->
     qrels = read_beir_qrels(qrels_path)
     corpus = read_beir_corpus(corpus_path)
     queries = read_beir_queries(queries_path, keep=set(qrels.query_ids.tolist()))
-    return IRDataset(corpus, queries, qrels)
+    dev = None
+    dev_path = find_file("qrels/dev.tsv", folder) if split != "dev" else None
+    if dev_path is not None:  # the dev split beside it, for adapters that fit parameters there (fusion weights)
+        dev_qrels = read_beir_qrels(dev_path)
+        dev = DevSplit(queries=read_beir_queries(queries_path, keep=set(dev_qrels.query_ids.tolist())), qrels=dev_qrels)
+    return IRDataset(corpus, queries, qrels, dev)
 
 
 def folder_checksum(folder: Path, split: str) -> str:
     """sha256 over the content hashes of the files a split reads (corpus, queries, its qrels)."""
     digest = hashlib.sha256()
-    for rel in ("corpus.jsonl", "queries.jsonl", f"qrels/{split}.tsv"):
+    for rel in ("corpus.jsonl", "queries.jsonl", f"qrels/{split}.tsv", *(["qrels/dev.tsv"] if split != "dev" else [])):
         path = find_file(rel, folder)
         if path is not None:
             from rankbench.harness.datahome import content_digest
@@ -92,8 +98,11 @@ def load_beir(spec: DatasetSpec, root: str, split: str = "test") -> Loaded:
         if qrels_rel not in spec.files:
             splits = sorted(p.rsplit("/", 1)[1].removesuffix(".tsv") for p in spec.files if "/qrels/" in p)
             raise UnknownName(f"split of {spec.name}", split, splits)
+        dev_rel = f"{root}/qrels/dev.tsv"
         for relpath in (f"{root}/corpus.jsonl", f"{root}/queries.jsonl", qrels_rel):
             checked_file(spec, relpath)
+        if split != "dev" and dev_rel in spec.files:
+            checked_file(spec, dev_rel)
         checksum = files_checksum(spec)
     else:
         folder = data_home() / root

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from rankbench.harness.interfaces import IR_FAMILIES
-from rankbench.harness.records import Corpus, IRDataset, Loaded, Qrels, Queries
+from rankbench.harness.records import Corpus, DevSplit, IRDataset, Loaded, Qrels, Queries
 from rankbench.harness.registry import DatasetSpec, QuickstartEntry
 from rankbench.harness.suite import Suite
 
@@ -312,8 +312,14 @@ FILLER = (
 )
 
 
-def generate(n_docs: int = 600, n_queries: int = 60, doc_len: int = 30, query_len: int = 3, seed: int = 0) -> IRDataset:
-    """Deterministic topical collection; every query has at least one grade-2 document."""
+def generate(
+    n_docs: int = 600, n_queries: int = 60, doc_len: int = 30, query_len: int = 3, seed: int = 0, n_dev_queries: int = 0
+) -> IRDataset:
+    """Deterministic topical collection; every query has at least one grade-2 document.
+
+    `n_dev_queries` more queries (ids `dev0000`, ...), drawn after the test queries in the same way, form
+    the dev split (`IRDataset.dev`, None when 0); the corpus and the test queries do not depend on it.
+    """
     rng = np.random.default_rng(seed)
     topics = list(TOPICS)
     doc_topic = rng.integers(0, len(topics), size=n_docs)
@@ -331,25 +337,32 @@ def generate(n_docs: int = 600, n_queries: int = 60, doc_len: int = 30, query_le
         doc_words.append(set(words))
         texts.append(" ".join(words))
         titles.append(" ".join(rng.choice(vocab, size=2, replace=False)))
-    q_ids, q_texts, rows = [], [], []
-    for qi in range(n_queries):
-        anchor = int(rng.integers(0, n_docs))
-        vocab = [w for w in TOPICS[topics[doc_topic[anchor]]] if w in doc_words[anchor]]
-        terms = list(rng.choice(vocab, size=min(query_len, len(vocab)), replace=False))
-        qid = f"q{qi:04d}"
-        q_ids.append(qid)
-        q_texts.append(" ".join(terms))
-        for d in range(n_docs):
-            overlap = sum(t in doc_words[d] for t in terms)
-            if overlap == len(terms):
-                rows.append((qid, f"d{d:05d}", 2))
-            elif doc_topic[d] == doc_topic[anchor] and overlap >= len(terms) - 1:
-                rows.append((qid, f"d{d:05d}", 1))
-    q, d, r = zip(*rows, strict=True)
+
+    def judged(n: int, prefix: str) -> tuple[Queries, Qrels]:
+        q_ids, q_texts, rows = [], [], []
+        for qi in range(n):
+            anchor = int(rng.integers(0, n_docs))
+            vocab = [w for w in TOPICS[topics[doc_topic[anchor]]] if w in doc_words[anchor]]
+            terms = list(rng.choice(vocab, size=min(query_len, len(vocab)), replace=False))
+            qid = f"{prefix}{qi:04d}"
+            q_ids.append(qid)
+            q_texts.append(" ".join(terms))
+            for d in range(n_docs):
+                overlap = sum(t in doc_words[d] for t in terms)
+                if overlap == len(terms):
+                    rows.append((qid, f"d{d:05d}", 2))
+                elif doc_topic[d] == doc_topic[anchor] and overlap >= len(terms) - 1:
+                    rows.append((qid, f"d{d:05d}", 1))
+        q, d, r = zip(*rows, strict=True)
+        return Queries(np.array(q_ids), tuple(q_texts)), Qrels(np.array(q), np.array(d), np.array(r))
+
+    queries, qrels = judged(n_queries, "q")
+    dev = None
+    if n_dev_queries:
+        dev_queries, dev_qrels = judged(n_dev_queries, "dev")
+        dev = DevSplit(queries=dev_queries, qrels=dev_qrels)
     return IRDataset(
-        Corpus(np.array([f"d{i:05d}" for i in range(n_docs)]), tuple(texts), tuple(titles)),
-        Queries(np.array(q_ids), tuple(q_texts)),
-        Qrels(np.array(q), np.array(d), np.array(r)),
+        Corpus(np.array([f"d{i:05d}" for i in range(n_docs)]), tuple(texts), tuple(titles)), queries, qrels, dev
     )
 
 
@@ -365,6 +378,17 @@ def checksum_ir(ds: IRDataset) -> str:
         ds.qrels.query_ids,
         ds.qrels.doc_ids,
         ds.qrels.labels.astype(str),
+        *(
+            (
+                ds.dev.queries.ids,
+                ds.dev.queries.texts,
+                ds.dev.qrels.query_ids,
+                ds.dev.qrels.doc_ids,
+                ds.dev.qrels.labels.astype(str),
+            )
+            if ds.dev is not None
+            else ()
+        ),
     ):
         h.update("\x1f".join(map(str, part)).encode())
         h.update(b"\x1e")
@@ -388,8 +412,8 @@ DATASETS = (
         name="ir-synth-tiny",
         loader="rankbench.suites.ir.synth:load",
         generated=True,
-        params={"n_docs": 120, "n_queries": 16, "seed": 1},
-        description="a tiny generated collection for contract tests",
+        params={"n_docs": 120, "n_queries": 16, "seed": 1, "n_dev_queries": 8},
+        description="a tiny generated collection for contract tests, with 8 dev queries",
     ),
 )
 

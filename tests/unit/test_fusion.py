@@ -99,3 +99,60 @@ def test_fusion_retriever_equals_ranx_fuse_on_its_stages_runs_and_hybrid_equals_
     hybrid = Hybrid(dense="minilm", sparse="bm25", alpha=0.4, depth=n)
     hybrid.dense, hybrid.sparse = fusion.retrievers[1], fusion.retrievers[0]  # already indexed
     assert_same(hybrid.search(ds.queries, n), interpolate(runs[1], runs[0], 0.4).to_dict())
+
+
+def test_optimized_fusion_uses_ranx_optimize_fusion_weights_from_the_dev_runs_and_fuses_test_with_them() -> None:
+    """The weights `fusion(optimize=True)` keeps are `ranx.optimize_fusion`'s on the same dev runs (computed here),
+    and its test run is `ranx.fuse` of the stages' test runs with those weights; the task stores them."""
+    from rankbench.harness.suite import resolve_suite
+    from rankbench.harness.tasks.retrieval import run_retrieval
+
+    loaded = load_dataset("ir-synth-tiny")
+    ds = loaded.data
+    assert ds.dev is not None and not set(ds.dev.queries.ids) & set(ds.queries.ids)
+    n = len(ds.corpus)  # every stage returns every document, so the fused top n is the whole fused run
+    ref = f"fusion(method='wsum',stages=['bm25','minilm'],depth={n},optimize=True,metric='ndcg@10')"
+    fusion = parse_adapter_ref(ref).build()
+    fusion.index(ds.corpus)
+    tuned = fusion.tune(ds.dev.queries, ds.dev.qrels)
+
+    dev_runs = [ranx.Run(r.search(ds.dev.queries, n).to_dict()) for r in fusion.retrievers]
+    expected = ranx.optimize_fusion(
+        ranx.Qrels(ds.dev.qrels.to_dict()),
+        dev_runs,
+        norm="min-max",
+        method="wsum",
+        metric="ndcg@10",
+        show_progress=False,
+    )
+    assert tuned["params"]["weights"] == pytest.approx(list(expected["weights"]), abs=1e-12)
+    assert len(expected["weights"]) == 2 and sum(expected["weights"]) == pytest.approx(1.0)
+
+    test_runs = [ranx.Run(r.search(ds.queries, n).to_dict()) for r in fusion.retrievers]
+    theirs = ranx.fuse(test_runs, norm="min-max", method="wsum", params={"weights": expected["weights"]})
+    assert_same(fusion.search(ds.queries, n), theirs.to_dict())
+
+    fresh = parse_adapter_ref(ref).build()  # the task: index, tune on dev, search test; the weights go to info
+    out = run_retrieval(resolve_suite("ir-synth-tiny"), fresh, "retriever", 0, loaded)
+    assert out.info["tuned"]["params"]["weights"] == pytest.approx(list(expected["weights"]), abs=1e-12)
+    assert out.info["n_dev_queries"] == len(ds.dev.queries) and out.timings["tune_s"] > 0
+
+
+def test_optimized_fusion_without_a_dev_split_or_with_a_fixed_method_is_one_line() -> None:
+    from rankbench.harness.suite import resolve_suite
+    from rankbench.harness.tasks.retrieval import run_retrieval
+
+    loaded = load_dataset("ir-synth")
+    assert loaded.data.dev is None
+    fusion = Fusion(stages=["bm25", "bm25(k1=0.5)"], method="wsum", optimize=True)
+    with pytest.raises(
+        BadInput, match=r"dataset 'ir-synth' of suite 'ir-synth' has none: .* drop optimize=True"
+    ) as info:
+        run_retrieval(resolve_suite("ir-synth"), fusion, "retriever", 0, loaded)
+    assert "\n" not in str(info.value)
+    with pytest.raises(BadInput, match="searches after tune"):
+        fusion.search(loaded.data.queries, 10)
+    with pytest.raises(BadInput, match=r"cannot optimise 'sum': use one of .*wsum"):
+        Fusion(stages=["bm25", "bm25"], method="sum", optimize=True)
+    with pytest.raises(BadInput, match="drop weights="):
+        Fusion(stages=["bm25", "bm25"], method="wsum", weights=[0.5, 0.5], optimize=True)
