@@ -7,6 +7,7 @@ ir_datasets reads a home laid out as its own cache, and mteb reads a local folde
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 import zipfile
 from pathlib import Path
@@ -200,3 +201,25 @@ def test_data_ls_lists_every_beir_collection_with_its_licence(tmp_path: Path) ->
     names = {line.split()[0] for line in proc.stdout.splitlines() if line.strip().startswith("beir/")}
     assert {"beir/scifact", "beir/nfcorpus", "beir/msmarco", "beir/cqadupstack/android"} <= names
     assert len(names) == 14 + 12 + 4  # 14 single zips, CQADupStack's 12 forums, 4 not redistributable
+
+
+def test_a_beir_folder_with_dev_qrels_gives_the_dev_split_beside_the_test_split(tmp_path: Path) -> None:
+    """`dev` holds the queries and judgements of qrels/dev.tsv, as BEIR's own loader reads split 'dev'."""
+    from rankbench.suites.ir.beir import load_with_beir_loader, read_beir_folder
+
+    folder = tmp_path / "tiny"
+    (folder / "qrels").mkdir(parents=True)
+    docs = [{"_id": f"d{i}", "title": "", "text": f"document {i} about topic {i % 3}"} for i in range(9)]
+    (folder / "corpus.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
+    queries = [{"_id": f"q{i}", "text": f"topic {i % 3}"} for i in range(6)]
+    (folder / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in queries))
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq0\td0\t1\nq1\td1\t2\n")
+    (folder / "qrels" / "dev.tsv").write_text("query-id\tcorpus-id\tscore\nq3\td3\t1\nq3\td6\t1\nq4\td4\t2\n")
+    ds = read_beir_folder(folder, "test")
+    theirs = load_with_beir_loader(folder, "dev")
+    assert ds.dev is not None and sorted(ds.queries.ids) == ["q0", "q1"]
+    assert sorted(ds.dev.queries.ids) == sorted(theirs.queries.ids) == ["q3", "q4"]
+    assert ds.dev.qrels.to_dict() == theirs.qrels.to_dict()
+    assert read_beir_folder(folder, "dev").dev is None  # the dev split itself has no second dev split
+    (folder / "qrels" / "dev.tsv").unlink()
+    assert read_beir_folder(folder, "test").dev is None
