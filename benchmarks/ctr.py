@@ -19,10 +19,11 @@ Before any time is printed, the two libraries' mean test AUCs over the repeats a
 lie within `--auc-tolerance` (default 0.01) of each other. Times are the best of `--repeats`
 for both libraries, wall and CPU seconds (user + system of this process, all threads), after
 an untimed warm-up of each model (first-call allocations, kernel selection); one torch thread
-by default (`--threads`). Needs FuxiCTR's model zoo (not in its wheel): FUXICTR_MODEL_ZOO must
-name a FuxiCTR checkout's `model_zoo` folder, else the script says so in one line and exits 1.
+by default (`--threads`). Needs FuxiCTR's model zoo (not in its wheel): FUXICTR_MODEL_ZOO naming
+a FuxiCTR checkout's `model_zoo` folder, else the data home's copy (`rankbench data fetch
+fuxictr-model-zoo`); without either the script says so in one line and exits 1 (it never downloads).
 
-    FUXICTR_MODEL_ZOO=<FuxiCTR checkout at 7b98a49>/model_zoo python benchmarks/ctr.py \\
+    [FUXICTR_MODEL_ZOO=<FuxiCTR checkout at 7b98a49>/model_zoo] python benchmarks/ctr.py \\
         [--table frappe-nfm] [--epochs 3] [--repeats 3] [--threads 1] [--quick]
 
 `--quick` (1 repeat, 2 epochs) checks the script in under two minutes. On Frappe both libraries
@@ -35,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
 import tempfile
 import time
@@ -48,7 +48,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from rankbench.adapters.ctr.dcnv2 import DCNv2
-from rankbench.adapters.ctr.fuxictr_models import ZOO_ENV, Batches, build_model, shared_config
+from rankbench.adapters.ctr.fuxictr_models import Batches, build_model, shared_config, zoo_folder
 from rankbench.adapters.ctr.trainer import PREDICT_BATCH, Tensors, TrainConfig, make_optimizer, predict, run_epoch
 from rankbench.harness.datahome import load_dataset
 from rankbench.harness.errors import DatasetMissing, MissingDependency
@@ -147,8 +147,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.epochs, args.repeats = 2, 1
-    if not os.environ.get(ZOO_ENV):
-        sys.exit(f"{ZOO_ENV} is not set: point it at a FuxiCTR checkout's model_zoo folder (commit 7b98a49)")
+    try:
+        zoo_folder()  # FUXICTR_MODEL_ZOO, else the data home's copy; never downloads
+    except MissingDependency as exc:
+        sys.exit(str(exc))
     torch.set_num_threads(args.threads)
     try:
         splits = load_dataset(args.table).data
