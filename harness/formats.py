@@ -165,7 +165,7 @@ def _reject_duplicates(ids: list[str], what: str, path: Path) -> None:
         seen.add(x)
 
 
-def _is_beir_header(parts: list[str]) -> bool:
+def is_beir_header(parts: list[str]) -> bool:
     """Whether a first TSV line is BEIR's header (`query-id corpus-id score`, or a common variant)."""
     names = [p.strip().lower() for p in parts]
     return len(names) == 3 and (
@@ -219,7 +219,7 @@ def read_beir_qrels(path: Path) -> Qrels:
         return _qrels_from_rows(rows, path)
     for n, (lineno, line) in enumerate(_lines(path)):
         parts = line.split("\t")
-        if n == 0 and _is_beir_header(parts):
+        if n == 0 and is_beir_header(parts):
             continue
         if len(parts) != 3:
             raise BadInput(

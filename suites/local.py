@@ -15,12 +15,19 @@ What a path holds decides the suite (the family's standard measures and settings
 
 The suite and its dataset are named by the absolute path, so results of two folders never mix and
 a worker process rebuilds the same suite from the stored name.
+
+The layout is checked when the suite is resolved, before any cell runs: the files it needs are present
+and the first record of each is in the expected form, so a wrong or incomplete folder is one line naming
+the path and the layout expected there. Reading the whole of each file is left to the cell (a malformed
+later line fails it, naming its `file:line`), so planning stays cheap on large collections.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
+import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -30,7 +37,15 @@ import numpy as np
 from rankbench.harness.datahome import content_digest, find_file
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput
-from rankbench.harness.formats import read_beir_corpus, read_beir_qrels, read_trec_qrels
+from rankbench.harness.formats import (
+    is_beir_header,
+    lines,
+    open_binary,
+    read_beir_corpus,
+    read_beir_qrels,
+    read_jsonl,
+    read_trec_qrels,
+)
 from rankbench.harness.records import Corpus, IRDataset, Loaded, Queries
 from rankbench.harness.registry import DatasetSpec, SuiteSource
 from rankbench.harness.suite import Suite
@@ -47,6 +62,15 @@ _COLUMNS = {
 }
 
 
+BEIR_LAYOUT = "BEIR layout: corpus.jsonl, queries.jsonl and qrels/<split>.tsv, any of them gzipped"
+TREC_LAYOUT = "TREC layout: topics*, qrels* and corpus*/docs*/documents*/collection* files"
+BARS_LAYOUT = "BARS layout: train.csv, valid.csv and test.csv with a 0/1 label column"
+LAYOUTS = f"in {BEIR_LAYOUT}; in {TREC_LAYOUT}; or in {BARS_LAYOUT}"
+BARS_SPLITS = ("train", "valid", "test")
+SGML_PEEK = 2048
+"""Bytes read from the start of a file to tell TREC SGML (`<top>`, `<DOC>`) from other forms."""
+
+
 def _looks_like_path(text: str) -> bool:
     return text.startswith(("/", "./", "../", "~")) or Path(text).exists()
 
@@ -60,18 +84,20 @@ def local_suite(text: str) -> tuple[Suite, DatasetSpec] | None:
         raise BadInput("no such file or folder", path=path)
     name = str(path)
     if path.is_dir():
-        if find_file("corpus.jsonl", path) and (path / "qrels").is_dir():
-            return _ir_suite(name, "rankbench.suites.ir.beir:load_beir_path", {"split": beir_split(path)}, "beir")
-        if all((path / f"{s}.csv").is_file() for s in ("train", "valid", "test")):
+        topics, qrels, _ = _trec_candidates(path)
+        if (path / "qrels").is_dir() or (find_file("corpus.jsonl", path) and not qrels):
+            split = beir_split(path)
+            check_beir_folder(path, split)
+            return _ir_suite(name, "rankbench.suites.ir.beir:load_beir_path", {"split": split}, "beir")
+        if any((path / f"{s}.csv").is_file() for s in BARS_SPLITS):
+            check_bars_folder(path)
             return _ctr_suite(name)
-        if _trec_files(path, required=False) is not None:
+        if topics or qrels:
+            check_trec_folder(path)
             return _ir_suite(name, "rankbench.suites.local:load_trec_folder", {}, "trec")
-        raise BadInput(
-            "a folder to run must be in BEIR layout (corpus.jsonl, queries.jsonl, qrels/), hold TREC topics, "
-            "qrels and documents, or BARS train.csv/valid.csv/test.csv",
-            path=path,
-        )
+        raise BadInput(f"unknown layout: a folder to run must be {LAYOUTS}", path=path)
     if path.name.removesuffix(".gz").endswith(INTERACTION_SUFFIXES):
+        check_interactions(path)
         return _recsys_suite(name, path)
     raise BadInput(f"cannot tell what {path.name} holds; expected a folder, a .inter, .csv, .tsv or .parquet file")
 
@@ -114,7 +140,8 @@ def _recsys_suite(name: str, path: Path) -> tuple[Suite, DatasetSpec]:
 
 def beir_split(folder: Path) -> str:
     """`test` when the folder has it, else its only split."""
-    splits = sorted({p.name.split(".")[0] for p in (folder / "qrels").iterdir() if ".tsv" in p.name})
+    qrels = folder / "qrels"
+    splits = sorted({p.name.split(".")[0] for p in qrels.iterdir() if ".tsv" in p.name}) if qrels.is_dir() else []
     if "test" in splits or not splits:
         return "test"
     if len(splits) == 1:
@@ -122,33 +149,135 @@ def beir_split(folder: Path) -> str:
     raise BadInput(f"no qrels/test.tsv and several splits {splits}: keep one split's qrels", path=folder / "qrels")
 
 
+# --- layout checks, when the suite is resolved ----------------------------------------------------------
+
+
+def _head(path: Path, n: int) -> list[tuple[int, str]]:
+    """The first `n` non-blank lines of a text file (plain or gzipped) with their line numbers."""
+    with contextlib.closing(lines(path)) as found:
+        return list(itertools.islice(found, n))
+
+
+def _check_jsonl(path: Path, fields: tuple[str, ...], layout: str) -> None:
+    """The first line of `path` is a JSON object with `fields`."""
+    with contextlib.closing(read_jsonl(path)) as records:
+        first = next(records, None)
+    if first is None:
+        raise BadInput(f"file has no records ({layout})", path=path)
+    lineno, obj = first
+    for field in fields:
+        if field not in obj:
+            raise BadInput(
+                f"missing field {field!r}; each line holds {', '.join(fields)} ({layout})", path=path, line=lineno
+            )
+
+
+def _check_columns(path: Path, *, tabs: bool, counts: tuple[int, ...], expected: str, header: bool = False) -> None:
+    """The first data line of `path` splits (on tabs, or any whitespace) into one of `counts` columns."""
+    head = _head(path, 2)
+    if header and head and is_beir_header(head[0][1].split("\t")):
+        head = head[1:]
+    if not head:
+        raise BadInput(f"file has no records (expected {expected})", path=path)
+    lineno, line = head[0]
+    found = len(line.split("\t") if tabs else line.split())
+    if found not in counts:
+        raise BadInput(f"expected {expected}, found {found} columns", path=path, line=lineno)
+
+
+def check_beir_folder(folder: Path, split: str) -> None:
+    """Corpus, queries and the split's qrels are present, and the first record of each is in BEIR's form."""
+    found = {rel: find_file(rel, folder) for rel in ("corpus.jsonl", "queries.jsonl", f"qrels/{split}.tsv")}
+    missing = [rel for rel, p in found.items() if p is None]
+    if missing:
+        raise BadInput(f"no {' or '.join(missing)} ({BEIR_LAYOUT})", path=folder)
+    for rel in ("corpus.jsonl", "queries.jsonl"):
+        _check_jsonl(found[rel], ("_id", "text"), BEIR_LAYOUT)
+    columns = "3 tab-separated columns: query-id, corpus-id, score"
+    _check_columns(found[f"qrels/{split}.tsv"], tabs=True, counts=(3,), expected=columns, header=True)
+
+
+def check_trec_folder(folder: Path) -> None:
+    """Topics, qrels and documents are present, and the first record of each is in a form they are read in."""
+    topics, qrels, docs = _trec_files(folder)
+    if not _is_sgml(topics, b"<top>"):
+        _check_columns(topics, tabs=True, counts=(2,), expected="'qid<TAB>text' lines or TREC SGML <top> topics")
+    if qrels.name.removesuffix(".gz").endswith(".tsv"):
+        _check_columns(qrels, tabs=True, counts=(3,), expected="3 tab-separated columns", header=True)
+    else:
+        _check_columns(qrels, tabs=False, counts=(4,), expected="TREC qrels 'qid iter docno rel'")
+    name = docs.name.removesuffix(".gz")
+    if name.endswith(".jsonl"):
+        _check_jsonl(docs, ("_id", "text"), "BEIR corpus lines")
+    elif name.endswith(".tsv"):
+        _check_columns(docs, tabs=True, counts=(2,), expected="'docno<TAB>text' lines")
+    elif not _is_sgml(docs, b"<doc>"):
+        raise BadInput("no <DOC> block at the start; documents must be TREC SGML, .jsonl or .tsv", path=docs)
+
+
+def _is_sgml(path: Path, tag: bytes) -> bool:
+    with open_binary(path) as fh:
+        return tag in fh.read(SGML_PEEK).lower()
+
+
+def check_bars_folder(folder: Path) -> None:
+    """train.csv, valid.csv and test.csv are present, each with a `label` column in its header."""
+    for split in BARS_SPLITS:
+        path = folder / f"{split}.csv"
+        if not path.is_file():
+            raise BadInput(f"no {path.name} ({BARS_LAYOUT})", path=folder)
+        head = _head(path, 1)
+        header = [c.strip().strip('"') for c in head[0][1].split(",")] if head else []
+        if "label" not in header:
+            raise BadInput(f"no label column in the header {header} ({BARS_LAYOUT})", path=path, line=1)
+
+
+def check_interactions(path: Path) -> None:
+    """The interactions file's header names a user and an item column."""
+    if path.name.removesuffix(".gz").endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        try:
+            columns = list(pq.read_schema(path).names)
+        except (OSError, ValueError) as exc:
+            raise BadInput(f"cannot read as Parquet ({exc})", path=path) from None
+    else:
+        head = _head(path, 1)
+        if not head:
+            raise BadInput("file is empty; expected a header naming user and item columns", path=path)
+        columns = head[0][1].split("," if path.name.removesuffix(".gz").endswith(".csv") else "\t")
+    interaction_columns([str(c).strip().strip('"') for c in columns], path)
+
+
 # --- TREC folders ---------------------------------------------------------------------------------------
 
 
-def _trec_files(folder: Path, *, required: bool = True) -> tuple[Path, Path, Path] | None:
+def _trec_candidates(folder: Path) -> tuple[list[Path], list[Path], list[Path]]:
+    """The files of a folder whose names make them TREC topics, qrels and documents."""
     files = sorted(p for p in folder.iterdir() if p.is_file())
 
-    def pick(patterns: tuple[str, ...], what: str) -> Path | None:
-        found = [p for p in files if any(re.search(pat, p.name, re.IGNORECASE) for pat in patterns)]
-        if len(found) > 1 and required:
-            raise BadInput(f"several {what} files ({', '.join(p.name for p in found)}); keep one", path=folder)
-        return found[0] if found else None
+    def pick(*patterns: str) -> list[Path]:
+        return [p for p in files if any(re.search(pat, p.name, re.IGNORECASE) for pat in patterns)]
 
-    topics = pick((r"topics", r"^queries"), "topics")
-    qrels = pick((r"qrels",), "qrels")
-    docs = pick((r"^(corpus|docs|documents|collection)\b",), "document")
-    if topics and qrels and docs:
-        return topics, qrels, docs
-    if required:
-        missing = [w for w, p in (("topics*", topics), ("qrels*", qrels), ("corpus/docs/collection*", docs)) if not p]
-        raise BadInput(f"TREC folder lacks {', '.join(missing)}", path=folder)
-    return None
+    return pick(r"topics", r"^queries"), pick(r"qrels"), pick(r"^(corpus|docs|documents|collection)\b")
+
+
+def _trec_files(folder: Path) -> tuple[Path, Path, Path]:
+    """Topics, qrels and documents of a TREC folder; `BadInput` naming what is missing or ambiguous."""
+    found = _trec_candidates(folder)
+    for what, paths in zip(("topics", "qrels", "document"), found, strict=True):
+        if len(paths) > 1:
+            raise BadInput(f"several {what} files ({', '.join(p.name for p in paths)}); keep one", path=folder)
+    missing = [w for w, paths in zip(("topics*", "qrels*", "corpus/docs/collection*"), found, strict=True) if not paths]
+    if missing:
+        raise BadInput(f"no {' or '.join(missing)} file ({TREC_LAYOUT})", path=folder)
+    topics, qrels, docs = (paths[0] for paths in found)
+    return topics, qrels, docs
 
 
 def read_topics(path: Path) -> Queries:
     """TREC topics: SGML (`<top><num>…<title>…`, read by ir_datasets; the title is the query) or `qid<TAB>text`."""
-    head = path.open("rb").read(2048)
-    if b"<top>" in head.lower():
+    if _is_sgml(path, b"<top>"):
         ir_datasets = require("ir_datasets", "ir", "reading TREC topics")
         from ir_datasets.util import LocalDownload
 
@@ -228,13 +357,24 @@ def load_bars_folder(spec: DatasetSpec, path: str) -> Loaded:
     """A BARS-style folder: train/valid/test CSV, every column but `label` a categorical field."""
     from rankbench.suites.ctr.data import bars_splits
 
-    paths = [Path(path) / f"{s}.csv" for s in ("train", "valid", "test")]
+    paths = [Path(path) / f"{s}.csv" for s in BARS_SPLITS]
     loaded = bars_splits(paths, None)
     return Loaded(loaded.data, loaded.checksum, {**loaded.info, "path": path})
 
 
-def _pick(columns: list[str], role: str) -> str | None:
-    return next((c for c in _COLUMNS[role] if c in columns), None)
+def interaction_columns(header: list[str], path: Path) -> dict[str, str]:
+    """Role (user, item, rating, timestamp) -> the header's column for it; `BadInput` without user or item.
+
+    RecBole's `name:type` headers count by their name.
+    """
+    names = {c.split(":", 1)[0]: c for c in header}
+    mapping = {role: next((names[c] for c in _COLUMNS[role] if c in names), None) for role in _COLUMNS}
+    for role in ("user", "item"):
+        if mapping[role] is None:
+            raise BadInput(
+                f"no {role} column (one of {', '.join(_COLUMNS[role])}); columns are {list(names)}", path=path
+            )
+    return {role: col for role, col in mapping.items() if col is not None}
 
 
 def load_interactions(spec: DatasetSpec, path: str) -> Loaded:
@@ -252,13 +392,9 @@ def load_interactions(spec: DatasetSpec, path: str) -> Loaded:
             frame = pd.read_csv(file, sep="," if name.endswith(".csv") else "\t")
     except (ValueError, pd.errors.ParserError) as exc:
         raise BadInput(f"cannot read interactions: {exc}", path=file) from None
-    frame.columns = [str(c).split(":", 1)[0] for c in frame.columns]  # RecBole's `name:type` headers
-    columns = list(frame.columns)
-    mapping = {role: _pick(columns, role) for role in _COLUMNS}
-    for role in ("user", "item"):
-        if mapping[role] is None:
-            raise BadInput(f"no {role} column (one of {', '.join(_COLUMNS[role])}); columns are {columns}", path=file)
-    data, _, _ = to_interactions(pd.DataFrame({role: frame[col] for role, col in mapping.items() if col}))
+    frame.columns = [str(c) for c in frame.columns]
+    mapping = interaction_columns(list(frame.columns), file)
+    data, _, _ = to_interactions(pd.DataFrame({role: frame[col] for role, col in mapping.items()}))
     info = {"path": path, "n_users": data.n_users, "n_items": data.n_items, "n_interactions": len(data)}
     return Loaded(data, _digest([file]), info)
 

@@ -30,8 +30,12 @@ def _query_text(query: Any) -> str:
     return str(query[1])
 
 
-def read_ir_datasets(dataset_id: str) -> IRDataset:
-    """An `ir_datasets` id read through ir_datasets (which fetches into its own home), judged queries only."""
+def ir_dataset(dataset_id: str) -> Any:
+    """The ir_datasets dataset of an id (its registry only: nothing is read or fetched).
+
+    Raises `UnknownName` (with did-you-mean) for an id ir_datasets does not know, and `BadInput` for one
+    without documents, queries or qrels.
+    """
     ir_datasets = require("ir_datasets", "ir", "loading ir_datasets ids")
     try:
         ds = ir_datasets.load(dataset_id)
@@ -39,6 +43,12 @@ def read_ir_datasets(dataset_id: str) -> IRDataset:
         raise UnknownName("ir_datasets id", dataset_id, list(ir_datasets.registry)) from None
     if not (ds.has_docs() and ds.has_queries() and ds.has_qrels()):
         raise BadInput(f"ir_datasets id {dataset_id!r} lacks documents, queries or qrels; pick a judged subset")
+    return ds
+
+
+def read_ir_datasets(dataset_id: str) -> IRDataset:
+    """An `ir_datasets` id read through ir_datasets (which fetches into its own home), judged queries only."""
+    ds = ir_dataset(dataset_id)
     rows = [(q.query_id, q.doc_id, int(q.relevance)) for q in ds.qrels_iter()]
     qrels = Qrels.from_dict({})
     if rows:
@@ -69,12 +79,14 @@ def load_irds(spec: DatasetSpec, dataset_id: str) -> Loaded:
 
 
 def irds_suite(text: str) -> tuple[Suite, DatasetSpec] | None:
-    """`irds:<id>` -> suite and dataset `irds:<id>`; the id is checked when the data are loaded."""
+    """`irds:<id>` -> suite and dataset `irds:<id>`; the id is checked in ir_datasets' registry here, before
+    any cell runs (its data are read, and fetched, when a cell loads them)."""
     if not text.startswith(PREFIX):
         return None
     dataset_id = text[len(PREFIX) :].strip()
     if not dataset_id:
         raise BadInput("`irds:` needs an ir_datasets id, e.g. irds:beir/scifact/test")
+    ir_dataset(dataset_id)
     spec = DatasetSpec(
         name=text,
         loader="rankbench.suites.ir.irds:load_irds",

@@ -171,6 +171,20 @@ def test_irds_reference_runs_on_an_ir_datasets_home(real_data: Path, tmp_path: P
     assert bad.returncode != 0 and "no-such/collection" in bad.stdout + bad.stderr
 
 
+def test_unknown_or_unjudged_irds_ids_are_usage_errors_before_any_cell_runs(tmp_path: Path) -> None:
+    pytest.importorskip("ir_datasets")
+    with pytest.raises(
+        UnknownName, match=r"unknown ir_datasets id 'beir/scifact/tst' \(did you mean 'beir/scifact/test'"
+    ):
+        resolve_suite("irds:beir/scifact/tst")
+    with pytest.raises(BadInput, match="'beir/scifact' lacks documents, queries or qrels"):
+        resolve_suite("irds:beir/scifact")
+    out = tmp_path / "results"
+    proc = rankbench("run", "irds:nosuch/x", "-a", "bm25", "-o", str(out))
+    assert proc.returncode == 2 and proc.stderr.startswith("error: unknown ir_datasets id 'nosuch/x'"), proc.stderr
+    assert not out.exists()
+
+
 def test_mteb_reference_resolves_offline_and_loads_through_mteb(
     real_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -223,3 +237,54 @@ def test_a_beir_folder_with_dev_qrels_gives_the_dev_split_beside_the_test_split(
     assert read_beir_folder(folder, "dev").dev is None  # the dev split itself has no second dev split
     (folder / "qrels" / "dev.tsv").unlink()
     assert read_beir_folder(folder, "test").dev is None
+
+
+def _beir_folder(folder: Path, *, queries: str = '{"_id": "q1", "text": "oil"}\n', qrels: bool = True) -> Path:
+    (folder / "qrels").mkdir(parents=True)
+    (folder / "corpus.jsonl").write_text('{"_id": "d1", "text": "oil spills"}\n')
+    (folder / "queries.jsonl").write_text(queries)
+    if qrels:
+        (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
+    return folder
+
+
+def test_malformed_local_folders_fail_when_resolved_naming_the_path_and_layout(tmp_path: Path) -> None:
+    no_qrels = _beir_folder(tmp_path / "no-qrels", qrels=False)
+    with pytest.raises(BadInput, match=r"no-qrels: no qrels/test.tsv \(BEIR layout: corpus.jsonl"):
+        resolve_suite(str(no_qrels))
+    bad_json = _beir_folder(tmp_path / "bad-json", queries="{oops\n")
+    with pytest.raises(BadInput, match=r"queries.jsonl:1: invalid JSON"):
+        resolve_suite(str(bad_json))
+    no_text = _beir_folder(tmp_path / "no-text", queries='{"_id": "q1"}\n')
+    with pytest.raises(BadInput, match=r"queries.jsonl:1: missing field 'text'.*BEIR layout"):
+        resolve_suite(str(no_text))
+    trec = tmp_path / "trec"
+    trec.mkdir()
+    (trec / "topics.txt").write_text("301\toil\n")
+    with pytest.raises(BadInput, match=r"trec: no qrels\* or corpus/docs/collection\* file \(TREC layout"):
+        resolve_suite(str(trec))
+    (trec / "qrels.txt").write_text("301 D1 1\n")
+    (trec / "docs.tsv").write_text("D1\toil\n")
+    with pytest.raises(BadInput, match=r"qrels.txt:1: expected TREC qrels 'qid iter docno rel', found 3 columns"):
+        resolve_suite(str(trec))
+    bars = tmp_path / "bars"
+    bars.mkdir()
+    (bars / "train.csv").write_text("user,item\n1,2\n")
+    with pytest.raises(BadInput, match=r"train.csv:1: no label column"):
+        resolve_suite(str(bars))
+    (tmp_path / "unknown").mkdir()
+    (tmp_path / "unknown" / "notes.txt").write_text("hello\n")
+    with pytest.raises(BadInput, match=r"unknown: unknown layout: .*BEIR layout.*TREC layout.*BARS layout"):
+        resolve_suite(str(tmp_path / "unknown"))
+
+
+def test_a_malformed_local_folder_is_a_usage_error_before_any_cell_runs(tmp_path: Path) -> None:
+    folder = _beir_folder(tmp_path / "collection", qrels=False)
+    out = tmp_path / "results"
+    proc = rankbench("run", str(folder), "-a", "bm25", "-o", str(out))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"error: {folder}: no qrels/test.tsv (BEIR layout: corpus.jsonl, queries.jsonl and qrels/<split>.tsv, "
+        "any of them gzipped)"
+    ]
+    assert not out.exists()
