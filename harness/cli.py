@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -635,6 +635,26 @@ def _install_plugin_commands() -> None:
         register(app)
 
 
+ClickError: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+"""The base of typer's usage errors: click's `ClickException`, or its copy inside newer typer releases."""
+_SHOWS_HELP = getattr(sys.modules[ClickError.__module__], "NoArgsIsHelpError", ())
+"""Raised for a bare `rankbench` or group (click >= 8.2 and typer's copy): its `show()` prints the help."""
+
+
+def error_line(message: str) -> None:
+    """Print a user error as the command line prints every one: `error: MESSAGE`, one line on stderr."""
+    err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+
+
+def usage_error(exc: Any) -> str:
+    """A command-line usage error (`--seed abc`, an unknown option, a missing argument) as one line, with
+    the command whose help lists the options: typer would print a usage block and the error under it."""
+    message = exc.format_message()
+    message = message[:1].lower() + message[1:].rstrip(".")
+    ctx = getattr(exc, "ctx", None)
+    return f"{message} (see `{ctx.command_path} --help`)" if ctx is not None else message
+
+
 def main() -> None:
     if sys.argv[1:2] == ["evaluate"]:  # the lean path the `rankbench` executable takes (entry.py)
         from rankbench.harness.measures.evaluate_files import command
@@ -644,10 +664,21 @@ def main() -> None:
             sys.exit(code)
     try:
         _install_plugin_commands()
-        app()
+        code = app(prog_name="rankbench", standalone_mode=False)  # typer.Exit: its code returned; usage errors raise
+        if isinstance(code, int) and code != 0:
+            sys.exit(code)
         return
+    except ClickError as exc:
+        if isinstance(exc, _SHOWS_HELP):
+            exc.show()
+            sys.exit(exc.exit_code)
+        error_line(usage_error(exc))
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        error_line("aborted")
+        sys.exit(1)
     except HarnessError as exc:
-        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        error_line(str(exc))
         code = exc.exit_code
     # The error's traceback kept the failing reader's frames alive; free them (and any Arrow reader
     # with its worker threads) now, while Arrow is still loaded: freed at interpreter teardown instead,

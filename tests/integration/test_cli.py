@@ -28,6 +28,29 @@ def test_unknown_suite_is_one_line_exit_2() -> None:
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("run", "ir-synth-tiny", "-a", "bm25", "--seed", "abc"), "error: invalid value for '--seed': "),
+        (("run", "ir-synth-tiny", "-a", "bm25", "--timeout", "x"), "error: invalid value for '--timeout': "),
+        (("evaluate", "q.txt", "r1.txt", "r2.txt", "--alpha", "x"), "error: invalid value for '--alpha': "),
+        (("compare", "a", "b", "--resamples", "x"), "error: invalid value for '--resamples': "),
+        (("run", "ir-synth-tiny", "--nosuch"), "error: no such option: --nosuch"),
+        (("run",), "error: missing argument 'suites'"),
+    ],
+    ids=["seed", "timeout", "alpha", "resamples", "unknown-option", "missing-argument"],
+)
+def test_usage_errors_of_typed_options_are_one_line_exit_2(
+    tmp_path: Path, args: tuple[str, ...], expected: str
+) -> None:
+    proc = cli(*args, "-o", str(tmp_path / "results")) if args[0] == "run" and len(args) > 1 else cli(*args)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(expected), proc.stderr
+    assert lines[0].endswith(f"(see `rankbench {args[0]} --help`)")
+    assert not (tmp_path / "results").exists()
+
+
 def test_run_show_and_resume(tmp_path: Path) -> None:
     out = tmp_path / "results"
     first = cli("run", "ir-synth-tiny", "-a", "bm25", "-a", "bm25(k1=1.2,b=0.75)", "-o", str(out))
