@@ -31,7 +31,7 @@ from typing import IO, Any
 import numpy as np
 
 from rankbench.harness.errors import BadInput
-from rankbench.harness.records import Corpus, Qrels, Queries, Run
+from rankbench.harness.records import MAX_ID_LENGTH, Corpus, Qrels, Queries, Run, id_too_long
 
 BOM = b"\xef\xbb\xbf"
 
@@ -123,6 +123,13 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         yield lineno, obj
 
 
+def _id(text: str, what: str, path: Path, lineno: int) -> str:
+    """`text` when it is short enough for an id (`MAX_ID_LENGTH`), else `BadInput` naming `file:line`."""
+    if len(text) > MAX_ID_LENGTH:
+        raise BadInput(id_too_long(what, len(text)), path=path, line=lineno)
+    return text
+
+
 def _field(obj: dict[str, Any], key: str, path: Path, lineno: int) -> str:
     if key not in obj:
         raise BadInput(f"missing field {key!r}", path=path, line=lineno)
@@ -135,7 +142,7 @@ def _field(obj: dict[str, Any], key: str, path: Path, lineno: int) -> str:
 def read_beir_corpus(path: Path) -> Corpus:
     ids, titles, texts = [], [], []
     for lineno, obj in read_jsonl(path):
-        ids.append(_field(obj, "_id", path, lineno))
+        ids.append(_id(_field(obj, "_id", path, lineno), "document", path, lineno))
         titles.append(str(obj.get("title") or ""))
         texts.append(_field(obj, "text", path, lineno))
     _reject_duplicates(ids, "document", path)
@@ -145,7 +152,7 @@ def read_beir_corpus(path: Path) -> Corpus:
 def read_beir_queries(path: Path, keep: set[str] | None = None) -> Queries:
     ids, texts = [], []
     for lineno, obj in read_jsonl(path):
-        qid = _field(obj, "_id", path, lineno)
+        qid = _id(_field(obj, "_id", path, lineno), "query", path, lineno)
         if keep is not None and qid not in keep:
             continue
         text = _field(obj, "text", path, lineno)
@@ -210,8 +217,8 @@ def read_beir_qrels(path: Path) -> Qrels:
         for lineno, obj in read_jsonl(path):
             rows.append(
                 (
-                    _field(obj, "query-id", path, lineno),
-                    _field(obj, "corpus-id", path, lineno),
+                    _id(_field(obj, "query-id", path, lineno), "query", path, lineno),
+                    _id(_field(obj, "corpus-id", path, lineno), "document", path, lineno),
                     _label(str(obj.get("score", "")), path, lineno),
                     lineno,
                 )
@@ -227,7 +234,8 @@ def read_beir_qrels(path: Path) -> Qrels:
                 path=path,
                 line=lineno,
             )
-        rows.append((parts[0].strip(), parts[1].strip(), _label(parts[2].strip(), path, lineno), lineno))
+        query, doc = _id(parts[0].strip(), "query", path, lineno), _id(parts[1].strip(), "document", path, lineno)
+        rows.append((query, doc, _label(parts[2].strip(), path, lineno), lineno))
     return _qrels_from_rows(rows, path)
 
 
@@ -320,13 +328,15 @@ def _read_columns(path: Path, names: Sequence[str], types: dict[str, Any]) -> tu
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError) as exc:
         raise _NotFast from exc
     for name in types:
-        if _has_empty(table[name]):  # a space at the start or end of a line: let the line reader judge it
+        # an empty field (a space at the start or end of a line) or an id over MAX_ID_LENGTH (in bytes, at
+        # least its characters): the line reader judges it, naming the line
+        if not _lengths_fit(table[name]):
             raise _NotFast
     return table, last_text
 
 
-def _has_empty(column: Any) -> bool:
-    """Whether a pyarrow string (or dictionary of strings) column holds an empty string.
+def _lengths_fit(column: Any) -> bool:
+    """Whether every string of a pyarrow string (or dictionary of strings) column has 1 to `MAX_ID_LENGTH` bytes.
 
     Read from the offsets buffers with numpy: `pyarrow.compute` would import pandas (a quarter
     of a second of a cold `rankbench evaluate`).
@@ -338,9 +348,10 @@ def _has_empty(column: Any) -> bool:
         if values.type != pa.string() or len(values) == 0:
             continue
         offsets = np.frombuffer(values.buffers()[1], dtype=np.int32, count=len(values) + 1, offset=values.offset * 4)
-        if np.any(offsets[1:] == offsets[:-1]):
-            return True
-    return False
+        lengths = np.diff(offsets)
+        if int(lengths.min()) == 0 or int(lengths.max()) > MAX_ID_LENGTH:
+            return False
+    return True
 
 
 def _numbers(chunks: Sequence[Any], dtype: type) -> np.ndarray:
@@ -466,7 +477,8 @@ def read_trec_qrels(path: Path) -> Qrels:
         parts = line.split()
         if len(parts) != 4:
             raise BadInput(f"expected 4 columns (qid iter docno rel), found {len(parts)}", path=path, line=lineno)
-        rows.append((parts[0], parts[2], _label(parts[3], path, lineno), lineno))
+        query, doc = _id(parts[0], "query", path, lineno), _id(parts[2], "document", path, lineno)
+        rows.append((query, doc, _label(parts[3], path, lineno), lineno))
     return _qrels_from_rows(rows, path)
 
 
@@ -556,8 +568,8 @@ def _read_trec_run_lines(path: Path) -> Run:
             raise BadInput(f"score {parts[4]!r} is not a number", path=path, line=lineno) from None
         if not math.isfinite(score):
             raise BadInput(f"score {parts[4]!r} is not finite", path=path, line=lineno)
-        qs.append(parts[0])
-        ds.append(parts[2])
+        qs.append(_id(parts[0], "query", path, lineno))
+        ds.append(_id(parts[2], "document", path, lineno))
         ss.append(score)
         name = parts[5]
     if not qs:

@@ -13,16 +13,31 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rankbench.harness.errors import BadInput
-from rankbench.harness.ids import factorize_grouped, narrowest, order_words, pair_keys, string_hash
+from rankbench.harness.ids import factorize_grouped, narrowest, order_words, pair_keys, string_hash, width_of
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
-def _as_str_array(values: Sequence[str] | np.ndarray) -> np.ndarray:
+MAX_ID_LENGTH = 1_000
+"""The longest query or document id, in characters. numpy holds ids at the width of the longest, so one
+huge id (a line's text pasted as an id) would make every id that wide: readers refuse it at its `file:line`."""
+
+
+def id_too_long(what: str, length: int) -> str:
+    """The message for an id over `MAX_ID_LENGTH` (readers add the file and line)."""
+    return f"{what} id of {length:,} characters is longer than the {MAX_ID_LENGTH:,} characters an id may have"
+
+
+def _as_str_array(values: Sequence[str] | np.ndarray, what: str) -> np.ndarray:
+    """`values` as a numpy string array; `BadInput` when a `what` (query, document) id is over `MAX_ID_LENGTH`."""
     arr = np.asarray(values)
     if arr.dtype.kind != "U":
         arr = arr.astype(str)
+    if width_of(arr) > MAX_ID_LENGTH:  # the dtype's width: only an array that may hold a long id pays the check
+        longest = width_of(narrowest(arr))
+        if longest > MAX_ID_LENGTH:
+            raise BadInput(id_too_long(what, longest))
     return arr
 
 
@@ -41,7 +56,7 @@ class Corpus:
     titles: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "ids", _as_str_array(self.ids))
+        object.__setattr__(self, "ids", _as_str_array(self.ids, "document"))
         if len(self.texts) != len(self.ids) or (self.titles is not None and len(self.titles) != len(self.ids)):
             raise BadInput("corpus ids, texts and titles must have the same length")
         _check_unique(self.ids, "document")
@@ -64,7 +79,7 @@ class Queries:
     texts: tuple[str, ...]
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "ids", _as_str_array(self.ids))
+        object.__setattr__(self, "ids", _as_str_array(self.ids, "query"))
         if len(self.texts) != len(self.ids):
             raise BadInput("query ids and texts must have the same length")
         _check_unique(self.ids, "query")
@@ -88,8 +103,8 @@ class Qrels:
     labels: np.ndarray
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "query_ids", _as_str_array(self.query_ids))
-        object.__setattr__(self, "doc_ids", _as_str_array(self.doc_ids))
+        object.__setattr__(self, "query_ids", _as_str_array(self.query_ids, "query"))
+        object.__setattr__(self, "doc_ids", _as_str_array(self.doc_ids, "document"))
         labels = np.asarray(self.labels)
         if labels.dtype.kind not in "iu":
             if labels.size and not np.all(np.isfinite(labels.astype(float))):
@@ -322,8 +337,8 @@ class Run:
         `empty_queries` are queries that were searched but returned nothing; trec_eval
         evaluates them (scoring 0), so they keep a zero-length row range.
         """
-        q = narrowest(_as_str_array(query_ids))
-        d = narrowest(_as_str_array(doc_ids))
+        q = narrowest(_as_str_array(query_ids, "query"))
+        d = narrowest(_as_str_array(doc_ids, "document"))
         s = np.asarray(scores, dtype=np.float64)
         if not (len(q) == len(d) == len(s)):
             raise BadInput("run columns must have the same length")
@@ -332,7 +347,7 @@ class Run:
             raise BadInput(
                 f"run score for query {str(q[bad])!r}, doc {str(d[bad])!r} is {s[bad]}; scores must be finite"
             )
-        q_codes, q_uniques = _query_codes(q, _as_str_array(list(empty_queries)))
+        q_codes, q_uniques = _query_codes(q, _as_str_array(list(empty_queries), "query"))
         d_hash = string_hash(d)
         keys = pair_keys(q_codes, d_hash)
         _reject_duplicates(q, d, keys)
@@ -365,14 +380,14 @@ class Run:
         it as 0). Rows are re-ranked as in `Run`, so the backend's own order of tied scores
         does not matter.
         """
-        qids = _as_str_array(query_ids)
+        qids = _as_str_array(query_ids, "query")
         k = indices.shape[1]
         q = np.repeat(qids, k)
         valid = indices.reshape(-1) >= 0
         no_hit = qids[~valid.reshape(len(qids), k).any(axis=1)] if k else qids
         return cls.from_arrays(
             q[valid],
-            _as_str_array(doc_ids)[indices.reshape(-1)[valid]],
+            _as_str_array(doc_ids, "document")[indices.reshape(-1)[valid]],
             np.asarray(scores).reshape(-1)[valid],
             name,
             empty_queries=no_hit,

@@ -134,3 +134,44 @@ def test_arrow_strings_equal_pyarrows_own_conversion() -> None:
         expected = column.to_pylist()
         got = formats.arrow_strings(column)
         assert got.dtype.kind == "U" and got.tolist() == expected
+
+
+HUGE = "x" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("name", "line", "reader", "what"),
+    [
+        ("run", f"q1 Q0 {HUGE} 7 0.5 r", read_trec_run, "document"),
+        ("run", f"{HUGE} Q0 d7 7 0.5 r", read_trec_run, "query"),
+        ("qrels", f"q1 0 {HUGE} 1", read_trec_qrels, "document"),
+        ("qrels.tsv", f"q1\t{HUGE}\t1", read_beir_qrels, "document"),
+        ("corpus.jsonl", f'{{"_id": "{HUGE}", "text": "x"}}', read_beir_corpus, "document"),
+    ],
+    ids=["run-doc", "run-query", "trec-qrels", "beir-qrels", "corpus"],
+)
+def test_an_id_over_the_cap_is_a_file_line_error(tmp_path: Path, name: str, line: str, reader, what: str) -> None:
+    """One huge id would make every id that wide (numpy's fixed-width strings): refused at its line, cap named."""
+    ok = {
+        "run": "q1 Q0 d{i} {i} 1.0 r",
+        "qrels": "q1 0 d{i} 1",
+        "qrels.tsv": "q1\td{i}\t1",
+        "corpus.jsonl": '{{"_id": "d{i}", "text": "x"}}',
+    }[name]
+    rows = [ok.format(i=i) for i in range(1, 50)]
+    rows[6] = line
+    path = tmp_path / name
+    path.write_text("\n".join(rows) + "\n")
+    message = f"{path}:7: {what} id of 100,000 characters is longer than the 1,000 characters an id may have"
+    with pytest.raises(BadInput) as info:
+        reader(path)
+    assert str(info.value) == message
+
+
+def test_records_refuse_an_id_over_the_cap_and_take_one_at_it() -> None:
+    from rankbench.harness.records import MAX_ID_LENGTH, Run
+
+    at_cap = "d" * MAX_ID_LENGTH
+    assert Run.from_arrays(np.array(["q1", "q1"]), np.array([at_cap, "d2"]), np.array([1.0, 0.5])).doc_ids[0] == at_cap
+    with pytest.raises(BadInput, match=r"^document id of 1,001 characters is longer than the 1,000"):
+        Run.from_arrays(np.array(["q1"]), np.array([at_cap + "d"]), np.array([1.0]))
