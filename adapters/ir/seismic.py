@@ -66,6 +66,11 @@ def seismic_module() -> Any:
     return require("seismic", "ir", "the Seismic index (pyseismic-lsr)")
 
 
+def _given(**knobs: Any) -> dict[str, Any]:
+    """The knobs a caller set (not None): the library applies its own defaults to the others."""
+    return {name: value for name, value in knobs.items() if value is not None}
+
+
 @dataclass(frozen=True, eq=False)
 class SeismicLibraryIndex:
     """A built `pyseismic-lsr` index over the rows of a CSR matrix; results map back to row numbers."""
@@ -80,19 +85,30 @@ class SeismicLibraryIndex:
         cls,
         docs: Any,
         *,
-        n_postings: int = 3500,
-        centroid_fraction: float = 0.1,
-        min_cluster_size: int = 2,
-        summary_energy: float = 0.4,
-        max_fraction: float = 1.5,
-        doc_cut: int = 15,
-        nknn: int = 0,
-        num_threads: int = 0,
+        n_postings: int | None = None,
+        centroid_fraction: float | None = None,
+        min_cluster_size: int | None = None,
+        summary_energy: float | None = None,
+        max_fraction: float | None = None,
+        doc_cut: int | None = None,
+        nknn: int | None = None,
+        num_threads: int | None = None,
     ) -> SeismicLibraryIndex:
-        """Index non-negative sparse rows (n_docs, vocab), CSR. Defaults are the library's own.
+        """Index non-negative sparse rows (n_docs, vocab), CSR. A knob left None takes the library's default
+        (the `seismic` adapter's constructor states the values it builds with).
 
         Raises `BadInput` for an empty matrix or negative weights, `MissingDependency` without the library.
         """
+        knobs = _given(
+            n_postings=n_postings,
+            centroid_fraction=centroid_fraction,
+            min_cluster_size=min_cluster_size,
+            summary_energy=summary_energy,
+            max_fraction=max_fraction,
+            doc_cut=doc_cut,
+            nknn=nknn,
+            num_threads=num_threads,
+        )
         seismic = seismic_module()
         docs = docs.tocsr().astype(np.float32)
         docs.sort_indices()
@@ -100,7 +116,7 @@ class SeismicLibraryIndex:
             raise BadInput("cannot index an empty corpus")
         if docs.nnz and docs.data.min() < 0:
             raise BadInput("Seismic indexes non-negative vectors (SPLADE weights are)")
-        if not 0 < centroid_fraction <= 1 or not 0 < summary_energy <= 1:
+        if any(not 0 < knobs.get(name, 1) <= 1 for name in ("centroid_fraction", "summary_energy")):
             raise BadInput("centroid_fraction and summary_energy must lie in (0, 1]")
         large = docs.shape[1] > SMALL_VOCAB
         string_type = seismic.get_seismic_string()
@@ -110,17 +126,7 @@ class SeismicLibraryIndex:
             lo, hi = docs.indptr[row], docs.indptr[row + 1]
             dataset.add_document(str(row), components[lo:hi], docs.data[lo:hi])
         with captured_stdout() as printed:
-            index = (seismic.SeismicIndexLV if large else seismic.SeismicIndex).build_from_dataset(
-                dataset,
-                n_postings=n_postings,
-                centroid_fraction=centroid_fraction,
-                min_cluster_size=min_cluster_size,
-                summary_energy=summary_energy,
-                max_fraction=max_fraction,
-                doc_cut=doc_cut,
-                nknn=nknn,
-                num_threads=num_threads,
-            )
+            index = (seismic.SeismicIndexLV if large else seismic.SeismicIndex).build_from_dataset(dataset, **knobs)
             index.print_space_usage_byte()
         text = "".join(printed)
         log.debug("pyseismic-lsr build output:\n%s", text)
@@ -132,15 +138,23 @@ class SeismicLibraryIndex:
         return row.indices.astype(self.string_type), row.data.astype(np.float32)
 
     def search_prepared(
-        self, query: tuple[np.ndarray, np.ndarray], k: int, query_cut: int, heap_factor: float, n_knn: int = 0
+        self, query: tuple[np.ndarray, np.ndarray], k: int, query_cut: int, heap_factor: float, n_knn: int | None = None
     ) -> list[tuple[str, float, str]]:
         """The library's `search` on one prepared query: (query id, score, document row as str), best first."""
-        return self.index.search("q", query[0], query[1], k, query_cut, heap_factor, n_knn)
+        return self.index.search("q", query[0], query[1], k, query_cut, heap_factor, **_given(n_knn=n_knn))
 
     def search(
-        self, queries: Any, k: int, *, query_cut: int, heap_factor: float, n_knn: int = 0, num_threads: int = 0
+        self,
+        queries: Any,
+        k: int,
+        *,
+        query_cut: int,
+        heap_factor: float,
+        n_knn: int | None = None,
+        num_threads: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(rows, scores), each (n_queries, k), best first; rows of fewer than k hits end in -1 (score 0).
+        `n_knn` and `num_threads` left None take the library's defaults.
 
         Raises `BadInput` for `query_cut` < 1, `heap_factor` outside (0, 1] or k < 1.
         """
@@ -157,8 +171,7 @@ class SeismicLibraryIndex:
             k,
             query_cut,
             heap_factor,
-            n_knn,
-            num_threads=num_threads,
+            **_given(n_knn=n_knn, num_threads=num_threads),
         )
         idx = np.full((q.shape[0], k), -1, dtype=np.int64)
         scores = np.zeros((q.shape[0], k), dtype=np.float32)

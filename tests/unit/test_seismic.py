@@ -83,3 +83,12 @@ def test_hits_are_placed_by_query_id_whatever_order_the_library_returns_them_in(
         index = SeismicLibraryIndex.build(docs, n_postings=10_000, summary_energy=1.0)
         _, scores = index.search(docs[:40], 1, query_cut=200, heap_factor=1.0)
         np.testing.assert_allclose(scores[:, 0], best, rtol=RTOL)
+
+
+def test_the_index_states_no_knob_defaults_of_its_own() -> None:
+    """The `seismic` adapter's constructor states the values once; knobs left unset go to the library's defaults."""
+    import inspect
+
+    for method in (SeismicLibraryIndex.build, SeismicLibraryIndex.search, SeismicLibraryIndex.search_prepared):
+        defaults = {n: p.default for n, p in inspect.signature(method).parameters.items() if p.default is not p.empty}
+        assert set(defaults.values()) <= {None}, (method.__name__, defaults)
