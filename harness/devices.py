@@ -12,6 +12,8 @@ torch is imported only when a device is resolved, so adapter modules stay cheap 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from rankbench.harness.deps import require
@@ -79,6 +81,31 @@ def resolve_dtype(dtype: str, device: str) -> Any:
     if dtype == "float16" and device == "cpu":
         raise BadInput("dtype float16 needs a GPU; on the CPU use dtype=float32 or dtype=bfloat16")
     return getattr(_torch(), dtype)
+
+
+@dataclass(frozen=True)
+class TorchPlacement:
+    """Where and in which precision a torch model runs: the resolved device, the dtype's name, and the
+    keyword arguments that load a sentence-transformers model (embedder, ColBERT, cross-encoder) in that
+    dtype: none for float32, the precision the libraries load in by default."""
+
+    device: str
+    dtype: str
+    load_kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "load_kwargs", MappingProxyType(dict(self.load_kwargs)))
+
+
+def torch_placement(device: str, dtype: str) -> TorchPlacement:
+    """`resolve_device`, then `resolve_dtype` on that device (the errors of each, in that order).
+
+    Raises:
+        BadInput: an unknown or absent device, or an unknown dtype or one the device cannot run.
+    """
+    resolved = resolve_device(device)
+    torch_dtype = resolve_dtype(dtype, resolved)
+    return TorchPlacement(resolved, dtype, {} if dtype == "float32" else {"model_kwargs": {"dtype": torch_dtype}})
 
 
 def describe(device: str, dtype: str = "float32") -> dict[str, str]:

@@ -22,7 +22,7 @@ import numpy as np
 
 from rankbench.adapters.ir.model_limits import check_length, folder_limit
 from rankbench.harness.deps import require
-from rankbench.harness.devices import DEVICE_DEFAULT, describe, onnx_providers, resolve_device, resolve_dtype
+from rankbench.harness.devices import DEVICE_DEFAULT, TorchPlacement, describe, onnx_providers, torch_placement
 from rankbench.harness.errors import BadInput
 from rankbench.harness.models import resolve as resolve_model
 from rankbench.harness.records import Corpus, Queries, Run
@@ -82,16 +82,15 @@ class _OnnxPairScorer:
 
 
 class _SentenceTransformersScorer:
-    def __init__(self, folder: Path, max_length: int, device: str, dtype: str, trust_remote_code: bool) -> None:
+    def __init__(self, folder: Path, max_length: int, placement: TorchPlacement, trust_remote_code: bool) -> None:
         st = require("sentence_transformers", "ir", "sentence-transformers cross-encoders")
-        kwargs = {} if dtype == "float32" else {"model_kwargs": {"dtype": resolve_dtype(dtype, device)}}
         self.model = st.CrossEncoder(
             str(folder),
             max_length=max_length,
-            device=device,
+            device=placement.device,
             trust_remote_code=trust_remote_code,
             local_files_only=True,
-            **kwargs,
+            **placement.load_kwargs,
         )
 
     def __call__(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
@@ -138,8 +137,9 @@ class CrossEncoder:
             default_batch = 1 if self.device == "cpu" else 32
             dtype = "int8-onnx" if model == DEFAULT_MODEL else "onnx"
         else:
-            self.device = resolve_device(device)
-            self._score = _SentenceTransformersScorer(folder, max_length, self.device, dtype, trust_remote_code)
+            placement = torch_placement(device, dtype)
+            self.device = placement.device
+            self._score = _SentenceTransformersScorer(folder, max_length, placement, trust_remote_code)
             default_batch = 32
         self.batch_size = batch_size or default_batch
         self.workers = (workers or _usable_cores()) if self.device == "cpu" else 1

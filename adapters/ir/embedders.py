@@ -28,7 +28,7 @@ import numpy as np
 from rankbench.adapters.ir.model_limits import check_length, folder_limit
 from rankbench.harness.cache import cache_root
 from rankbench.harness.deps import require
-from rankbench.harness.devices import DEVICE_DEFAULT, describe, resolve_device, resolve_dtype
+from rankbench.harness.devices import DEVICE_DEFAULT, describe, torch_placement
 from rankbench.harness.errors import BadInput
 from rankbench.harness.models import path_identity
 from rankbench.harness.models import resolve as resolve_model
@@ -87,8 +87,8 @@ class SentenceTransformerEmbedder:
         trust_remote_code: bool = False,
     ) -> None:
         st = require("sentence_transformers", "ir", "sentence-transformers embedders")
-        self.device = resolve_device(device)
-        torch_dtype = resolve_dtype(dtype, self.device)
+        placement = torch_placement(device, dtype)
+        self.device = placement.device
         resolved = None
         if model == "minilm":
             path, identity = _packaged_minilm()
@@ -101,9 +101,12 @@ class SentenceTransformerEmbedder:
             check_length(max_seq_length, folder_limit(Path(path)), option="max_seq_length", model=model)
         if threads > 0:
             require("torch", "ir", "sentence-transformers embedders").set_num_threads(threads)
-        kwargs = {} if dtype == "float32" else {"model_kwargs": {"dtype": torch_dtype}}
         self.model: Any = st.SentenceTransformer(
-            path, device=self.device, trust_remote_code=trust_remote_code, local_files_only=True, **kwargs
+            path,
+            device=self.device,
+            trust_remote_code=trust_remote_code,
+            local_files_only=True,
+            **placement.load_kwargs,
         )
         if pooling is not None:
             self._set_pooling(pooling)

@@ -28,7 +28,7 @@ from rankbench.adapters.ir.encoded import EncodedRetriever
 from rankbench.harness import registry
 from rankbench.harness.cache import OutputCache, texts_digest
 from rankbench.harness.deps import require
-from rankbench.harness.devices import DEVICE_DEFAULT, describe, resolve_device, resolve_dtype
+from rankbench.harness.devices import DEVICE_DEFAULT, describe, torch_placement
 from rankbench.harness.errors import BadInput, UnknownName
 from rankbench.harness.models import resolve as resolve_model
 from rankbench.harness.records import Corpus, Queries, Run
@@ -263,12 +263,15 @@ class ColbertEncoder:
         trust_remote_code: bool = False,
     ) -> None:
         st = require("sentence_transformers", "ir", "ColBERT models")
-        self.device = resolve_device(device)
-        torch_dtype = resolve_dtype(dtype, self.device)
+        placement = torch_placement(device, dtype)
+        self.device = placement.device
         resolved = resolve_model(model, trust_remote_code=trust_remote_code)
-        kwargs = {} if dtype == "float32" else {"model_kwargs": {"dtype": torch_dtype}}
         self.model: Any = st.MultiVectorEncoder(
-            str(resolved.path), device=self.device, trust_remote_code=trust_remote_code, local_files_only=True, **kwargs
+            str(resolved.path),
+            device=self.device,
+            trust_remote_code=trust_remote_code,
+            local_files_only=True,
+            **placement.load_kwargs,
         )
         self.batch_size = batch_size
         self.identity = f"colbert|{resolved.identity}|dtype={dtype}"

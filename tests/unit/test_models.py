@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rankbench.harness.devices import needs_gpu, resolve_device, resolve_dtype
+from rankbench.harness.devices import needs_gpu, resolve_device, resolve_dtype, torch_placement
 from rankbench.harness.errors import BadInput, UnknownName
 from rankbench.harness.models import resolve, split_reference
 from rankbench.harness.records import Corpus, Queries
@@ -224,6 +224,18 @@ def test_device_selection_on_this_machine() -> None:
     with pytest.raises(BadInput, match="float16 needs a GPU"):
         resolve_dtype("float16", "cpu")
     assert resolve_dtype("bfloat16", "cpu") == torch.bfloat16
+
+
+def test_torch_placement_resolves_the_device_then_the_dtype_and_gives_the_load_arguments() -> None:
+    cpu = torch_placement("cpu", "float32")
+    assert (cpu.device, cpu.dtype, dict(cpu.load_kwargs)) == ("cpu", "float32", {})
+    half = torch_placement("CPU", "bfloat16")
+    assert (half.device, dict(half.load_kwargs)) == ("cpu", {"model_kwargs": {"dtype": torch.bfloat16}})
+    assert torch_placement("auto", "float32").device == resolve_device("auto")
+    with pytest.raises(BadInput, match="not one of auto, cpu, cuda"):  # the device is resolved first
+        torch_placement("gpu", "float99")
+    with pytest.raises(BadInput, match="float16 needs a GPU"):
+        torch_placement("cpu", "float16")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
