@@ -19,6 +19,8 @@ from rich.table import Table
 
 from rankbench.harness import __version__
 from rankbench.harness.errors import BadInput, HarnessError
+from rankbench.harness.evaluate_options import DEFAULT_ALPHA, DEFAULT_FORMAT, DEFAULT_TEST, QRELS_HELP, RUNS_HELP
+from rankbench.harness.evaluate_options import OPTIONS as EVALUATE_OPTIONS
 
 if TYPE_CHECKING:
     from rankbench.harness.cache import OutputCache
@@ -354,21 +356,23 @@ def quickstart_cmd(
     raise typer.Exit(code)
 
 
+def _evaluate_option(name: str) -> typer.models.OptionInfo:
+    """The typer option of `rankbench evaluate`'s `name`, from its one definition (`harness.evaluate_options`)."""
+    option = EVALUATE_OPTIONS[name]
+    return typer.Option(*option.flags, help=option.help)
+
+
 @app.command("evaluate")
 def evaluate_cmd(
-    qrels: Annotated[Path, typer.Argument(help="qrels: TREC (qid iter docno rel) or BEIR tsv/jsonl")],
-    runs: Annotated[list[Path], typer.Argument(help="TREC run files (qid Q0 docno rank score tag)")],
-    measure: Annotated[list[str], typer.Option("--measure", "-m", help="e.g. nDCG@10, AP, P(rel=2)@5")] = [],  # noqa: B006
-    per_query: Annotated[bool, typer.Option("--per-query", "-q", help="also print every query's values")] = False,
-    fmt: Annotated[str, typer.Option("--format", help="text (trec_eval layout) | json")] = "text",
-    missing_as_zero: Annotated[
-        bool, typer.Option("--missing-as-zero", "-c", help="qrels queries absent from the run count 0 (trec_eval -c)")
-    ] = False,
-    compare: Annotated[
-        bool, typer.Option("--compare", help="paired tests of every run against the first, as `compare` does")
-    ] = False,
-    alpha: Annotated[float, typer.Option("--alpha", help="with --compare: family-wise error rate (Holm)")] = 0.05,
-    test: Annotated[str, typer.Option("--test", help="with --compare: randomization | t")] = "randomization",
+    qrels: Annotated[Path, typer.Argument(help=QRELS_HELP)],
+    runs: Annotated[list[Path], typer.Argument(help=RUNS_HELP)],
+    measure: Annotated[list[str], _evaluate_option("measure")] = [],  # noqa: B006
+    per_query: Annotated[bool, _evaluate_option("per_query")] = False,
+    fmt: Annotated[str, _evaluate_option("fmt")] = DEFAULT_FORMAT,
+    missing_as_zero: Annotated[bool, _evaluate_option("missing_as_zero")] = False,
+    compare: Annotated[bool, _evaluate_option("compare")] = False,
+    alpha: Annotated[float, _evaluate_option("alpha")] = DEFAULT_ALPHA,
+    test: Annotated[str, _evaluate_option("test")] = DEFAULT_TEST,
 ) -> None:
     """Evaluate run files against qrels with trec_eval's semantics: one run in trec_eval's layout,
     several in one table with a column per run (`--compare` adds paired tests against the first)."""

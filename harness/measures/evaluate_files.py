@@ -23,6 +23,8 @@ from rankbench.harness.measures.ranking import check_overlap, check_overlap_ids,
 from rankbench.harness.records import Qrels
 
 if TYPE_CHECKING:
+    import argparse
+
     from rankbench.harness.comparison import Settings
 
 DEFAULT_MEASURES = ("AP", "nDCG@10", "P@10", "R@100", "RR")
@@ -205,12 +207,41 @@ def table_json(results: Sequence[Evaluation], compared: Sequence[Paired] = ()) -
     return json.dumps({"runs": runs, "compared": [asdict(p) for p in compared]}, indent=1)
 
 
+def lean_parser() -> argparse.ArgumentParser:
+    """The lean path's parser: `QRELS RUN` and the options marked `lean` in `harness.evaluate_options`.
+
+    It raises `argparse.ArgumentError` where argparse would print its usage and exit.
+    """
+    import argparse
+
+    from rankbench.harness.evaluate_options import OPTIONS, VALUE_DEFAULTS
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:  # argparse would print usage and exit
+            raise argparse.ArgumentError(None, message)
+
+    parser = Parser(add_help=False, allow_abbrev=False)
+    parser.add_argument("qrels", type=Path)
+    parser.add_argument("run", type=Path)
+    for dest, option in OPTIONS.items():
+        if not option.lean:
+            continue
+        if option.kind == "list":
+            parser.add_argument(*option.flags, dest=dest, action="append", default=[])
+        elif option.kind == "flag":
+            parser.add_argument(*option.flags, dest=dest, action="store_true")
+        else:
+            parser.add_argument(*option.flags, dest=dest, default=VALUE_DEFAULTS[dest])
+    return parser
+
+
 def command(argv: Sequence[str]) -> int | None:
     """`rankbench evaluate ARGV...` without loading the full command line (typer, rich, plugins).
 
-    The command-line's own `evaluate` (in `cli.py`) defines the options and their help; this
-    takes only its single-run form (`QRELS RUN` with `-m`, `-q`, `--format`, `-c`), parsed with
-    `argparse`, and returns the exit status. It returns None for anything else (several run files,
+    Both this and the command line's own `evaluate` (in `cli.py`) build their options from one
+    definition (`harness.evaluate_options`); this takes only the single-run form (`QRELS RUN` with
+    the options marked `lean`: `-m`, `-q`, `--format`, `-c`), parsed with `argparse`, and returns
+    the exit status. It returns None for anything else (several run files,
     `--compare` and its options, `--help`, an unknown option, a missing argument): the full command
     line then handles it, so both paths print the same. Errors print one line, `error: ...`, and
     return `BadInput.exit_code`.
@@ -224,20 +255,8 @@ def command(argv: Sequence[str]) -> int | None:
 
     if any(a in ("--help", "-h", "--") for a in argv):
         return None
-
-    class Parser(argparse.ArgumentParser):
-        def error(self, message: str) -> NoReturn:  # argparse would print usage and exit
-            raise argparse.ArgumentError(None, message)
-
-    parser = Parser(add_help=False, allow_abbrev=False)
-    parser.add_argument("qrels", type=Path)
-    parser.add_argument("run", type=Path)
-    parser.add_argument("-m", "--measure", action="append", default=[])
-    parser.add_argument("-q", "--per-query", action="store_true")
-    parser.add_argument("--format", dest="fmt", default="text")
-    parser.add_argument("-c", "--missing-as-zero", action="store_true")
     try:
-        args, unknown = parser.parse_known_args(list(argv))
+        args, unknown = lean_parser().parse_known_args(list(argv))
     except argparse.ArgumentError:
         return None
     if unknown:  # a second run file, --compare/--alpha/--test, or an option this path does not know

@@ -221,3 +221,22 @@ def test_lean_evaluate_loads_no_heavy_module_and_falls_back_for_help(tmp_path: P
     assert out.stdout.strip().splitlines()[-1] == "0 []", out.stdout + out.stderr
     helped = subprocess.run([*LEAN_CLI, "evaluate", "--help"], capture_output=True, text=True, timeout=300)
     assert helped.returncode == 0 and "--missing-as-zero" in helped.stdout
+
+
+def test_both_evaluate_parsers_take_their_options_from_one_definition() -> None:
+    """typer's `evaluate` has every option of `harness.evaluate_options` with its flags and help; the lean
+    parser has exactly the `lean` ones, with the same flags and defaults."""
+    import typer
+
+    from rankbench.harness import cli
+    from rankbench.harness.evaluate_options import OPTIONS, VALUE_DEFAULTS
+    from rankbench.harness.measures.evaluate_files import lean_parser
+
+    command = typer.main.get_command(cli.app).commands["evaluate"]
+    full = {p.name: (set(p.opts + p.secondary_opts), p.help) for p in command.params if p.param_type_name == "option"}
+    assert full == {name: (set(o.flags), o.help) for name, o in OPTIONS.items()}
+    defaults = {p.name: p.default for p in command.params if p.name in VALUE_DEFAULTS}
+    assert defaults == VALUE_DEFAULTS
+    lean = {a.dest: set(a.option_strings) for a in lean_parser()._actions if a.option_strings}
+    assert lean == {name: set(o.flags) for name, o in OPTIONS.items() if o.lean}
+    assert {d: lean_parser().get_default(d) for d in lean if d in VALUE_DEFAULTS} == {"fmt": VALUE_DEFAULTS["fmt"]}
