@@ -8,12 +8,18 @@ import sys
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["evaluate"]:
-        from rankbench.harness.measures.evaluate_files import command
+    try:
+        if sys.argv[1:2] == ["evaluate"]:
+            from rankbench.harness.measures.evaluate_files import command
 
-        code = command(sys.argv[2:])
-        if code is not None:
-            sys.exit(code)
-    from rankbench.harness.cli import main as full
+            code = command(sys.argv[2:])
+            if code is not None:
+                sys.exit(code)
+        from rankbench.harness.cli import main as full
 
-    full()
+        full()
+    except BrokenPipeError:  # `rankbench evaluate ... | head`: the reader left; no traceback (Python's own advice)
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)

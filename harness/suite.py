@@ -146,6 +146,7 @@ def suite_tags(result: Result) -> tuple[str, ...]:
 
 
 _from_sources: dict[str, Suite] = {}
+_registered_from_sources: set[str] = set()  # datasets that references registered in this process
 
 
 def suite_from_sources(text: str) -> Suite | None:
@@ -159,6 +160,7 @@ def suite_from_sources(text: str) -> Suite | None:
         suite, spec = found
         if spec is not None and spec.name not in DATASETS:
             DATASETS.add(spec)
+            _registered_from_sources.add(spec.name)
         _from_sources[text] = _from_sources[suite.name] = suite
         return suite
     return None

@@ -26,3 +26,21 @@ def real_data(monkeypatch: pytest.MonkeyPatch) -> Path:
         pytest.skip("real data home not present (set RANKBENCH_DATA=../shared/data)")
     monkeypatch.setenv("RANKBENCH_DATA", str(path))
     return path
+
+
+@pytest.fixture(autouse=True)
+def _datasets_resolved_in_a_test_stay_in_it() -> object:
+    """A dataset reference resolved in one test (a local folder, `beir/...`) registers its dataset in
+    the process; forget it afterwards, so that another test on the same worker sees the built-in list."""
+    from rankbench.harness import suite
+
+    before, sources = set(suite._registered_from_sources), dict(suite._from_sources)
+    yield
+    if suite._registered_from_sources != before:
+        from rankbench.harness.registry import DATASETS
+
+        for name in suite._registered_from_sources - before:
+            DATASETS.remove(name)
+        suite._registered_from_sources.intersection_update(before)
+    suite._from_sources.clear()
+    suite._from_sources.update(sources)

@@ -240,3 +240,16 @@ def test_both_evaluate_parsers_take_their_options_from_one_definition() -> None:
     lean = {a.dest: set(a.option_strings) for a in lean_parser()._actions if a.option_strings}
     assert lean == {name: set(o.flags) for name, o in OPTIONS.items() if o.lean}
     assert {d: lean_parser().get_default(d) for d in lean if d in VALUE_DEFAULTS} == {"fmt": VALUE_DEFAULTS["fmt"]}
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path: Path) -> None:
+    """`rankbench evaluate ... -q | head -1`: the pipe closes under a long per-query listing."""
+    qrels, run = tmp_path / "qrels.txt", tmp_path / "run.txt"
+    qrels.write_text("".join(f"q{i} 0 d{i} 1\n" for i in range(20000)))
+    run.write_text("".join(f"q{i} Q0 d{i} 1 1.0 s\n" for i in range(20000)))
+    entry = f"{sys.executable} -c 'from rankbench.harness.entry import main; main()'"
+    done = subprocess.run(
+        f"{entry} evaluate {qrels} {run} -q | head -1", shell=True, capture_output=True, text=True, check=False
+    )
+    assert done.stdout.startswith("AP") and len(done.stdout.splitlines()) == 1
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
