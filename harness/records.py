@@ -174,11 +174,16 @@ def trec_eval_scores(scores: np.ndarray) -> np.ndarray:
     return np.asarray(scores, dtype=np.float64).astype(np.float32)
 
 
-def trec_eval_order(q_codes: np.ndarray, s32: np.ndarray, d: np.ndarray) -> np.ndarray:
+IN_PLACE = slice(None)
+"""The order of rows that are in trec_eval's order already: indexing with it takes a view, not a copy."""
+
+
+def trec_eval_order(q_codes: np.ndarray, s32: np.ndarray, d: np.ndarray) -> np.ndarray | slice:
     """Row order of trec_eval: by query code, then float32 score descending, then doc id descending.
 
     `q_codes` (n,) query codes, `s32` (n,) scores from `trec_eval_scores`, `d` the doc ids: (n,)
     strings, or (n, w) uint64 words whose row-wise order is the ids' order (`words_less`).
+    Returns a permutation to index the rows with, or `IN_PLACE` when they are in that order.
     A run already in that order per query costs one pass over neighbouring rows.
     """
     order = _presorted_order(q_codes, s32, d)
@@ -203,7 +208,7 @@ def _doc_less(d: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return words_less(d[i], d[j]) if d.ndim == 2 else d[i] < d[j]
 
 
-def _presorted_order(q_codes: np.ndarray, s: np.ndarray, d: np.ndarray) -> np.ndarray | None:
+def _presorted_order(q_codes: np.ndarray, s: np.ndarray, d: np.ndarray) -> np.ndarray | slice | None:
     """The row order when each query's rows already form one stretch in trec_eval's order, else None.
 
     Run files written by search tools list each query's documents together, best first; then
@@ -227,6 +232,8 @@ def _presorted_order(q_codes: np.ndarray, s: np.ndarray, d: np.ndarray) -> np.nd
         at = np.flatnonzero(tie)
         if not np.all(_doc_less(d, at + 1, at)):
             return None
+    if np.all(stretch_codes[1:] > stretch_codes[:-1]):  # queries already in code order: nothing moves
+        return IN_PLACE
     lengths = np.diff(np.append(starts, n))
     by_code = np.argsort(stretch_codes, kind="stable")
     new_starts = np.repeat(starts[by_code], lengths[by_code])
@@ -356,6 +363,8 @@ class Run:
         counts = np.bincount(q_codes, minlength=len(q_uniques))
         offsets = np.zeros(len(q_uniques) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
+        if order is IN_PLACE:  # fresh arrays all the same: a Run never shares memory with its inputs
+            order = np.arange(len(s))
         run = cls(q_uniques, offsets, d[order], s[order], name)
         object.__setattr__(run, "_row_keys", keys[order])
         return run
