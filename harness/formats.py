@@ -409,7 +409,11 @@ def _string_bytes(column: Any) -> tuple[np.ndarray | None, np.ndarray]:
         data.append(raw[off[0] : off[-1]])
         offsets.append(off[1:] - off[0] + start)
         start += int(off[-1] - off[0])
-    return np.concatenate(offsets), np.concatenate(data) if data else np.zeros(0, np.uint8)
+    return np.concatenate(offsets), np.concatenate([*data, np.zeros(DOC_BYTES_PAD, np.uint8)])
+
+
+DOC_BYTES_PAD = 4 * MAX_ID_LENGTH + 8
+"""Zero bytes after the last id of `RunColumns.doc_bytes`: the longest id in UTF-8 (4 bytes a character) and a word."""
 
 
 def arrow_strings(column: Any) -> np.ndarray:
@@ -509,8 +513,9 @@ class RunColumns:
 
     Row `i` is query `query_ids[query_codes[i]]`, document
     `doc_bytes[doc_offsets[i]:doc_offsets[i + 1]]` (never empty, no NUL byte), score
-    `scores[i]` (float64, finite). `query_ids` are sorted and unique. No check for a document
-    listed twice has been made: `read_trec_run` makes it.
+    `scores[i]` (float64, finite). `doc_bytes` ends with `DOC_BYTES_PAD` zero bytes after the last id,
+    so that fixed-width reads at any id's start stay inside it. `query_ids` are sorted and unique.
+    No check for a document listed twice has been made: `read_trec_run` makes it.
     """
 
     query_ids: np.ndarray
@@ -532,7 +537,7 @@ def read_trec_run_columns(path: Path) -> RunColumns | None:
         return None
     codes, query_ids = _dictionary_codes(table["q"])
     offsets, data = _string_bytes(table["d"])
-    if offsets is None or np.any(data == 0):
+    if offsets is None or np.any(data[: offsets[-1]] == 0):
         return None
     return RunColumns(query_ids, codes, offsets, data, scores, name)
 

@@ -39,12 +39,14 @@ def byte_words(offsets: np.ndarray, data: np.ndarray, n_words: int) -> np.ndarra
     """(n, n_words) uint64: the bytes of id `i` (`data[offsets[i]:offsets[i + 1]]`) big-endian, zero-padded.
 
     Ids must hold no NUL byte (so that padding cannot make two ids equal) and at most
-    `n_words * 8` bytes. Each word is read as 8 bytes from the id's start through a view with
-    a one-byte stride (a big-endian word at every byte of the data) and masked to the id's length.
+    `n_words * 8` bytes; `data` is copied only when fewer than `n_words * 8` bytes follow the last
+    id. Each word is read as 8 bytes from the id's start through a view with a one-byte stride (a
+    big-endian word at every byte of the data) and masked to the id's length.
     """
     n = len(offsets) - 1
     starts, lengths = offsets[:-1], np.diff(offsets)
-    padded = np.concatenate([data, np.zeros(WORD * n_words, dtype=np.uint8)])
+    end = int(offsets[-1]) + WORD * n_words
+    padded = data if len(data) >= end else np.concatenate([data, np.zeros(end - len(data), dtype=np.uint8)])
     at_every_byte = np.ndarray(shape=(len(padded) - WORD + 1,), dtype=">u8", buffer=padded, strides=(1,))
     words = np.empty((n, n_words), dtype=np.uint64)
     for j in range(n_words):
