@@ -73,6 +73,24 @@ def test_multvae_noise_std_scales_the_reparameterisation_noise() -> None:
     assert spread(1.0) > 10 * spread(0.01) > 0
 
 
+def test_bpr_init_draws_the_embeddings_from_the_named_distribution() -> None:
+    from rankbench.adapters.recsys.bpr import NORMAL_STD
+    from rankbench.harness.errors import BadInput
+
+    data = _tiny()
+
+    def item_std(init: str) -> float:
+        model = ADAPTERS.get("bpr").build(epochs=1, dim=32, lr=0.0, init=init)  # lr 0: the embeddings stay at init
+        model.fit(data, None)
+        return float(model._item.std())
+
+    xavier = np.sqrt(2.0 / (data.n_items + 32))  # torch's xavier_normal_ on an (n_items, dim) table, as RecBole's BPR
+    assert item_std("xavier_normal") == pytest.approx(xavier, rel=0.05)
+    assert item_std("normal") == pytest.approx(NORMAL_STD, rel=0.05)
+    with pytest.raises(BadInput, match="init must be one of normal, xavier_normal"):
+        ADAPTERS.get("bpr").build(init="glorot")
+
+
 def test_neumf_pretraining_starts_from_the_alpha_blend() -> None:
     data = _tiny()
     params = {"epochs": 2, "factors": 4, "layers": (8, 4), "batch_size": 512}
