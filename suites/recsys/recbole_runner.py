@@ -1,4 +1,4 @@
-"""Run RecBole's NeuMF / MultiVAE on one of our splits and return its scores in our item ids.
+"""Run RecBole's NeuMF / MultiVAE / BPR on one of our splits and return its scores in our item ids.
 
 Training and scoring are the `recbole` adapter's (`adapters/recsys/recbole_models.py`); this
 module maps our adapters' hyper-parameters to RecBole's keys for the agreement cards.
@@ -38,11 +38,18 @@ class RecBoleRun:
 
 
 def recbole_config(model: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    """RecBole settings equal to our adapter's parameters (same sizes, optimiser, batch, stopping)."""
+    """RecBole settings equal to our adapter's parameters (same sizes, optimiser, batch, stopping).
+
+    RecBole stops once `stopping_step` + 1 epochs in a row brought no better validation score
+    (`recbole.utils.early_stopping`: `cur_step > max_step`), our `EarlyStopping` after `patience`:
+    `stopping_step` is `patience - 1`. Raises BadInput for a model without a counterpart here, and
+    for BPR settings RecBole's BPR cannot take (`l2` other than 0: it has no embedding penalty;
+    `init` other than its Xavier-normal).
+    """
     common = {
         "epochs": params["epochs"],
         "learning_rate": params["lr"],
-        "stopping_step": params["patience"],
+        "stopping_step": params["patience"] - 1,
         "train_batch_size": params["batch_size"],
         "seed": params["seed"],
     }
@@ -66,7 +73,18 @@ def recbole_config(model: str, params: Mapping[str, Any]) -> dict[str, Any]:
             "total_anneal_steps": params["total_anneal_steps"],
             "train_neg_sample_args": None,
         }
-    raise BadInput(f"no RecBole counterpart configured for {model!r}; expected NeuMF or MultiVAE")
+    if model == "BPR":
+        if params["l2"] != 0 or params["init"] != "xavier_normal":
+            raise BadInput(
+                "RecBole's BPR has no embedding penalty and initialises with Xavier-normal: "
+                f"compare with l2=0.0 and init='xavier_normal', got l2={params['l2']!r}, init={params['init']!r}"
+            )
+        return {
+            **common,
+            "embedding_size": params["dim"],
+            "train_neg_sample_args": {"distribution": "uniform", "sample_num": 1},
+        }
+    raise BadInput(f"no RecBole counterpart configured for {model!r}; expected NeuMF, MultiVAE or BPR")
 
 
 def run_recbole(

@@ -171,17 +171,59 @@ def test_recbole_agreement_card_runs_end_to_end(tmp_path: Path, monkeypatch: pyt
     short = {
         "neumf": ("NeuMF", {**recsys_cards.AGREE_MODELS["neumf"][1], "epochs": 1, "batch_size": 4096}),
         "multvae": ("MultiVAE", {**recsys_cards.AGREE_MODELS["multvae"][1], "epochs": 2, "hidden": 64}),
+        "bpr": ("BPR", {**recsys_cards.AGREE_MODELS["bpr"][1], "epochs": 2}),
     }
     monkeypatch.setattr(recsys_cards, "AGREE_MODELS", short)
     monkeypatch.setattr(recsys_cards, "AGREE_SEEDS", (0,))
     rows = reproduce("agree-recbole-ml100k", tmp_path / "out")
     assert [(r.label.split()[0], r.measure) for r in rows] == [
-        (m, k) for m in ("neumf", "multvae") for k in recsys_cards.AGREE_MEASURES
+        (m, k) for m in ("neumf", "multvae", "bpr") for k in recsys_cards.AGREE_MEASURES
     ]
     assert all(0 < r.published < 1 and 0 < r.ours < 1 and r.tolerance > 0 for r in rows), rows
     assert all("seeds 0" in r.detail and "paired over 943 users" in r.detail for r in rows)
     report = json.loads((tmp_path / "out/reproduction.json").read_text())
-    assert report["card"] == "agree-recbole-ml100k" and len(report["rows"]) == 4
+    assert report["card"] == "agree-recbole-ml100k" and len(report["rows"]) == 6
+
+
+@pytest.mark.parametrize("name", ["neumf", "multvae", "bpr"])
+def test_recbole_stops_after_as_many_stale_epochs_as_our_patience(name: str) -> None:
+    """recbole_config's stopping_step makes RecBole's early stopping end on the epoch ours ends on."""
+    pytest.importorskip("recbole")
+    from recbole.utils import early_stopping
+
+    from rankbench.adapters.early_stopping import EarlyStopping
+    from rankbench.harness.registry import ADAPTERS
+    from rankbench.suites.recsys.cards import AGREE_MODELS
+    from rankbench.suites.recsys.recbole_runner import recbole_config
+
+    rb_model, overrides = AGREE_MODELS[name]
+    params = {**ADAPTERS.get(name).defaults(), **overrides, "seed": 0}
+    curve = [0.1, 0.2, 0.3] + [0.3 - 0.001 * (i + 1) for i in range(40)]  # best at epoch 2, then worse
+    stop = EarlyStopping(params["patience"])
+    ours = next(e for e, v in enumerate(curve) if stop.update(e, v, lambda: None))
+    step = recbole_config(rb_model, params)["stopping_step"]
+
+    def recbole_stop() -> int:  # RecBole's trainer loop around its early_stopping
+        best, stale = -1.0, 0
+        for epoch, value in enumerate(curve):
+            best, stale, stopped, _ = early_stopping(value, best, stale, max_step=step)
+            if stopped:
+                return epoch
+        return len(curve)
+
+    assert ours == recbole_stop() == 2 + params["patience"]
+
+
+def test_recbole_config_refuses_bpr_settings_recbole_cannot_take() -> None:
+    from rankbench.harness.errors import BadInput
+    from rankbench.harness.registry import ADAPTERS
+    from rankbench.suites.recsys.recbole_runner import recbole_config
+
+    params = {**ADAPTERS.get("bpr").defaults(), "seed": 0}
+    with pytest.raises(BadInput, match=r"l2=0\.0 and init='xavier_normal'"):
+        recbole_config("BPR", params)
+    config = recbole_config("BPR", {**params, "l2": 0.0, "init": "xavier_normal"})
+    assert config["embedding_size"] == params["dim"] and config["learning_rate"] == params["lr"]
 
 
 def test_agreement_overrides_only_what_differs_from_our_defaults() -> None:
