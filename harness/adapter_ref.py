@@ -59,14 +59,24 @@ class AdapterRef:
     def spec(self) -> AdapterSpec:
         return ADAPTERS.get("pipeline" if self.is_pipeline else self.stages[0].name)
 
-    def build(self) -> Any:
-        """Instantiate the adapter (or the pipeline of its stages)."""
+    def build(self, seed_offset: int = 0) -> Any:
+        """Instantiate the adapter (or the pipeline of its stages).
+
+        `seed_offset` is the cell's seed: an adapter whose constructor takes `seed` gets its own
+        seed (the reference's, else the constructor's default) plus `seed_offset`, so that the
+        seeds of a run train different models while seed 0 builds exactly what the reference says.
+        """
         if self.is_pipeline:
             for stage in self.stages:
                 ADAPTERS.get(stage.name)
             return ADAPTERS.get("pipeline").build(stages=tuple(str(s) for s in self.stages))
         stage = self.stages[0]
-        return ADAPTERS.get(stage.name).build(**dict(stage.params))
+        spec, params = ADAPTERS.get(stage.name), dict(stage.params)
+        if seed_offset:
+            own = params.get("seed", spec.defaults().get("seed"))
+            if isinstance(own, int) and not isinstance(own, bool):
+                params["seed"] = own + seed_offset
+        return spec.build(**params)
 
 
 def _parse_value(text: str, where: str) -> Any:

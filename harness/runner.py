@@ -165,7 +165,7 @@ def execute_cell(
         elif adapter is None:
             ref = parse_adapter_ref(key.adapter)
             family = ref.spec().family
-            adapter = ref.build()
+            adapter = ref.build(seed_offset=key.seed)
         task = resolve(TASKS.get(suite.task).function)
         out: TaskOutput = task(suite, adapter, family, key.seed, loaded)
         measures = _aggregate(suite, out, key.seed)
