@@ -286,7 +286,9 @@ def run_cmd(
     suites: Annotated[list[str], typer.Argument(help="suite names (see `rankbench list suites`)")],
     adapter: Annotated[list[str], typer.Option("--adapter", "-a", help="adapter reference, repeatable")] = [],  # noqa: B006
     out: Annotated[Path, typer.Option("--out", "-o", help="results directory")] = Path("results"),
-    seed: Annotated[list[int], typer.Option("--seed", help="override the suite's seeds (each added to a seeded adapter's own seed)")] = [],  # noqa: B006
+    seed: Annotated[
+        list[int], typer.Option("--seed", help="override the suite's seeds (added to seeded adapters' own)")
+    ] = [],  # noqa: B006
     executor: Annotated[
         str, typer.Option("--executor", help="local | process | ray (default: process when a suite sets budgets)")
     ] = "auto",
