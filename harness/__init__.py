@@ -26,13 +26,15 @@ _API = {
     "Run": "rankbench.harness.records",
     "Qrels": "rankbench.harness.records",
     "ResultStore": "rankbench.harness.store",
+    "AdapterSpec": "rankbench.harness.registry",
 }
-__all__ = ["Qrels", "ResultStore", "Run", "RunResults", "__version__", "evaluate", "run"]
+__all__ = ["AdapterSpec", "Qrels", "ResultStore", "Run", "RunResults", "__version__", "evaluate", "run"]
 
 if TYPE_CHECKING:
     from rankbench.harness.api import RunResults, run
     from rankbench.harness.measures.ranking import evaluate
     from rankbench.harness.records import Qrels, Run
+    from rankbench.harness.registry import AdapterSpec
     from rankbench.harness.store import ResultStore
 
 

@@ -6,7 +6,8 @@
   its canonical name `beir/<name>/<split>`; measures are BEIR's (nDCG@10, R@100, plus RR@10 and AP).
   BioASQ, Signal-1M, TREC-NEWS and Robust04 are not redistributable: they are read from `beir/<name>/`
   once a user has built them with BEIR's scripts.
-- `beir-scifact`: the rebuilt SciFact copy at `ir/scifact/` (checked against its sha256s).
+- `beir-scifact`: the rebuilt SciFact copy at `ir/scifact/` (checked against its sha256s); `beir/scifact`
+  (test split) is this suite whenever that copy is in the data home.
 - `load_beir_folder(path, split)`: any BEIR-layout folder (`corpus.jsonl`, `queries.jsonl`,
   `qrels/<split>.tsv`, each possibly gzipped), as `rankbench run ./folder` reads it.
 
@@ -150,6 +151,18 @@ def _catalog_spec(name: str) -> DatasetSpec:
     return dataset_spec(name, "rankbench.suites.ir.beir:load_beir", params={"root": root, "split": item["split"]})
 
 
+def _pinned_copy(name: str, split: str) -> Suite | None:
+    """The built-in suite `beir-<name>` when it is that collection's split and its files are in the data
+    home (SciFact at `ir/scifact/`), so `beir/scifact` runs on them instead of downloading BEIR's zip again."""
+    from rankbench.harness.registry import DATASETS, SUITES
+
+    alias = "beir-" + name.removeprefix(PREFIX)
+    if alias not in SUITES.names() or DATASETS.get(alias).params.get("split") != split:
+        return None
+    spec = DATASETS.get(alias)
+    return SUITES.get(alias) if spec.files and all(find_file(rel) for rel in spec.files) else None
+
+
 def beir_suite(text: str) -> tuple[Suite, DatasetSpec | None] | None:
     """`beir/<name>[/<split>]` -> the suite `beir/<name>/<split>` on dataset `beir/<name>`."""
     if not text.startswith(PREFIX):
@@ -162,6 +175,9 @@ def beir_suite(text: str) -> tuple[Suite, DatasetSpec | None] | None:
     split = text[len(name) + 1 :] or item["split"]
     if split not in item["splits"]:
         raise UnknownName(f"split of {name}", split, item["splits"])
+    pinned = _pinned_copy(name, split)
+    if pinned is not None:
+        return pinned, None
     suite = Suite(
         name=f"{name}/{split}",
         dataset=name,

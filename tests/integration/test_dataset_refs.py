@@ -24,7 +24,7 @@ from tests.integration._cli import measures_by_cell, rankbench
 
 
 def test_beir_references_resolve_to_canonical_suites() -> None:
-    assert resolve_suite("beir/scifact").name == "beir/scifact/test"
+    assert resolve_suite("beir/nfcorpus").name == "beir/nfcorpus/test"
     assert resolve_suite("beir/scifact/train").dataset_params["split"] == "train"
     assert resolve_suite("beir/msmarco").name == "beir/msmarco/dev"  # BEIR evaluates MS MARCO on dev
     android = resolve_suite("beir/cqadupstack/android")
@@ -288,3 +288,10 @@ def test_a_malformed_local_folder_is_a_usage_error_before_any_cell_runs(tmp_path
         "any of them gzipped)"
     ]
     assert not out.exists()
+
+
+def test_beir_scifact_by_name_runs_on_the_pinned_copy_in_the_data_home(real_data: Path) -> None:
+    """`beir/scifact` is the built-in `beir-scifact` when its files are present: no second download."""
+    assert resolve_suite("beir/scifact").name == "beir-scifact"
+    assert resolve_suite("beir/scifact/test").name == "beir-scifact"
+    assert resolve_suite("beir/scifact/train").name == "beir/scifact/train"  # a split the copy does not hold
