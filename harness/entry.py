@@ -4,6 +4,7 @@ lean path does not take, goes to the full command line (`cli.main`)."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -14,12 +15,15 @@ def main() -> None:
 
             code = command(sys.argv[2:])
             if code is not None:
-                sys.exit(code)
+                # Leave without the interpreter's teardown: Arrow's CSV worker threads, still parked after
+                # a parse that failed and was retried, can abort the process there ("terminate called
+                # without an active exception", apache/arrow#34314) after the output is printed.
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
         from rankbench.harness.cli import main as full
 
         full()
     except BrokenPipeError:  # `rankbench evaluate ... | head`: the reader left; no traceback (Python's own advice)
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)

@@ -180,6 +180,10 @@ def is_beir_header(parts: list[str]) -> bool:
     )
 
 
+MAX_LABEL = 2**31 - 1
+"""The largest relevance label (in absolute value) a qrels file may hold: a C int, as trec_eval reads labels."""
+
+
 def _label(text: str, path: Path, lineno: int) -> int:
     try:
         value = float(text)
@@ -187,6 +191,12 @@ def _label(text: str, path: Path, lineno: int) -> int:
         raise BadInput(f"relevance label {text!r} is not an integer", path=path, line=lineno) from None
     if not math.isfinite(value) or value != int(value):
         raise BadInput(f"relevance label {text!r} is not an integer", path=path, line=lineno)
+    if abs(value) > MAX_LABEL:
+        raise BadInput(
+            f"relevance label {text!r} is out of range (labels are grades within ±{MAX_LABEL:,})",
+            path=path,
+            line=lineno,
+        )
     return int(value)
 
 
@@ -460,7 +470,7 @@ def _trec_qrels_fast(path: Path) -> Qrels:
     types = {"q": pa.dictionary(pa.int32(), pa.string()), "d": pa.string(), "rel": pa.float64()}
     table, _ = _read_columns(path, ("q", "iter", "d", "rel"), types)
     rel = _numbers(table["rel"].chunks, np.float64)
-    if not np.all(np.isfinite(rel)) or not np.array_equal(rel, np.round(rel)):
+    if not np.all(np.isfinite(rel)) or not np.array_equal(rel, np.round(rel)) or np.abs(rel).max(initial=0) > MAX_LABEL:
         raise _NotFast
     try:
         return Qrels(_dictionary_strings(table["q"]), arrow_strings(table["d"]), rel.astype(np.int64))

@@ -175,3 +175,17 @@ def test_records_refuse_an_id_over_the_cap_and_take_one_at_it() -> None:
     assert Run.from_arrays(np.array(["q1", "q1"]), np.array([at_cap, "d2"]), np.array([1.0, 0.5])).doc_ids[0] == at_cap
     with pytest.raises(BadInput, match=r"^document id of 1,001 characters is longer than the 1,000"):
         Run.from_arrays(np.array(["q1"]), np.array([at_cap + "d"]), np.array([1.0]))
+
+
+@pytest.mark.parametrize("label", ["-1e20", "99999999999999999999", "2147483648"])
+def test_a_label_beyond_a_c_int_is_a_file_line_error(tmp_path: Path, label: str) -> None:
+    """It used to be cast to a wrong int64 (silently not relevant) or to crash the line reader."""
+    trec, beir = tmp_path / "qrels.txt", tmp_path / "qrels.tsv"
+    trec.write_text(f"q1 0 d1 1\nq1 0 d3 {label}\n")
+    beir.write_text(f"query-id\tcorpus-id\tscore\nq1\td1\t1\nq1\td3\t{label}\n")
+    with pytest.raises(BadInput, match=rf"qrels.txt:2: relevance label '{label}' is out of range"):
+        read_trec_qrels(trec)
+    with pytest.raises(BadInput, match=rf"qrels.tsv:3: relevance label '{label}' is out of range"):
+        read_beir_qrels(beir)
+    trec.write_text("q1 0 d1 1\nq1 0 d3 2147483647\n")
+    assert read_trec_qrels(trec).labels.max() == 2**31 - 1
