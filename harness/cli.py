@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
@@ -25,7 +26,35 @@ from rankbench.harness.evaluate_options import OPTIONS as EVALUATE_OPTIONS
 if TYPE_CHECKING:
     from rankbench.harness.cache import OutputCache
 
+
+class _Commands(typer.core.TyperGroup):
+    """The root command group. An `EOFError` out of a command is a file that ended early, not the user's
+    Ctrl-D (a prompt turns that into an abort itself): typer would report it as a bare `aborted`."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EOFError as exc:
+            raise ended_early(exc) from exc
+
+
+def ended_early(exc: EOFError) -> HarnessError:
+    """One line for an `EOFError` no reader turned into a file's error: where it was raised, and the fix."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f", raised at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    log.info("input ended early", exc_info=exc)
+    error = HarnessError(
+        f"a file ended early while being read (EOFError{': ' + str(exc) if str(exc) else ''}{where}); "
+        "it is truncated: replace it, or rerun with -v for the traceback"
+    )
+    error.exit_code = 1
+    return error
+
+
 app = typer.Typer(
+    cls=_Commands,
     rich_markup_mode=None,  # help texts are plain: `[/<split>]` is grammar, not markup
     add_completion=False,
     no_args_is_help=True,
@@ -471,14 +500,19 @@ def data_verify_cmd(names: Annotated[list[str], typer.Argument(help="datasets (d
 
     table = Table("dataset", "file", "status", box=None, header_style="bold")
     bad = 0
+    damaged: list[str] = []
     specs = [DATASETS.get(n) for n in names] if names else [d for d in DATASETS if d.files]
     for spec in specs:
         for status in verify(spec):
             # a corrupt file always fails; an absent one only when that dataset was asked for by name
-            bad += status.status == "mismatch" or (bool(names) and status.status == "missing")
-            style = {"ok": "green", "unpinned": "cyan", "missing": "yellow", "mismatch": "red"}[status.status]
-            table.add_row(status.dataset, str(status.path), f"[{style}]{status.status}[/]")
+            bad += status.status in ("mismatch", "damaged") or (bool(names) and status.status == "missing")
+            style = {"ok": "green", "unpinned": "cyan", "missing": "yellow", "mismatch": "red", "damaged": "red"}
+            table.add_row(status.dataset, str(status.path), f"[{style[status.status]}]{status.status}[/]")
+            if status.status == "damaged":
+                damaged.append(status.detail)
     console.print(table)
+    for line in damaged:
+        error_line(line)
     raise typer.Exit(1 if bad else 0)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 from rankbench.harness.download import Download, Progress, fetch, parse_checksum
 from rankbench.harness.download import status as download_status
-from rankbench.harness.errors import ChecksumMismatch, DatasetMissing
+from rankbench.harness.errors import ChecksumMismatch, DamagedFile, DatasetMissing
 from rankbench.harness.records import Loaded
 from rankbench.harness.registry import DATASETS, DatasetSpec, resolve
 
@@ -38,12 +39,23 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 
 
 def content_digest(path: Path, algo: str = "sha256") -> str:
-    """Hex digest of a file's content, gunzipped first when the file is `*.gz`."""
+    """Hex digest of a file's content, gunzipped first when the file is `*.gz`.
+
+    Raises:
+        DamagedFile: a `*.gz` file that is truncated or not gzip.
+    """
     digest = hashlib.new(algo)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
+    try:
+        with opener(path, "rb") as fh:
+            while block := fh.read(1 << 20):
+                digest.update(block)
+    except EOFError as exc:
+        raise DamagedFile(path, "truncated: the gzip stream ends before its end marker") from exc
+    except gzip.BadGzipFile as exc:
+        raise DamagedFile(path, f"not gzip: {exc}") from exc
+    except zlib.error as exc:
+        raise DamagedFile(path, f"corrupt gzip data: {exc}") from exc
     return digest.hexdigest()
 
 
@@ -76,7 +88,10 @@ def checked_file(spec: DatasetSpec, relpath: str, hint: str = "") -> Path:
         raise DatasetMissing(spec.name, data_home() / relpath, fetch_hint(spec, relpath) or hint or spec.source)
     expected = spec.files.get(relpath)
     if expected:
-        ok, actual = _matches(path, expected)
+        try:
+            ok, actual = _matches(path, expected)
+        except DamagedFile as exc:
+            raise DamagedFile(path, exc.reason, damaged_fix(spec, relpath)) from exc
         if not ok:
             raise ChecksumMismatch(path, parse_checksum(expected)[1], actual)
     return path
@@ -90,11 +105,19 @@ def fetch_hint(spec: DatasetSpec, relpath: str = "") -> str:
     return f"run `rankbench data fetch {spec.name}` (downloads {providing[0].url})"
 
 
+def damaged_fix(spec: DatasetSpec, relpath: str) -> str:
+    """How to replace a damaged file: delete it and fetch the dataset again, or restore the original."""
+    if fetch_hint(spec, relpath):
+        return f"delete it and run `rankbench data fetch {spec.name}`, or restore the original"
+    return "restore the original file"
+
+
 @dataclass(frozen=True)
 class FileStatus:
     dataset: str
     path: Path
-    status: str  # "ok" | "missing" | "mismatch" | "unpinned" (no published checksum to check against)
+    status: str  # "ok" | "missing" | "mismatch" | "damaged" | "unpinned" (no published checksum to check against)
+    detail: str = ""  # for "damaged": one line naming the file, what is wrong and the fix
 
 
 def verify(spec: DatasetSpec) -> list[FileStatus]:
@@ -107,7 +130,11 @@ def verify(spec: DatasetSpec) -> list[FileStatus]:
         elif not expected:
             out.append(FileStatus(spec.name, path, "unpinned"))
         else:
-            out.append(FileStatus(spec.name, path, "ok" if _matches(path, expected)[0] else "mismatch"))
+            try:
+                out.append(FileStatus(spec.name, path, "ok" if _matches(path, expected)[0] else "mismatch"))
+            except DamagedFile as exc:
+                detail = str(DamagedFile(path, exc.reason, damaged_fix(spec, relpath)))
+                out.append(FileStatus(spec.name, path, "damaged", detail))
     return out
 
 

@@ -86,6 +86,16 @@ class ChecksumMismatch(HarnessError):
         )
 
 
+class DamagedFile(HarnessError):
+    """A data file that cannot be read to its end: a truncated gzip stream, or one that is not gzip at all."""
+
+    def __init__(
+        self, path: Path, reason: str, fix: str = "delete it and fetch it again, or restore the original"
+    ) -> None:
+        self.path, self.reason = path, reason
+        super().__init__(f"{path}: damaged ({reason}); {fix}")
+
+
 class BudgetExceeded(HarnessError):
     """A cell ran past its time or memory budget."""
 

@@ -95,6 +95,17 @@ def corrupt_data(w: World) -> list[str]:
     return ["run", "beir-scifact", "-a", "bm25", "-o", str(w.results)]
 
 
+def damaged_data(content: bytes) -> Build:
+    """`rankbench run` on ml-100k whose `u.data.gz` in the data home holds `content`."""
+
+    def build(w: World) -> list[str]:
+        (w.data / "ml-100k").mkdir()
+        (w.data / "ml-100k" / "u.data.gz").write_bytes(content)
+        return ["run", "ml-100k-holdout", "-a", "popularity", "-o", str(w.results)]
+
+    return build
+
+
 def ncf_with_unknown_test_user(w: World) -> Callable[[], Any]:
     """NCF files whose test file names user 2, who has no training interactions."""
     from rankbench.harness.registry import DatasetSpec
@@ -441,6 +452,16 @@ CASES = [
         r"dataset 'beir-scifact' needs .*corpus\.jsonl \(set RANKBENCH_DATA",
     ),
     Case("run-dataset-corrupt", corrupt_data, r"corpus\.jsonl\.gz: sha256 .* does not match the expected"),
+    Case(
+        "run-dataset-truncated-gzip",
+        damaged_data(gz("1\t2\t3\t4\n" * 5000)[:-30]),
+        r"ml-100k/u\.data\.gz: damaged \(truncated.*\); delete it and run `rankbench data fetch ml-100k`, or restore",
+    ),
+    Case(
+        "run-dataset-gz-not-gzip",
+        damaged_data(b"1\t2\t3\t4\n"),
+        r"ml-100k/u\.data\.gz: damaged \(not gzip.*\); delete it and run `rankbench data fetch ml-100k`",
+    ),
     # --- stored results ---
     Case(
         "show-future-schema",
