@@ -169,6 +169,11 @@ def execute_cell(
         task = resolve(TASKS.get(suite.task).function)
         out: TaskOutput = task(suite, adapter, family, key.seed, loaded)
         measures = _aggregate(suite, out, key.seed)
+        if not measures or (len(out.per_unit) == 0 and not out.aggregates):  # a success that would say nothing
+            raise BadInput(
+                f"suite {suite.name!r}: no measure was computed ({len(out.per_unit)} {suite.unit}s evaluated); "
+                "give the test split data to evaluate"
+            )
         timings = {**out.timings, "total_s": time.perf_counter() - t0}
         provenance = collect(suite.dataset, checksum, key.seed, started, settings).to_json()
         model = adapter_provenance(adapter)

@@ -226,10 +226,12 @@ def check_bars_folder(folder: Path) -> None:
         path = folder / f"{split}.csv"
         if not path.is_file():
             raise BadInput(f"no {path.name} ({BARS_LAYOUT})", path=folder)
-        head = _head(path, 1)
+        head = _head(path, 2)
         header = [c.strip().strip('"') for c in head[0][1].split(",")] if head else []
         if "label" not in header:
             raise BadInput(f"no label column in the header {header} ({BARS_LAYOUT})", path=path, line=1)
+        if len(head) < 2:
+            raise BadInput(f"no impressions under the header ({BARS_LAYOUT})", path=path)
 
 
 def check_interactions(path: Path) -> None:
@@ -238,15 +240,20 @@ def check_interactions(path: Path) -> None:
         import pyarrow.parquet as pq
 
         try:
-            columns = list(pq.read_schema(path).names)
+            meta = pq.read_metadata(path)
         except (OSError, ValueError) as exc:
             raise BadInput(f"cannot read as Parquet ({exc})", path=path) from None
+        columns = list(meta.schema.names)
+        rows = meta.num_rows
     else:
-        head = _head(path, 1)
+        head = _head(path, 2)
         if not head:
             raise BadInput("file is empty; expected a header naming user and item columns", path=path)
         columns = head[0][1].split("," if path.name.removesuffix(".gz").endswith(".csv") else "\t")
+        rows = len(head) - 1
     interaction_columns([str(c).strip().strip('"') for c in columns], path)
+    if rows == 0:
+        raise BadInput("no interactions under the header; give at least one user,item row", path=path)
 
 
 # --- TREC folders ---------------------------------------------------------------------------------------

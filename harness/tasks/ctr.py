@@ -50,6 +50,12 @@ def run_ctr(suite: Suite, adapter: Any, family: Family | None, seed: int, data: 
         raise BadInput(f"suite {suite.name!r} needs a CTR dataset, got {type(splits).__name__}")
     if family != "ctr":
         raise BadInput(f"suite {suite.name!r} takes CTR models, not a {family}")
+    for part in ("train", "test"):
+        if len(getattr(splits, part)) == 0:
+            raise BadInput(
+                f"suite {suite.name!r} (dataset {suite.dataset!r}): the {part} split has no impressions; "
+                "give it rows or use another dataset"
+            )
     require("torch", "ctr", "CTR models").manual_seed(seed)
     resamples = int(suite.settings.get("bootstrap_resamples", 1000))
     t0 = time.perf_counter()

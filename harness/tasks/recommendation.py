@@ -71,6 +71,17 @@ def _frame(users: np.ndarray, values: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(values, index=pd.Index(users.astype(str), name="user_id"))
 
 
+def _require_test_users(n_users: int, suite: Suite, split: str, data: Loaded) -> None:
+    """`BadInput` when the split leaves no user to evaluate (a result without measures is no result)."""
+    if n_users == 0:
+        n = len(getattr(data.data, "train", data.data))
+        where = f"suite {suite.name!r}" + (f" (dataset {suite.dataset!r})" if suite.dataset != suite.name else "")
+        raise BadInput(
+            f"{where}: no test users after the {split} split of {n} interaction{'s' * (n != 1)}; "
+            "give more interactions or another split"
+        )
+
+
 def run_recommendation(suite: Suite, adapter: Any, family: Family | None, seed: int, data: Loaded) -> TaskOutput:
     """One cell: split `data` by the suite's split method, fit `adapter`, score and evaluate per user.
 
@@ -96,11 +107,12 @@ def run_recommendation(suite: Suite, adapter: Any, family: Family | None, seed: 
                 f"adapter {type(adapter).__name__} cannot score users it never trained on (no score_histories); "
                 "use a random-holdout or leave-one-out suite"
             )
+        evaluated = np.flatnonzero(split.held_out.getnnz(axis=1) > 0)
+        _require_test_users(len(evaluated), suite, str(name), data)
         t1 = time.perf_counter()
         adapter.fit(split.train, split.valid)
         t2 = time.perf_counter()
         parts: dict[str, list[np.ndarray]] = {}
-        evaluated = np.flatnonzero(split.held_out.getnnz(axis=1) > 0)
         for start in range(0, len(evaluated), batch):
             rows = evaluated[start : start + batch]
             hist = split.fold_in[rows]
@@ -115,6 +127,7 @@ def run_recommendation(suite: Suite, adapter: Any, family: Family | None, seed: 
     elif isinstance(split, SampledTest):
         users, items, negatives = split.users, split.items, split.negatives
         info["negatives_from"] = split.negatives_from
+        _require_test_users(len(users), suite, str(name), data)
         log.warning(SAMPLED_WARNING, suite.name, negatives.shape[1])
         t1 = time.perf_counter()
         adapter.fit(split.train, split.valid)
@@ -129,12 +142,13 @@ def run_recommendation(suite: Suite, adapter: Any, family: Family | None, seed: 
         values = sampled(np.concatenate(pos_parts), np.concatenate(neg_parts), measures)
         info |= {"n_test_users": len(users), "n_negatives": int(negatives.shape[1]), "sampled_metrics": True}
     else:
+        truth = split.test.to_csr()
+        users = np.flatnonzero(truth.getnnz(axis=1) > 0)
+        _require_test_users(len(users), suite, str(name), data)
         t1 = time.perf_counter()
         adapter.fit(split.train, split.valid)
         t2 = time.perf_counter()
         seen = split.train.to_csr() + split.valid.to_csr()
-        truth = split.test.to_csr()
-        users = np.flatnonzero(truth.getnnz(axis=1) > 0)
         values = _evaluate_full(adapter, users, seen, truth, measures, batch)
         info |= {"n_train": len(split.train), "n_test_users": len(users)}
     t3 = time.perf_counter()

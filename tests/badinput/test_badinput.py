@@ -451,6 +451,11 @@ CASES = [
         cli("run", "beir-scifact", "-a", "bm25", "-o", "{results}"),
         r"dataset 'beir-scifact' needs .*corpus\.jsonl \(set RANKBENCH_DATA",
     ),
+    Case(
+        "run-interactions-header-only",
+        lambda w: ["run", str(put(w, "i.csv", "user,item,rating\n")), "-a", "popularity", "-o", str(w.results)],
+        r"i\.csv: no interactions under the header; give at least one user,item row",
+    ),
     Case("run-dataset-corrupt", corrupt_data, r"corpus\.jsonl\.gz: sha256 .* does not match the expected"),
     Case(
         "run-dataset-truncated-gzip",
