@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import sys
 import tempfile
 import time
@@ -30,7 +31,7 @@ import numpy as np
 
 from rankbench.adapters.recsys.base import Recommender
 from rankbench.harness.deps import require
-from rankbench.harness.errors import BadInput
+from rankbench.harness.errors import BadInput, UnknownName
 from rankbench.harness.records import Interactions
 from rankbench.harness.registry import AdapterSpec
 
@@ -75,6 +76,43 @@ def write_atomic(path: Path, data: Interactions) -> None:
     path.write_text("user_id:token\titem_id:token\n" + rows, encoding="utf-8")
 
 
+def recbole_models() -> dict[str, tuple[str, ...]]:
+    """RecBole's models by kind (`general_recommender`, `sequential_recommender`, ...), read from the
+    import lines of its packages without importing them (no torch); {} when RecBole is not installed."""
+    import importlib.util
+
+    found = importlib.util.find_spec("recbole")
+    if found is None or not found.submodule_search_locations:
+        return {}
+    root = Path(next(iter(found.submodule_search_locations))) / "model"
+    kinds = {}
+    for init in sorted(root.glob("*_recommender/__init__.py")):
+        with contextlib.suppress(OSError):
+            kinds[init.parent.name] = tuple(re.findall(r"^from\s+\S+\s+import\s+(\w+)", init.read_text(), re.MULTILINE))
+    return kinds
+
+
+def check_model(model: str) -> None:
+    """`UnknownName` (with did-you-mean) for a name that is not one of RecBole's general recommenders, `BadInput`
+    for a model of another kind; nothing without RecBole (its absence is reported when a model is trained)."""
+    kinds = recbole_models()
+    general = kinds.get("general_recommender", ())
+    if not kinds or model in general:
+        return
+    other = next((kind for kind, names in kinds.items() if model in names), None)
+    if other is not None:
+        raise BadInput(
+            f"RecBole's {model} is a {other.replace('_', ' ')}, not a general recommender (user-item interactions "
+            f"only); use one of {', '.join(general)}"
+        )
+    raise UnknownName("RecBole model", model, general)
+
+
+def prepare(params: dict[str, Any], *, fetch: bool = True) -> None:
+    """The `prepare` hook of the `recbole` record: the model is one of RecBole's general recommenders."""
+    check_model(str(params.get("model", "BPR")))
+
+
 @dataclass(frozen=True, eq=False)
 class RecBoleFit:
     """A trained RecBole model with its dataset (for the token <-> id maps) and training record."""
@@ -105,6 +143,7 @@ def train_recbole(
     """
     require("torch", "recsys", "RecBole models")
     require("recbole", "dev", "RecBole models")  # its record says: pip install --no-deps recbole==1.2.1
+    check_model(model)  # before get_model: it imports RecBole's other model packages (lightgbm, xgboost) on a miss
     recbole_compat()
     from recbole.config import Config
     from recbole.data import create_dataset, data_preparation
@@ -237,6 +276,7 @@ class RecBoleRecommender(Recommender):
     """One RecBole general recommender trained through RecBole's trainer; `config` keys are RecBole's."""
 
     def __init__(self, model: str = "BPR", seed: int = 0, valid_measure: str = "nDCG@20", **config: Any) -> None:
+        check_model(model)
         self.model, self.seed, self.valid_measure, self.config = model, seed, valid_measure, dict(config)
         self.fit_: RecBoleFit | None = None
         self._n_items = 0
@@ -263,6 +303,7 @@ ADAPTERS = (
         family="recommender",
         factory="rankbench.adapters.recsys.recbole_models:RecBoleRecommender",
         extra=None,
+        prepare="rankbench.adapters.recsys.recbole_models:prepare",
         open_params=True,
         smoke_params={"epochs": 20, "learning_rate": 0.01, "embedding_size": 16},
         description="RecBole's general recommenders by name (BPR, LightGCN, NGCF, MultiVAE, EASE, ItemKNN, ...); "

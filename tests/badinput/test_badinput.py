@@ -405,6 +405,11 @@ CASES = [
         r"work: is a folder; give the file inside it",
     ),
     Case(
+        "run-recbole-unknown-model",
+        cli("run", "recsys-synth-tiny", "-a", "recbole(model='NoSuch')", "-o", "{results}"),
+        r"^error: unknown RecBole model 'NoSuch' \(did you mean 'N",
+    ),
+    Case(
         "run-adapter-param-twice",
         cli("run", "ir-synth-tiny", "-a", "bm25(k1=1,k1=2)", "-o", "{results}"),
         r"parameter 'k1' is set twice in 'bm25\(k1=1,k1=2\)'; keep one",

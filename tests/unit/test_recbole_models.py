@@ -13,7 +13,7 @@ pytest.importorskip("recbole")
 from rankbench.adapters.recsys.recbole_models import RecBoleRecommender, score_recbole, train_recbole
 from rankbench.harness.adapter_ref import parse_adapter_ref
 from rankbench.harness.datahome import load_dataset
-from rankbench.harness.errors import BadInput, MissingDependency
+from rankbench.harness.errors import BadInput, MissingDependency, UnknownName
 from rankbench.harness.registry import ADAPTERS
 from rankbench.harness.splits import random_holdout
 from rankbench.harness.testing import check_adapter
@@ -61,11 +61,28 @@ def test_scores_are_recboles_predictions_in_our_ids() -> None:
 def test_hyper_parameters_are_recbole_config_keys_and_bad_names_are_one_line() -> None:
     rec = parse_adapter_ref("recbole(model=LightGCN,n_layers=2,embedding_size=8)").build()
     assert isinstance(rec, RecBoleRecommender) and rec.config == {"n_layers": 2, "embedding_size": 8}
+    with pytest.raises(UnknownName, match=r"unknown RecBole model 'lightgcn' \(did you mean 'LightGCN'"):
+        RecBoleRecommender(model="lightgcn")
+    with pytest.raises(BadInput, match="SASRec is a sequential recommender, not a general recommender"):
+        RecBoleRecommender(model="SASRec")
+
+
+def test_an_unknown_model_is_named_with_suggestions_before_training(monkeypatch: pytest.MonkeyPatch) -> None:
+    """RecBole's `get_model` imports its other model packages on a miss (lightgbm, xgboost): never reach it."""
+    import recbole.utils
+
+    def no_lookup(name: str) -> None:
+        raise AssertionError(f"get_model({name!r}) was called")
+
+    monkeypatch.setattr(recbole.utils, "get_model", no_lookup)
     data = load_dataset("recsys-synth-tiny").data
-    with pytest.raises(BadInput, match="RecBole has no model 'lightgcn'"):
-        RecBoleRecommender(model="lightgcn").fit(data, None)
-    with pytest.raises(BadInput, match="not a general recommender"):
-        RecBoleRecommender(model="SASRec").fit(data, None)
+    with pytest.raises(UnknownName, match=r"unknown RecBole model 'NoSuch' \(did you mean 'N"):
+        train_recbole("NoSuch", data, None, {})
+    with pytest.raises(UnknownName, match=r"unknown RecBole model 'NoSuch'"):
+        ADAPTERS.get("recbole").defaults()  # the record loads
+        from rankbench.harness.runner import prepare_stages
+
+        prepare_stages(parse_adapter_ref("recbole(model='NoSuch')"))
 
 
 def test_missing_recbole_names_the_no_deps_install(monkeypatch: pytest.MonkeyPatch) -> None:
