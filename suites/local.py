@@ -388,7 +388,7 @@ def load_interactions(spec: DatasetSpec, path: str) -> Loaded:
     """A RecBole `.inter` file or an interactions CSV/TSV/Parquet, columns found by their usual names."""
     import pandas as pd
 
-    from rankbench.suites.recsys.data import to_interactions
+    from rankbench.suites.recsys.data import checked_roles, to_interactions
 
     file = Path(path)
     name = file.name.removesuffix(".gz")
@@ -401,7 +401,9 @@ def load_interactions(spec: DatasetSpec, path: str) -> Loaded:
         raise BadInput(f"cannot read interactions: {exc}", path=file) from None
     frame.columns = [str(c) for c in frame.columns]
     mapping = interaction_columns(list(frame.columns), file)
-    data, _, _ = to_interactions(pd.DataFrame({role: frame[col] for role, col in mapping.items()}))
+    roles = pd.DataFrame({role: frame[col] for role, col in mapping.items()})
+    first_line = None if name.endswith(".parquet") else 2  # under the header; blank lines, if any, are not counted
+    data, _, _ = to_interactions(checked_roles(roles, file, first_line, mapping))
     info = {"path": path, "n_users": data.n_users, "n_items": data.n_items, "n_interactions": len(data)}
     return Loaded(data, _digest([file]), info)
 

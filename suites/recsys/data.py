@@ -162,17 +162,53 @@ def read_table(
     if missing:
         raise BadInput(f"no column {missing[0]!r}; columns are {list(frame.columns)}", path=path, line=1)
     out = pd.DataFrame({"user": _as_text(frame[user]), "item": _as_text(frame[item])})
+    names = {"user": user, "item": item}
     for src, dst in ((rating, "rating"), (timestamp, "timestamp")):
         if src in frame.columns:
-            out[dst] = frame[src]
-    return out
+            out[dst], names[dst] = frame[src], src
+    return checked_roles(out, path, None if name.endswith(".parquet") else 2, names)
 
 
 def _as_text(column: pd.Series) -> pd.Series:
-    """Ids as text: strings stay as written; integer columns (Parquet) as their decimal text."""
-    if column.isna().any():
-        raise BadInput(f"{int(column.isna().sum())} rows have no {column.name} id")
-    return column.astype(str)
+    """Ids as text: strings stay as written; integer columns (Parquet) as their decimal text (missing ids
+    stay missing for `checked_roles` to name)."""
+    return column.where(column.isna(), column.astype(str))
+
+
+def checked_roles(
+    frame: pd.DataFrame, path: Path, first_line: int | None, names: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """`frame` (columns named by role: user, item[, rating, timestamp]) with every id present and every rating
+    and timestamp a finite number; else a `BadInput` naming the file and the first bad row's line.
+
+    `first_line` is the file line of the frame's first row (2 under a header), None for a file without lines
+    (Parquet: the row is named instead); `names` maps a role to its column's name in the file.
+    """
+    names = names or {}
+    out = frame.copy()
+    for role in frame.columns:
+        values = frame[role]
+        if role in ID_COLUMNS:
+            bad = (values.isna() | (values.astype(str).str.strip() == "")).to_numpy()
+        else:
+            numeric = pd.to_numeric(values, errors="coerce")
+            bad = ~np.isfinite(numeric.to_numpy(np.float64))
+            out[role] = numeric
+        if not bad.any():
+            continue
+        row = int(np.flatnonzero(bad)[0])
+        column = names.get(role, role)
+        if role in ID_COLUMNS:
+            what = f"empty {role} id"
+        else:
+            raw = values.iloc[row]
+            what = f"{role} {'' if pd.isna(raw) else str(raw)!r} is not a finite number"
+        if column != role:
+            what += f" (column {column!r})"
+        if first_line is None:
+            raise BadInput(f"row {row}: {what}", path=path)
+        raise BadInput(what, path=path, line=row + first_line)
+    return out
 
 
 def _id_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -106,6 +106,19 @@ def damaged_data(content: bytes) -> Build:
     return build
 
 
+def local_interactions(name: str, content: str) -> Build:
+    """Loading a local interactions file (`rankbench run ./FILE`) that holds `content`."""
+    from rankbench.harness.registry import DatasetSpec
+    from rankbench.suites.local import load_interactions
+
+    def build(w: World) -> Callable[[], Any]:
+        path = put(w, name, content)
+        spec = DatasetSpec(name=str(path), loader="rankbench.suites.local:load_interactions")
+        return lambda: load_interactions(spec, str(path))
+
+    return build
+
+
 def ncf_with_unknown_test_user(w: World) -> Callable[[], Any]:
     """NCF files whose test file names user 2, who has no training interactions."""
     from rankbench.harness.registry import DatasetSpec
@@ -321,6 +334,31 @@ CASES = [
         "recsys-ratings-not-numeric",
         reader(recsys_data.read_movielens, "u.data", "1\t2\t5\t100\n1\tabc\tfour\t101\n"),  # ids are text
         r"u\.data:2: column .* is not numeric",
+    ),
+    Case(
+        "recsys-local-csv-rating-word",
+        local_interactions("i.csv", "user,item,rating\n1,2,4\n1,3,abc\n"),
+        r"i\.csv:3: rating 'abc' is not a finite number$",
+    ),
+    Case(
+        "recsys-local-csv-empty-user",
+        local_interactions("i.csv", "userId,movieId,rating\n1,2,4\n,3,5\n2,3,1\n"),
+        r"i\.csv:3: empty user id \(column 'userId'\)$",
+    ),
+    Case(
+        "recsys-local-inter-empty-rating",
+        local_interactions("i.inter", "user_id:token\titem_id:token\trating:float\n1\t2\t\n"),
+        r"i\.inter:2: rating '' is not a finite number \(column 'rating:float'\)$",
+    ),
+    Case(
+        "recsys-table-rating-word",
+        reader(lambda p: recsys_data.read_table(p), "t.csv", "user,item,rating\n1,2,4\n1,3,x\n"),
+        r"t\.csv:3: rating 'x' is not a finite number$",
+    ),
+    Case(
+        "recsys-table-empty-item",
+        reader(lambda p: recsys_data.read_table(p), "t.csv", "user,item\n1,\n"),
+        r"t\.csv:2: empty item id$",
     ),
     # --- measures ---
     Case(
