@@ -31,8 +31,7 @@ def narrowest(values: np.ndarray) -> np.ndarray:
     points = np.ascontiguousarray(values).view(np.uint32).reshape(len(values), -1)
     if points[:, -1].any():
         return values
-    used = np.flatnonzero(np.bitwise_or.reduce(points, axis=0))
-    return values.astype(f"<U{int(used[-1]) + 1 if len(used) else 1}")
+    return values.astype(f"<U{max(int(np.char.str_len(values).max()), 1)}")
 
 
 def string_hash(values: np.ndarray, width: int | None = None) -> np.ndarray:
@@ -136,3 +135,97 @@ def argsort_strings(values: np.ndarray) -> np.ndarray:
     if words.shape[1] == 1:
         return np.argsort(words[:, 0], kind="stable")
     return np.lexsort([words[:, j] for j in reversed(range(words.shape[1]))])
+
+
+# ---- ids as big-endian byte words: equality and order of the ids' UTF-8 bytes -------------------------
+
+
+WORD = 8
+"""Bytes of an id per 64-bit word (`byte_words`)."""
+
+
+_KEEP = np.array([0] + [(0xFFFFFFFFFFFFFFFF << (8 * (WORD - k))) & 0xFFFFFFFFFFFFFFFF for k in range(1, 9)], np.uint64)
+"""`_KEEP[k]` keeps the first `k` bytes (the most significant) of a big-endian word."""
+
+
+def byte_words(offsets: np.ndarray, data: np.ndarray, n_words: int) -> np.ndarray:
+    """(n, n_words) uint64: the bytes of id `i` (`data[offsets[i]:offsets[i + 1]]`) big-endian, zero-padded.
+
+    Ids must hold no NUL byte (so that padding cannot make two ids equal) and at most
+    `n_words * 8` bytes; `data` is copied only when fewer than `n_words * 8` bytes follow the last
+    id. Each word is read as 8 bytes from the id's start through a view with a one-byte stride (a
+    big-endian word at every byte of the data) and masked to the id's length.
+    """
+    n = len(offsets) - 1
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    end = int(offsets[-1]) + WORD * n_words
+    padded = data if len(data) >= end else np.concatenate([data, np.zeros(end - len(data), dtype=np.uint8)])
+    at_every_byte = np.ndarray(shape=(len(padded) - WORD + 1,), dtype=">u8", buffer=padded, strides=(1,))
+    words = np.empty((n, n_words), dtype=np.uint64)
+    for j in range(n_words):
+        kept = np.clip(lengths - WORD * j, 0, WORD)  # bytes of this word inside the id
+        np.bitwise_and(at_every_byte[starts + WORD * j], _KEEP[kept], out=words[:, j])
+    return words
+
+
+def string_bytes(values: np.ndarray) -> np.ndarray:
+    """(n, width) uint8: the UTF-8 bytes of each id of a numpy string array (`<U..`), zero-padded.
+
+    ASCII ids (every code point below 128) are narrowed in place of encoding each id.
+    """
+    points = np.ascontiguousarray(values).view(np.uint32).reshape(len(values), -1)
+    if int(points.max(initial=0)) < 0x80:
+        return points.astype(np.uint8)
+    encoded = np.ascontiguousarray(np.char.encode(values, "utf-8"))
+    return encoded.view(np.uint8).reshape(len(values), max(encoded.dtype.itemsize, 1))
+
+
+def matrix_words(raw: np.ndarray, n_words: int) -> np.ndarray:
+    """`byte_words` of ids given as a zero-padded (n, width) byte matrix (`string_bytes`)."""
+    out = np.zeros((len(raw), WORD * n_words), dtype=np.uint8)
+    width = min(raw.shape[1], WORD * n_words)
+    out[:, :width] = raw[:, :width]
+    return out.view(">u8").astype(np.uint64)
+
+
+def max_length(raw: np.ndarray) -> int:
+    """Bytes of the longest id of a zero-padded (n, width) byte matrix."""
+    used = np.flatnonzero(raw.any(axis=0)) if raw.size else np.zeros(0, dtype=np.int64)
+    return int(used[-1]) + 1 if len(used) else 0
+
+
+def words_hash(words: np.ndarray) -> np.ndarray:
+    """A uint64 hash per row of `words`: the words folded, then splitmix64's finalizer, so that the
+    low bits (which index `screen`'s table) depend on every byte, not only an id's last bytes.
+
+    All-zero words (the padding after an id) are skipped, so an id hashes the same at any width.
+    """
+    h = words[:, 0].copy()
+    with np.errstate(over="ignore"):
+        for j in range(1, words.shape[1]):
+            w = words[:, j]
+            h = np.where(w != 0, (h * MIX) ^ w, h)
+        h ^= h >> np.uint64(30)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(27)
+        h *= np.uint64(0x94D049BB133111EB)
+        h ^= h >> np.uint64(31)
+    return h
+
+
+def n_words(max_bytes: int) -> int:
+    """Words for ids of up to `max_bytes` bytes (at least one)."""
+    return max(-(-max_bytes // WORD), 1)
+
+
+def id_words(values: np.ndarray, width: int = 0) -> np.ndarray:
+    """`byte_words` of a numpy string array, with at least `width` words (more when an id needs them)."""
+    raw = string_bytes(values)
+    return matrix_words(raw, max(n_words(max_length(raw)), width))
+
+
+def widen(words: np.ndarray, width: int) -> np.ndarray:
+    """`words` with zero words appended up to `width` columns (itself when already that wide)."""
+    if words.shape[1] >= width:
+        return words
+    return np.concatenate([words, np.zeros((len(words), width - words.shape[1]), dtype=np.uint64)], axis=1)

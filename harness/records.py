@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rankbench.harness.errors import BadInput
-from rankbench.harness.ids import factorize_grouped, narrowest, order_words, pair_keys, string_hash, width_of
+from rankbench.harness.ids import (
+    factorize_grouped,
+    id_words,
+    narrowest,
+    order_words,
+    pair_keys,
+    string_hash,
+    width_of,
+    words_hash,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -355,11 +364,11 @@ class Run:
                 f"run score for query {str(q[bad])!r}, doc {str(d[bad])!r} is {s[bad]}; scores must be finite"
             )
         q_codes, q_uniques = _query_codes(q, _as_str_array(list(empty_queries), "query"))
-        d_hash = string_hash(d)
-        keys = pair_keys(q_codes, d_hash)
+        words = id_words(d)
+        keys = pair_keys(q_codes, words_hash(words))
         _reject_duplicates(q, d, keys)
         s32 = trec_eval_scores(s)
-        order = trec_eval_order(q_codes, s32, d)
+        order = trec_eval_order(q_codes, s32, words)
         counts = np.bincount(q_codes, minlength=len(q_uniques))
         offsets = np.zeros(len(q_uniques) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
@@ -367,6 +376,7 @@ class Run:
             order = np.arange(len(s))
         run = cls(q_uniques, offsets, d[order], s[order], name)
         object.__setattr__(run, "_row_keys", keys[order])
+        object.__setattr__(run, "_row_words", words[order])
         return run
 
     @classmethod
@@ -437,19 +447,29 @@ class Run:
         offsets = np.zeros(len(self) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
         cut = Run(self.query_ids, offsets, self.doc_ids[keep], self.scores[keep], self.name)
-        if "_row_keys" in self.__dict__:  # same query positions, so the same keys
-            object.__setattr__(cut, "_row_keys", self.__dict__["_row_keys"][keep])
+        for cached in ("_row_keys", "_row_words"):  # same query positions, so the same keys and words
+            if cached in self.__dict__:
+                object.__setattr__(cut, cached, self.__dict__[cached][keep])
         return cut
+
+    def row_words(self) -> np.ndarray:
+        """(rows, w) uint64: each row's doc id as its UTF-8 bytes in big-endian words (`ids.byte_words`),
+        computed once: equal ids have equal words, and the words compare as the ids do."""
+        cached = self.__dict__.get("_row_words")
+        if cached is None or len(cached) != len(self.doc_ids):
+            cached = id_words(self.doc_ids)
+            object.__setattr__(self, "_row_words", cached)
+        return cached
 
     def row_keys(self) -> np.ndarray:
         """A 64-bit key per row for its (query position, doc id), computed once.
 
-        The doc id is hashed at the width of `doc_ids`; `from_arrays` computes the keys while
-        it checks for duplicates, and measures join the run to qrels through them.
+        The key mixes the query's position with `words_hash` of the doc id's words; `from_arrays`
+        computes the keys while it checks for duplicates, and measures join the run to qrels through them.
         """
         cached = self.__dict__.get("_row_keys")
         if cached is None or len(cached) != len(self.doc_ids):
-            cached = pair_keys(self.row_query_index(), string_hash(self.doc_ids))
+            cached = pair_keys(self.row_query_index(), words_hash(self.row_words()))
             object.__setattr__(self, "_row_keys", cached)
         return cached
 

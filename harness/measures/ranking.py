@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rankbench.harness.errors import BadInput
-from rankbench.harness.ids import factorize_grouped, pair_keys, string_hash, width_of
+from rankbench.harness.ids import factorize_grouped, id_words, pair_keys, widen, words_hash
 from rankbench.harness.measures.grammar import Measure, parse_measures
 from rankbench.harness.measures.screen import screen
 from rankbench.harness.records import Qrels, Run
@@ -59,32 +59,52 @@ class Joined:
     qrel_label: np.ndarray
 
 
-def _judged_rows(run: Run, qrels: Qrels, qrel_runq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(run rows, their run-query index, qrels rows) of every judged (query, doc) the run retrieved."""
+class KeyCollision(Exception):
+    """Two qrels judgements of one query share a 64-bit key: an exact join on the strings decides."""
+
+
+def judged_rows_by_words(
+    offsets: np.ndarray, row_keys: np.ndarray, row_words: np.ndarray, qrels: Qrels, qrel_runq: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`JudgedRows` of a ranked run given by CSR `offsets` over its rows, each row's key
+    (`pair_keys(query index, words_hash(words))`) and its doc id's byte words (`ids.byte_words`).
+
+    A bitmap of the qrels keys screens every row (`screen.py`); the survivors are looked up among
+    the sorted qrels keys, and their words compared, so a hash collision never gives a wrong label.
+    Raises `KeyCollision` when two judgements of a query share a key.
+    """
     sub = np.flatnonzero(qrel_runq >= 0)
-    width = width_of(run.doc_ids)
-    qdocs, qq = qrels.doc_ids[sub], qrel_runq[sub]
-    qkeys = pair_keys(qq, string_hash(qdocs, width))
+    qq, qwords = qrel_runq[sub], id_words(qrels.doc_ids[sub], row_words.shape[1])
+    qkeys = pair_keys(qq, words_hash(qwords))
     key_order = np.argsort(qkeys)
     sorted_keys = qkeys[key_order]
-    if np.any(sorted_keys[1:] == sorted_keys[:-1]):  # a 64-bit collision inside the qrels: join on the strings
+    if np.any(sorted_keys[1:] == sorted_keys[:-1]):
+        raise KeyCollision
+    rows = screen(qkeys, row_keys)
+    candidates = row_keys[rows]
+    at = np.minimum(np.searchsorted(sorted_keys, candidates), max(len(sorted_keys) - 1, 0))
+    found = sorted_keys[at] == candidates if len(sorted_keys) else np.zeros(len(rows), bool)
+    rows, pos = rows[found], key_order[at[found]]
+    row_query = np.searchsorted(offsets, rows, side="right") - 1
+    same = (row_query == qq[pos]) & np.all(widen(row_words[rows], qwords.shape[1]) == qwords[pos], axis=1)
+    return rows[same], row_query[same], sub[pos[same]]
+
+
+def _judged_rows(run: Run, qrels: Qrels, qrel_runq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(run rows, their run-query index, qrels rows) of every judged (query, doc) the run retrieved."""
+    try:
+        return judged_rows_by_words(run.offsets, run.row_keys(), run.row_words(), qrels, qrel_runq)
+    except KeyCollision:  # a 64-bit collision inside the qrels: join on the strings
         import pandas as pd
 
+        sub = np.flatnonzero(qrel_runq >= 0)
+        qdocs, qq = qrels.doc_ids[sub], qrel_runq[sub]
         codes, _ = pd.factorize(np.concatenate([qdocs, run.doc_ids]))
         n = int(codes.max()) + 1
         exact = pd.Index(qq.astype(np.int64) * n + codes[: len(sub)])
         pos = exact.get_indexer(run.row_query_index().astype(np.int64) * n + codes[len(sub) :])
         rows = np.flatnonzero(pos >= 0)
         return rows, qq[pos[rows]], sub[pos[rows]]
-    row_keys = run.row_keys()
-    rows = screen(qkeys, row_keys)
-    candidates = row_keys[rows]
-    at = np.minimum(np.searchsorted(sorted_keys, candidates), max(len(sorted_keys) - 1, 0))
-    found = sorted_keys[at] == candidates if len(sorted_keys) else np.zeros(len(rows), bool)
-    rows, pos = rows[found], key_order[at[found]]
-    row_query = np.searchsorted(run.offsets, rows, side="right") - 1
-    same = (row_query == qq[pos]) & (run.doc_ids[rows] == qdocs[pos])  # keys may collide; ids decide
-    return rows[same], row_query[same], sub[pos[same]]
 
 
 def _positions(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:

@@ -10,13 +10,8 @@ import pytest
 
 from rankbench.harness.errors import BadInput
 from rankbench.harness.formats import read_trec_run_columns
-from rankbench.harness.measures.columnar import (
-    byte_words,
-    evaluate_run_columns,
-    matrix_words,
-    string_bytes,
-    words_hash,
-)
+from rankbench.harness.ids import byte_words, id_words, matrix_words, string_bytes, words_hash
+from rankbench.harness.measures.columnar import evaluate_run_columns
 from rankbench.harness.measures.evaluate_files import evaluate_files, read_qrels
 from rankbench.harness.measures.grammar import parse_measures
 from rankbench.harness.measures.ranking import evaluate
@@ -91,6 +86,7 @@ def test_byte_words_order_and_equality_are_the_ids() -> None:
         for j in range(len(ids)):
             assert bool(words_less(from_file[[i]], from_file[[j]])[0]) == (encoded[i] < encoded[j])
     assert len(set(words_hash(from_file).tolist())) == len(ids)
+    np.testing.assert_array_equal(words_hash(from_file), words_hash(id_words(ids)))  # any width, one hash
 
 
 def test_a_document_listed_twice_still_names_its_line(tmp_path: Path) -> None:
