@@ -27,6 +27,7 @@ from rankbench.harness.records import CTRTable, Interactions, Qrels, Queries, Ru
 from rankbench.suites.ctr import data as ctr_data
 from rankbench.suites.recsys import data as recsys_data
 from tests.badinput.conftest import World, tree_digest
+from tests.inprocess import invoke
 
 Build = Callable[[World], Any]
 
@@ -559,22 +560,6 @@ CASES = [
         env={"RANKBENCH_CACHE": "off"},
     ),
 ]
-
-
-def invoke(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    from rankbench.harness.cli import main
-
-    old = sys.argv
-    sys.argv = ["rankbench", *argv]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        sys.argv = old
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_corpus_is_large_enough() -> None:

@@ -4,7 +4,6 @@ by `rankbench data verify` as by every reader; an `EOFError` never becomes a bar
 from __future__ import annotations
 
 import gzip
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,22 +11,7 @@ import pytest
 from rankbench.harness import datahome
 from rankbench.harness.errors import DamagedFile
 from rankbench.harness.registry import DATASETS
-
-
-def invoke(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    from rankbench.harness.cli import main
-
-    old = sys.argv
-    sys.argv = ["rankbench", *argv]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        sys.argv = old
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from tests.inprocess import invoke
 
 
 @pytest.fixture
