@@ -17,7 +17,7 @@ from rankbench.reports.leaderboard import Leaderboard, load_leaderboards
 
 def board_table(board: Leaderboard) -> Table:
     table = Table(title=f"suite: {board.suite}", header_style="bold", title_justify="left")
-    table.add_column("adapter")
+    table.add_column("adapter", overflow="fold")  # wrapped, never cut: run:FILE names differ at their end
     table.add_column("device")
     for m in board.measures:
         table.add_column(m, justify="right")
@@ -58,7 +58,8 @@ def comparison_tables(cmp: Comparison) -> list[Table]:
             title_justify="left",
         )
         for col in ("adapter", "measure", "base", "head", "delta", f"{cmp.settings.level:.0%} CI", "p (Holm)", "d"):
-            table.add_column(col, justify="left" if col in ("adapter", "measure") else "right")
+            left = col in ("adapter", "measure")
+            table.add_column(col, justify="left" if left else "right", overflow="fold" if col == "adapter" else None)
         table.add_column("verdict")
         for r in (r for r in cmp.rows if r.suite == suite):
             style = _VERDICT_STYLE.get(r.verdict, "")
