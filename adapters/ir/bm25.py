@@ -33,6 +33,7 @@ class BM25:
         stemmer: str | None = "porter",
         stopwords: str | None = "en",
     ) -> None:
+        check_parameters({"k1": k1, "b": b})
         self.k1, self.b, self.method = k1, b, method
         self.stemmer_lang, self.stopwords = stemmer, stopwords
         self._bm25s: Any = require("bm25s", "ir", "the bm25 adapter")
@@ -70,12 +71,23 @@ class BM25:
         return Run.from_topk(queries.ids, self._doc_ids, np.where(scores > 0, docs, -1), scores, name="bm25")
 
 
+def check_parameters(params: dict[str, Any], *, fetch: bool = True) -> None:
+    """Raise `BadInput` (one line) for a `k1` below 0 or a `b` outside [0, 1] (Robertson & Zaragoza's ranges);
+    the runner calls it before any cell runs, the constructor again."""
+    k1, b = params.get("k1", 0.9), params.get("b", 0.4)
+    if not (isinstance(k1, int | float) and 0 <= k1 < float("inf")):
+        raise BadInput(f"bm25: k1 must be a finite number >= 0 (term-frequency saturation), got {k1!r}")
+    if not (isinstance(b, int | float) and 0 <= b <= 1):
+        raise BadInput(f"bm25: b must lie in [0, 1] (document-length normalisation), got {b!r}")
+
+
 ADAPTERS = (
     AdapterSpec(
         name="bm25",
         family="retriever",
         factory="rankbench.adapters.ir.bm25:BM25",
         extra="ir",
+        prepare="rankbench.adapters.ir.bm25:check_parameters",
         description="BM25 (bm25s, Lucene variant, k1=0.9 b=0.4, title+text, Lucene/Anserini English analysis)",
     ),
 )

@@ -68,3 +68,16 @@ def test_empty_corpus_and_bad_k_are_one_line_errors() -> None:
         bm25.search(Queries(np.array(["q"]), ("text",)), 0)
     with pytest.raises(BadInput, match="stemmer="):
         BM25(stemmer="klingon")
+
+
+@pytest.mark.parametrize(
+    ("params", "message"), [({"k1": -1}, "k1 must be"), ({"b": 2}, "b must lie"), ({"k1": float("inf")}, "k1")]
+)
+def test_bm25_parameters_out_of_range_are_one_line_before_any_cell(params: dict, message: str) -> None:
+    from rankbench.adapters.ir.bm25 import BM25, check_parameters
+    from rankbench.harness.errors import BadInput
+
+    with pytest.raises(BadInput, match=message):
+        check_parameters(params)
+    with pytest.raises(BadInput, match=message):
+        BM25(**params)
