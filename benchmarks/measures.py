@@ -1,7 +1,8 @@
 """IR evaluation speed: rankbench vs pytrec_eval, ranx and ir_measures, from files and from prepared arrays.
 
 Two measurements per size (default 3,000 x 500 and 10,000 x 1,000 ranked documents per query;
-graded qrels 0-3, 50 judged documents per query, 30 of them retrieved; scores with many ties),
+graded qrels 0-3, 50 judged documents per query, 30 of them retrieved; scores with many ties, written
+best first with equal scores in a random order, as a search system writes them),
 five measures (nDCG@10, AP, RR, P@10, R@100), per-query values, every library the same number
 of times (best of `--repeat`):
 
@@ -115,19 +116,22 @@ def nested(q: np.ndarray, d: np.ndarray, v: np.ndarray, cast: Callable[[Any], An
 
 
 def write_files(folder: Path, n_queries: int, n_docs: int) -> tuple[Path, Path]:
-    """TREC qrels and run files of `make_data`; the run best first per query, ties in trec_eval's order."""
+    """TREC qrels and run files of `make_data`; the run best first per query, as a search system writes
+    it, with equal scores in a random order (not trec_eval's, so no reader gets its rows pre-ranked)."""
     run_src, qrels_src = make_data(n_queries, n_docs)
     run = Run.from_arrays(run_src["q"], run_src["d"], run_src["s"])
     lengths = np.diff(run.offsets)
-    q = np.repeat(run.query_ids, lengths)
-    rank = np.arange(len(run.doc_ids)) - np.repeat(run.offsets[:-1], lengths) + 1
+    query = np.repeat(np.arange(len(run.query_ids)), lengths)
+    order = np.lexsort((np.random.default_rng(1).random(len(query)), -run.scores, query))
+    rank = np.arange(len(order)) - np.repeat(run.offsets[:-1], lengths) + 1
+    q, d, s = run.query_ids[query[order]], run.doc_ids[order], run.scores[order]
     run_path, qrels_path = folder / "run.txt", folder / "qrels.txt"
     with open(run_path, "w") as fh:
-        for qi, d, r, s in zip(q.tolist(), run.doc_ids.tolist(), rank.tolist(), run.scores.tolist(), strict=True):
-            fh.write(f"{qi} Q0 {d} {r} {s!r} bench\n")
+        for qi, di, r, si in zip(q.tolist(), d.tolist(), rank.tolist(), s.tolist(), strict=True):
+            fh.write(f"{qi} Q0 {di} {r} {si!r} bench\n")
     with open(qrels_path, "w") as fh:
-        for qi, d, r in zip(qrels_src["q"].tolist(), qrels_src["d"].tolist(), qrels_src["r"].tolist(), strict=True):
-            fh.write(f"{qi} 0 {d} {r}\n")
+        for qi, di, r in zip(qrels_src["q"].tolist(), qrels_src["d"].tolist(), qrels_src["r"].tolist(), strict=True):
+            fh.write(f"{qi} 0 {di} {r}\n")
     return qrels_path, run_path
 
 

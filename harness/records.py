@@ -193,12 +193,19 @@ def trec_eval_order(q_codes: np.ndarray, s32: np.ndarray, d: np.ndarray) -> np.n
     `q_codes` (n,) query codes, `s32` (n,) scores from `trec_eval_scores`, `d` the doc ids: (n,)
     strings, or (n, w) uint64 words whose row-wise order is the ids' order (`words_less`).
     Returns a permutation to index the rows with, or `IN_PLACE` when they are in that order.
-    A run already in that order per query costs one pass over neighbouring rows.
+    A run already in that order per query costs one pass over neighbouring rows; one whose queries
+    are each listed best first, equal scores in any order (as search systems write runs), a pass and
+    the reordering of its ties, no sort of all rows.
     """
-    order = _presorted_order(q_codes, s32, d)
-    if order is None:
+    found = _presorted_order(q_codes, s32, d)
+    if found is None:
         order = _by_query_then_score_desc(q_codes, s32)
-        _break_ties_by_doc_id_desc(order, q_codes, s32, d)
+    else:
+        order, ties_in_order = found
+        if ties_in_order:
+            return order
+        order = np.arange(len(q_codes)) if order is IN_PLACE else order
+    _break_ties_by_doc_id_desc(order, q_codes, s32, d)
     return order
 
 
@@ -217,16 +224,18 @@ def _doc_less(d: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return words_less(d[i], d[j]) if d.ndim == 2 else d[i] < d[j]
 
 
-def _presorted_order(q_codes: np.ndarray, s: np.ndarray, d: np.ndarray) -> np.ndarray | slice | None:
-    """The row order when each query's rows already form one stretch in trec_eval's order, else None.
+def _presorted_order(q_codes: np.ndarray, s: np.ndarray, d: np.ndarray) -> tuple[np.ndarray | slice, bool] | None:
+    """(row order, whether its ties are in trec_eval's order) when each query's rows form one stretch
+    listed by score descending, else None.
 
     Run files written by search tools list each query's documents together, best first; then
     only the stretches need arranging by query (one small sort), not the rows. Checked on
-    every pair of neighbouring rows: score strictly lower, or equal with a lower doc id.
+    every pair of neighbouring rows: score strictly lower, or equal (a tie, in order when the
+    lower doc id comes second).
     """
     n = len(q_codes)
     if n < 2:
-        return np.arange(n)
+        return np.arange(n), True
     new_stretch = np.concatenate([[True], q_codes[1:] != q_codes[:-1]])
     starts = np.flatnonzero(new_stretch)
     stretch_codes = q_codes[starts]
@@ -234,20 +243,20 @@ def _presorted_order(q_codes: np.ndarray, s: np.ndarray, d: np.ndarray) -> np.nd
         return None
     inside = ~new_stretch[1:]
     lower = s[1:] < s[:-1]
+    ties_in_order = True
     if not np.all(lower | ~inside):
         tie = inside & ~lower
         if not np.all(s[1:][tie] == s[:-1][tie]):
             return None
         at = np.flatnonzero(tie)
-        if not np.all(_doc_less(d, at + 1, at)):
-            return None
+        ties_in_order = bool(np.all(_doc_less(d, at + 1, at)))
     if np.all(stretch_codes[1:] > stretch_codes[:-1]):  # queries already in code order: nothing moves
-        return IN_PLACE
+        return IN_PLACE, ties_in_order
     lengths = np.diff(np.append(starts, n))
     by_code = np.argsort(stretch_codes, kind="stable")
     new_starts = np.repeat(starts[by_code], lengths[by_code])
     offsets_in = np.arange(n) - np.repeat(np.cumsum(lengths[by_code]) - lengths[by_code], lengths[by_code])
-    return new_starts + offsets_in
+    return new_starts + offsets_in, ties_in_order
 
 
 def _by_query_then_score_desc(q_codes: np.ndarray, s: np.ndarray) -> np.ndarray:

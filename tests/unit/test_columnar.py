@@ -22,9 +22,17 @@ pytrec_eval = pytest.importorskip("pytrec_eval")
 
 
 def _write(tmp_path: Path, qrels: dict, run: dict, rng: np.random.Generator, crlf: bool = False) -> tuple[Path, Path]:
-    """TREC files of the dicts; run rows shuffled (queries split into several stretches)."""
+    """TREC files of the dicts; run rows as listed, shuffled (queries split into several stretches), or
+    best first per query with equal scores in a random order (as search systems write runs)."""
     rows = [(q, d, s) for q, docs in run.items() for d, s in docs.items()]
-    order = rng.permutation(len(rows)) if rng.random() < 0.5 else np.arange(len(rows))
+    how = rng.integers(3)
+    if how == 0:
+        order = np.arange(len(rows))
+    elif how == 1:
+        order = rng.permutation(len(rows))
+    else:
+        queries = np.unique([r[0] for r in rows], return_inverse=True)[1]
+        order = np.lexsort((rng.random(len(rows)), -np.array([r[2] for r in rows], dtype=float), queries))
     end = "\r\n" if crlf else "\n"
     run_path, qrels_path = tmp_path / "run.txt", tmp_path / "qrels.txt"
     run_path.write_text("".join(f"{rows[i][0]} Q0 {rows[i][1]} 1 {rows[i][2]!r} sys{end}" for i in order), "utf-8")
