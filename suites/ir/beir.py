@@ -17,18 +17,24 @@ Queries are restricted to those judged in the split's qrels, as BEIR evaluates t
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from rankbench.harness.datahome import checked_file, data_home, files_checksum, find_file
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput, DatasetMissing, UnknownName
 from rankbench.harness.formats import read_beir_corpus, read_beir_qrels, read_beir_queries
+from rankbench.harness.ids import id_words, words_hash
 from rankbench.harness.interfaces import IR_FAMILIES
 from rankbench.harness.records import Corpus, DevSplit, IRDataset, Loaded, Qrels, Queries
 from rankbench.harness.registry import DatasetSpec, SuiteSource
 from rankbench.harness.suite import Suite
 from rankbench.suites.catalog import dataset_spec, entry, manifest
+
+log = logging.getLogger(__name__)
 
 BEIR_MEASURES = ("nDCG@10", "R@100", "RR@10", "AP")
 
@@ -67,6 +73,7 @@ def read_beir_folder(folder: Path, split: str, *, require_split: bool = True) ->
             raise BadInput(f"not a BEIR folder: no {name} (or {name}.gz)", path=folder)
     qrels = read_beir_qrels(qrels_path)
     corpus = read_beir_corpus(corpus_path)
+    _warn_unknown_documents(qrels, corpus, qrels_path)
     queries = read_beir_queries(queries_path, keep=set(qrels.query_ids.tolist()))
     dev = None
     dev_path = find_file("qrels/dev.tsv", folder) if split != "dev" else None
@@ -74,6 +81,25 @@ def read_beir_folder(folder: Path, split: str, *, require_split: bool = True) ->
         dev_qrels = read_beir_qrels(dev_path)
         dev = DevSplit(queries=read_beir_queries(queries_path, keep=set(dev_qrels.query_ids.tolist())), qrels=dev_qrels)
     return IRDataset(corpus, queries, qrels, dev)
+
+
+def _warn_unknown_documents(qrels: Qrels, corpus: Corpus, path: Path) -> None:
+    """Log a warning when the qrels judge relevant documents the corpus does not hold: no system can
+    retrieve them, so every measure of their queries is capped (all zero when none is in the corpus)."""
+    relevant = qrels.labels > 0
+    known = np.sort(words_hash(id_words(corpus.ids)))  # 64-bit hashes: fast on millions of ids, exact enough to warn
+    judged = words_hash(id_words(qrels.doc_ids))
+    at = np.minimum(np.searchsorted(known, judged), max(len(known) - 1, 0))
+    absent = relevant & ((known[at] != judged) if len(known) else True)
+    if absent.any():
+        log.warning(
+            "%s: %d of %d relevant judgements name documents absent from the corpus (e.g. %r); they can never be "
+            "retrieved",
+            path,
+            int(absent.sum()),
+            int(relevant.sum()),
+            str(qrels.doc_ids[absent][0]),
+        )
 
 
 def folder_checksum(folder: Path, split: str) -> str:
@@ -129,8 +155,6 @@ def load_with_beir_loader(folder: Path, split: str = "test") -> IRDataset:
         raise BadInput(f"{folder} is not a BEIR folder (no corpus.jsonl; gunzip corpus.jsonl.gz first)")
     corpus, queries, qrels = beir_data.GenericDataLoader(data_folder=str(folder)).load(split=split)
     ids = list(corpus)
-    import numpy as np
-
     return IRDataset(
         Corpus(
             np.array(ids), tuple(corpus[i].get("text", "") for i in ids), tuple(corpus[i].get("title", "") for i in ids)

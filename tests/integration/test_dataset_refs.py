@@ -295,3 +295,19 @@ def test_beir_scifact_by_name_runs_on_the_pinned_copy_in_the_data_home(real_data
     assert resolve_suite("beir/scifact").name == "beir-scifact"
     assert resolve_suite("beir/scifact/test").name == "beir-scifact"
     assert resolve_suite("beir/scifact/train").name == "beir/scifact/train"  # a split the copy does not hold
+
+
+def test_qrels_judging_documents_absent_from_the_corpus_warn(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Every measure of such a query is capped (all zero when no judged document is in the corpus): say so."""
+    from rankbench.suites.ir.beir import read_beir_folder
+
+    folder = _beir_folder(tmp_path / "absent", qrels=False)
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq1\tdX\t2\nq1\tdY\t0\n")
+    with caplog.at_level("WARNING"):
+        read_beir_folder(folder, "test")
+    assert "1 of 2 relevant judgements name documents absent from the corpus (e.g. 'dX')" in caplog.text
+    caplog.clear()
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
+    with caplog.at_level("WARNING"):
+        read_beir_folder(folder, "test")
+    assert "absent" not in caplog.text
