@@ -173,6 +173,8 @@ def string_bytes(values: np.ndarray) -> np.ndarray:
 
     ASCII ids (every code point below 128) are narrowed in place of encoding each id.
     """
+    if len(values) == 0:
+        return np.zeros((0, 1), dtype=np.uint8)
     points = np.ascontiguousarray(values).view(np.uint32).reshape(len(values), -1)
     if int(points.max(initial=0)) < 0x80:
         return points.astype(np.uint8)

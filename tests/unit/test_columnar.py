@@ -119,3 +119,10 @@ def test_missing_as_zero_on_the_columnar_path(tmp_path: Path) -> None:
     assert list(ours.query_ids) == list(ref.index) and "unretrieved" in ours.query_ids
     for name in ("AP", "nDCG@10"):
         np.testing.assert_array_equal(ours.values[name], ref[name].to_numpy())
+
+
+def test_empty_runs_build_and_key() -> None:
+    """No row at all (a query searched, nothing returned) still gives a Run with keys and words."""
+    empty = Run.from_arrays(np.array([], dtype=str), np.array([], dtype=str), np.array([]))
+    assert len(empty.row_keys()) == 0 and empty.row_words().shape[0] == 0
+    assert Run.from_dict({"q1": {}}).query_ids.tolist() == ["q1"]
