@@ -62,21 +62,27 @@ class AdapterRef:
     def build(self, seed_offset: int = 0) -> Any:
         """Instantiate the adapter (or the pipeline of its stages).
 
-        `seed_offset` is the cell's seed: an adapter whose constructor takes `seed` gets its own
+        `seed_offset` is the cell's seed: each stage whose constructor takes `seed` gets its own
         seed (the reference's, else the constructor's default) plus `seed_offset`, so that the
         seeds of a run train different models while seed 0 builds exactly what the reference says.
         """
+        stages = tuple(_offset_seed(stage, seed_offset) for stage in self.stages)
         if self.is_pipeline:
-            for stage in self.stages:
-                ADAPTERS.get(stage.name)
-            return ADAPTERS.get("pipeline").build(stages=tuple(str(s) for s in self.stages))
-        stage = self.stages[0]
-        spec, params = ADAPTERS.get(stage.name), dict(stage.params)
-        if seed_offset:
-            own = params.get("seed", spec.defaults().get("seed"))
-            if isinstance(own, int) and not isinstance(own, bool):
-                params["seed"] = own + seed_offset
-        return spec.build(**params)
+            return ADAPTERS.get("pipeline").build(stages=tuple(str(s) for s in stages))
+        return ADAPTERS.get(stages[0].name).build(**dict(stages[0].params))
+
+
+def _offset_seed(stage: Stage, offset: int) -> Stage:
+    """`stage` with `seed` moved by `offset` when its adapter takes an integer seed (looked up: unknown names raise)."""
+    spec = ADAPTERS.get(stage.name)
+    if not offset:
+        return stage
+    params = dict(stage.params)
+    own = params.get("seed", spec.defaults().get("seed"))
+    if not isinstance(own, int) or isinstance(own, bool):
+        return stage
+    params["seed"] = own + offset
+    return Stage(stage.name, tuple(sorted(params.items())), stage.depth)
 
 
 def _parse_value(text: str, where: str) -> Any:

@@ -29,3 +29,11 @@ def test_seeds_of_a_run_are_different_models(tmp_path: Path) -> None:
     assert sorted(by_seed) == [0, 1]
     values = [np.array([m.value for m in by_seed[s].values()]) for s in (0, 1)]
     assert not np.allclose(values[0], values[1])
+
+
+def test_pipeline_stages_get_the_cell_seed_too() -> None:
+    from rankbench.harness.adapter_ref import _offset_seed
+
+    stages = parse_adapter_ref("bm25>>muvera(seed=4)@10").stages
+    assert [str(_offset_seed(s, 3)) for s in stages] == ["bm25", "muvera(seed=7)@10"]
+    assert [str(_offset_seed(s, 0)) for s in stages] == ["bm25", "muvera(seed=4)@10"]
