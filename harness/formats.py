@@ -31,7 +31,7 @@ from typing import IO, Any
 import numpy as np
 
 from rankbench.harness.errors import BadInput
-from rankbench.harness.records import MAX_ID_LENGTH, Corpus, Qrels, Queries, Run, id_too_long
+from rankbench.harness.records import MAX_ID_LENGTH, MAX_LABEL, Corpus, Qrels, Queries, Run, id_too_long
 
 BOM = b"\xef\xbb\xbf"
 
@@ -178,10 +178,6 @@ def is_beir_header(parts: list[str]) -> bool:
     return len(names) == 3 and (
         names[0] in {"query-id", "query_id", "qid", "query"} or names[2] in {"score", "relevance", "label", "rel"}
     )
-
-
-MAX_LABEL = 2**31 - 1
-"""The largest relevance label (in absolute value) a qrels file may hold: a C int, as trec_eval reads labels."""
 
 
 def _label(text: str, path: Path, lineno: int) -> int:

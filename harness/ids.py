@@ -178,7 +178,8 @@ def string_bytes(values: np.ndarray) -> np.ndarray:
     points = np.ascontiguousarray(values).view(np.uint32).reshape(len(values), -1)
     if int(points.max(initial=0)) < 0x80:
         return points.astype(np.uint8)
-    encoded = np.ascontiguousarray(np.char.encode(values, "utf-8"))
+    # surrogatepass: a lone surrogate (JSON allows "\\ud800") keeps its code point's place in the order
+    encoded = np.ascontiguousarray(np.char.encode(values, "utf-8", "surrogatepass"))
     return encoded.view(np.uint8).reshape(len(values), max(encoded.dtype.itemsize, 1))
 
 

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+MAX_LABEL = 2**31 - 1
+"""The largest relevance label (in absolute value) qrels may hold: a C int, as trec_eval reads labels."""
+
 MAX_ID_LENGTH = 1_000
 """The longest query or document id, in characters. numpy holds ids at the width of the longest, so one
 huge id (a line's text pasted as an id) would make every id that wide: readers refuse it at its `file:line`."""
@@ -120,6 +123,10 @@ class Qrels:
                 raise BadInput("qrels labels must be finite integers")
             if labels.size and not np.all(labels.astype(float) == np.round(labels.astype(float))):
                 raise BadInput("qrels labels must be integers (graded relevance 0, 1, 2, ...)")
+        magnitude = np.abs(labels.astype(float))
+        if labels.size and magnitude.max() > MAX_LABEL:
+            worst = labels.astype(float)[int(np.argmax(magnitude))]
+            raise BadInput(f"qrels labels must be grades within ±{MAX_LABEL:,}, got {worst:g}")
         object.__setattr__(self, "labels", labels.astype(np.int64))
         if not (len(self.query_ids) == len(self.doc_ids) == len(self.labels)):
             raise BadInput("qrels columns must have the same length")
@@ -451,8 +458,7 @@ class Run:
         if k <= 0:
             raise BadInput(f"k must be a positive integer, got {k}")
         keep = self.ranks() < k
-        counts = np.add.reduceat(keep, self.offsets[:-1]) if len(self.doc_ids) else np.zeros(len(self), int)
-        counts = np.where(self.lengths > 0, counts, 0)
+        counts = np.minimum(self.lengths, k)  # (reduceat would read past the end when the last query has no row)
         offsets = np.zeros(len(self) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
         cut = Run(self.query_ids, offsets, self.doc_ids[keep], self.scores[keep], self.name)

@@ -126,3 +126,21 @@ def test_empty_runs_build_and_key() -> None:
     empty = Run.from_arrays(np.array([], dtype=str), np.array([], dtype=str), np.array([]))
     assert len(empty.row_keys()) == 0 and empty.row_words().shape[0] == 0
     assert Run.from_dict({"q1": {}}).query_ids.tolist() == ["q1"]
+
+
+def test_ids_holding_a_lone_surrogate_rank_by_code_point() -> None:
+    """JSON allows "\\ud800"; such an id is ranked where its code point stands (before U+E000, after U+D7FF)."""
+    run = Run.from_arrays(["q"] * 3, ["\ud800", "\ue000", "\ud7ff"], [1.0, 1.0, 1.0])
+    assert run.doc_ids.tolist() == ["\ue000", "\ud800", "\ud7ff"]
+    assert evaluate(run, Qrels(["q"], ["\ud7ff"], [1]), ["RR"])["RR"].tolist() == [pytest.approx(1 / 3)]
+
+
+def test_cut_keeps_a_last_query_without_rows() -> None:
+    cut = Run.from_dict({"q": {"a": 1.0, "b": 2.0}, "r": {}}).cut(1)
+    assert cut.query_ids.tolist() == ["q", "r"] and cut.offsets.tolist() == [0, 1, 1] and cut.doc_ids.tolist() == ["b"]
+
+
+@pytest.mark.parametrize("label", [1e30, 2**63, -(2**40)])
+def test_qrels_labels_beyond_a_c_int_are_refused(label: float) -> None:
+    with pytest.raises(BadInput, match="qrels labels must be grades within"):
+        Qrels(["q"], ["a"], [label])
