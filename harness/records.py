@@ -371,7 +371,12 @@ class Run:
         """
         q = narrowest(_as_str_array(query_ids, "query"))
         d = narrowest(_as_str_array(doc_ids, "document"))
-        s = np.asarray(scores, dtype=np.float64)
+        try:
+            s = np.asarray(scores, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise BadInput("run scores must be real numbers") from None
+        if s.ndim != 1:
+            raise BadInput(f"run scores must be one number per row (1-D), got shape {list(s.shape)}")
         if not (len(q) == len(d) == len(s)):
             raise BadInput("run columns must have the same length")
         if s.size and not np.all(np.isfinite(s)):
@@ -416,14 +421,25 @@ class Run:
         does not matter.
         """
         qids = _as_str_array(query_ids, "query")
+        docs = _as_str_array(doc_ids, "document")
+        indices, scores = np.asarray(indices), np.asarray(scores)
+        if indices.ndim != 2 or indices.dtype.kind not in "iu" or scores.shape != indices.shape:
+            raise BadInput(
+                f"from_topk takes integer indices and scores of one shape (n_queries, k); got indices "
+                f"{indices.dtype}{list(indices.shape)} and scores {scores.dtype}{list(scores.shape)}"
+            )
+        if len(qids) != len(indices):
+            raise BadInput(f"from_topk: {len(qids)} query ids for {len(indices)} rows of indices")
+        if indices.size and (indices.max() >= len(docs) or indices.min() < -1):
+            raise BadInput(f"from_topk: indices must lie in 0..{len(docs) - 1} (or -1 for no hit)")
         k = indices.shape[1]
         q = np.repeat(qids, k)
         valid = indices.reshape(-1) >= 0
         no_hit = qids[~valid.reshape(len(qids), k).any(axis=1)] if k else qids
         return cls.from_arrays(
             q[valid],
-            _as_str_array(doc_ids, "document")[indices.reshape(-1)[valid]],
-            np.asarray(scores).reshape(-1)[valid],
+            docs[indices.reshape(-1)[valid]],
+            scores.reshape(-1)[valid],
             name,
             empty_queries=no_hit,
         )

@@ -144,3 +144,18 @@ def test_cut_keeps_a_last_query_without_rows() -> None:
 def test_qrels_labels_beyond_a_c_int_are_refused(label: float) -> None:
     with pytest.raises(BadInput, match="qrels labels must be grades within"):
         Qrels(["q"], ["a"], [label])
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: Run.from_arrays(["q"], ["a"], ["x"]), "real numbers"),
+        (lambda: Run.from_arrays(["q", "q"], ["a", "b"], [[1.0], [2.0]]), "1-D"),
+        (lambda: Run.from_topk(np.array(["q"]), np.array(["a"]), np.array([0]), np.array([1.0])), "one shape"),
+        (lambda: Run.from_topk(np.array(["q"]), np.array(["a"]), np.array([[3]]), np.array([[1.0]])), "0..0"),
+        (lambda: Run.from_topk(np.array(["q", "r"]), np.array(["a"]), np.array([[0]]), np.array([[1.0]])), "2 query"),
+    ],
+)
+def test_malformed_arrays_are_one_line(build: object, message: str) -> None:
+    with pytest.raises(BadInput, match=message):
+        build()  # type: ignore[operator]
