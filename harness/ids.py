@@ -1,4 +1,6 @@
-"""64-bit hashes of string ids, and factorising ids through them.
+"""Ids as numbers: 64-bit hashes of string ids and factorising through them, and ids as big-endian
+words of their UTF-8 bytes (`byte_words`, `id_words`: exact equality and order, how runs are ranked
+and joined to qrels).
 
 numpy keeps ids as fixed-width code points (dtype `<U..`). Hashing them column by column
 costs a few whole-array passes and no Python objects, whereas `pd.factorize` on strings first

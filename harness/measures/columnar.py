@@ -1,13 +1,13 @@
 """trec_eval on a run read as columns: no string object, Python or numpy, per run row.
 
 `rankbench evaluate` reads a TREC run with pyarrow (`formats.read_trec_run_columns`). Here every
-doc id becomes its UTF-8 bytes packed into big-endian 64-bit words (`byte_words`, zero-padded):
-equal ids have equal words, and comparing the words of two rows left to right compares the ids'
-bytes, which is trec_eval's order (C `strcmp`) and numpy's code point order (UTF-8 keeps it).
-The rows are then ranked, checked and joined to the qrels as `Run.from_arrays` and
-`ranking.evaluate_arrays` do with strings (`records.trec_eval_order`, `ranking.join_judged`), so
-every measure is computed from the same judged rows. Building the strings costs more than
-ranking, joining and measuring together on a run of a few million rows (`benchmarks/measures.py`).
+doc id becomes its UTF-8 bytes packed into big-endian 64-bit words straight from pyarrow's buffers
+(`ids.byte_words`): equal ids have equal words, and comparing the words of two rows left to right
+compares the ids' bytes, which is trec_eval's order (C `strcmp`) and numpy's code point order
+(UTF-8 keeps it). The rows are then ranked, checked and joined to the qrels by the same code as a
+`Run` (`records.trec_eval_order`, `ranking.judged_rows_by_words`), so every measure is computed
+from the same judged rows; only no string array of the run's ids is ever built, which costs more
+than ranking, joining and measuring together on a run of a few million rows (`benchmarks/measures.py`).
 
 A file this path does not take — a document listed twice for a query, a 64-bit key shared by
 two qrels judgements — returns None, and the caller reads the run as a `Run` (which names the
