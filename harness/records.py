@@ -151,8 +151,12 @@ class Qrels:
         return len(self.labels)
 
     def query_set(self) -> np.ndarray:
-        """The judged query ids, sorted and unique."""
-        return factorize_grouped(self.query_ids)[1]  # bare np.unique would import numpy.ma (25 ms)
+        """The judged query ids, sorted and unique (computed once)."""
+        cached = self.__dict__.get("_query_set")
+        if cached is None:
+            cached = factorize_grouped(self.query_ids)[1]  # bare np.unique would import numpy.ma (25 ms)
+            object.__setattr__(self, "_query_set", cached)
+        return cached
 
 
 def _query_codes(q: np.ndarray, empty_queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -19,7 +19,7 @@ from rankbench.harness.errors import BadInput
 from rankbench.harness.formats import lines, read_beir_qrels, read_trec_qrels, read_trec_run, read_trec_run_columns
 from rankbench.harness.measures.columnar import evaluate_run_columns
 from rankbench.harness.measures.grammar import aggregate, parse_measure, parse_measures
-from rankbench.harness.measures.ranking import check_overlap, check_overlap_ids, evaluate_arrays
+from rankbench.harness.measures.ranking import check_overlap_ids, evaluate_arrays
 from rankbench.harness.records import Qrels
 
 if TYPE_CHECKING:
@@ -68,21 +68,22 @@ def evaluate_files(
     parsed = parse_measures(list(measures) or list(DEFAULT_MEASURES))
     columns = read_trec_run_columns(run_path)
     if columns is not None:  # the run as columns of bytes (no string per row): see `columnar`
-        try:
-            check_overlap_ids(columns.query_ids, len(columns.scores), qrels)
-        except BadInput as exc:
-            raise BadInput(f"{run_path} against {qrels_path}: {exc}") from None
+        _check_overlap(columns.query_ids, len(columns.scores), qrels, run_path, qrels_path)
         evaluated = evaluate_run_columns(columns, qrels, parsed, missing_as_zero)
         if evaluated is not None:
             query_ids, values = evaluated
             return Evaluation(query_ids, values, columns.name, len(columns.query_ids), len(qrels.query_set()))
-    run = read_trec_run(run_path)
-    try:
-        check_overlap(run, qrels)
-    except BadInput as exc:
-        raise BadInput(f"{run_path} against {qrels_path}: {exc}") from None
+    run = read_trec_run(run_path)  # files the columns do not take: the Run names a repeated document's line
+    _check_overlap(run.query_ids, len(run.doc_ids), qrels, run_path, qrels_path)
     query_ids, values = evaluate_arrays(run, qrels, parsed, missing_as_zero=missing_as_zero)
     return Evaluation(query_ids, values, run.name, len(run), len(qrels.query_set()))
+
+
+def _check_overlap(query_ids: np.ndarray, n_rows: int, qrels: Qrels, run_path: Path, qrels_path: Path) -> None:
+    try:
+        check_overlap_ids(query_ids, n_rows, qrels)
+    except BadInput as exc:
+        raise BadInput(f"{run_path} against {qrels_path}: {exc}") from None
 
 
 def as_text(result: Evaluation, per_query: bool) -> str:
@@ -247,7 +248,6 @@ def command(argv: Sequence[str]) -> int | None:
     return `BadInput.exit_code`.
     """
     import argparse
-    import gc
     import sys
 
     from rankbench.harness.errors import HarnessError, UnknownName
@@ -268,8 +268,7 @@ def command(argv: Sequence[str]) -> int | None:
             raise UnknownName("output format", args.fmt, list(writers))
         result = evaluate_files(args.qrels, args.run, args.measure, args.missing_as_zero)
     except HarnessError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        gc.collect()  # free the failed reader (and Arrow's threads) before teardown, as cli.main does
+        print(f"error: {exc}", file=sys.stderr)  # this is the command line's own output
         return exc.exit_code
     print(writers[args.fmt](result, args.per_query))
     return 0
