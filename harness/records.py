@@ -17,7 +17,6 @@ from rankbench.harness.ids import (
     factorize_grouped,
     id_words,
     narrowest,
-    order_words,
     pair_keys,
     string_hash,
     width_of,
@@ -201,8 +200,8 @@ IN_PLACE = slice(None)
 def trec_eval_order(q_codes: np.ndarray, s32: np.ndarray, d: np.ndarray) -> np.ndarray | slice:
     """Row order of trec_eval: by query code, then float32 score descending, then doc id descending.
 
-    `q_codes` (n,) query codes, `s32` (n,) scores from `trec_eval_scores`, `d` the doc ids: (n,)
-    strings, or (n, w) uint64 words whose row-wise order is the ids' order (`words_less`).
+    `q_codes` (n,) query codes, `s32` (n,) scores from `trec_eval_scores`, `d` the doc ids as (n, w)
+    uint64 words whose row-wise order is the ids' order (`ids.byte_words`, compared by `words_less`).
     Returns a permutation to index the rows with, or `IN_PLACE` when they are in that order.
     A run already in that order per query costs one pass over neighbouring rows; one whose queries
     are each listed best first, equal scores in any order (as search systems write runs), a pass and
@@ -230,11 +229,6 @@ def words_less(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return less
 
 
-def _doc_less(d: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """`d[i] < d[j]` for doc ids given as strings or as (n, w) order words."""
-    return words_less(d[i], d[j]) if d.ndim == 2 else d[i] < d[j]
-
-
 def _presorted_order(q_codes: np.ndarray, s: np.ndarray, d: np.ndarray) -> tuple[np.ndarray | slice, bool] | None:
     """(row order, whether its ties are in trec_eval's order) when each query's rows form one stretch
     listed by score descending, else None.
@@ -260,7 +254,7 @@ def _presorted_order(q_codes: np.ndarray, s: np.ndarray, d: np.ndarray) -> tuple
         if not np.all(s[1:][tie] == s[:-1][tie]):
             return None
         at = np.flatnonzero(tie)
-        ties_in_order = bool(np.all(_doc_less(d, at + 1, at)))
+        ties_in_order = bool(np.all(words_less(d[at + 1], d[at])))
     if np.all(stretch_codes[1:] > stretch_codes[:-1]):  # queries already in code order: nothing moves
         return IN_PLACE, ties_in_order
     lengths = np.diff(np.append(starts, n))
@@ -287,7 +281,7 @@ def _break_ties_by_doc_id_desc(order: np.ndarray, q_codes: np.ndarray, s: np.nda
     """Reorder, in place, rows of equal (query, score) by doc id descending (trec_eval's tie-break).
 
     Only rows inside a tie are touched, so runs without ties pay one comparison pass. Tied ids
-    are compared through `order_words` (integer words in the strings' order, no factorising).
+    are compared through their (n, w) byte words `d` (no factorising).
     Ties of up to `_SMALL_TIE` rows, the usual kind, are put in order by odd-even transposition
     (one vectorised compare-and-swap of neighbours per round, at most that many rounds); the
     rows of larger ties by one sort on (tie group, words descending).
@@ -306,7 +300,7 @@ def _break_ties_by_doc_id_desc(order: np.ndarray, q_codes: np.ndarray, s: np.nda
     for part, sort in ((small, _transposition_desc), (~small, _sort_desc)):
         if part.any():
             rows = order[pos[part]]
-            order[pos[part]] = rows[sort(d[rows] if d.ndim == 2 else order_words(d[rows]), group[part])]
+            order[pos[part]] = rows[sort(d[rows], group[part])]
 
 
 _SMALL_TIE = 16
