@@ -565,7 +565,7 @@ def read_trec_run(path: Path) -> Run:
 
 def _read_trec_run_lines(path: Path) -> Run:
     """`read_trec_run` line by line in Python: the reference the columnar path must equal."""
-    qs, ds, ss = [], [], []
+    qs, ds, ss, linenos = [], [], [], []
     name = "run"
     for lineno, line in _lines(path):
         parts = line.split()
@@ -582,11 +582,11 @@ def _read_trec_run_lines(path: Path) -> Run:
         qs.append(_id(parts[0], "query", path, lineno))
         ds.append(_id(parts[2], "document", path, lineno))
         ss.append(score)
+        linenos.append(lineno)
         name = parts[5]
     if not qs:
         return Run.empty(name)
     seen: dict[tuple[str, str], int] = {}
-    linenos = [n for n, _ in _lines(path)]
     for i, pair in enumerate(zip(qs, ds, strict=True)):
         if pair in seen:
             raise BadInput(
