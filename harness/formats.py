@@ -107,11 +107,8 @@ def lines(path: Path) -> Iterator[tuple[int, str]]:
             raise BadInput(f"truncated or corrupt file ({exc}); re-create it", path=path, line=lineno + 1) from None
 
 
-_lines = lines
-
-
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    for lineno, line in _lines(path):
+    for lineno, line in lines(path):
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -230,7 +227,7 @@ def read_beir_qrels(path: Path) -> Qrels:
                 )
             )
         return _qrels_from_rows(rows, path)
-    for n, (lineno, line) in enumerate(_lines(path)):
+    for n, (lineno, line) in enumerate(lines(path)):
         parts = line.split("\t")
         if n == 0 and is_beir_header(parts):
             continue
@@ -483,7 +480,7 @@ def read_trec_qrels(path: Path) -> Qrels:
     with contextlib.suppress(_NotFast):  # the line reader below names the offending line
         return _trec_qrels_fast(path)
     rows: list[tuple[str, str, int, int]] = []
-    for lineno, line in _lines(path):
+    for lineno, line in lines(path):
         parts = line.split()
         if len(parts) != 4:
             raise BadInput(f"expected 4 columns (qid iter docno rel), found {len(parts)}", path=path, line=lineno)
@@ -567,7 +564,7 @@ def _read_trec_run_lines(path: Path) -> Run:
     """`read_trec_run` line by line in Python: the reference the columnar path must equal."""
     qs, ds, ss, linenos = [], [], [], []
     name = "run"
-    for lineno, line in _lines(path):
+    for lineno, line in lines(path):
         parts = line.split()
         if len(parts) != 6:
             raise BadInput(
