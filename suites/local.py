@@ -49,7 +49,7 @@ from rankbench.harness.formats import (
 from rankbench.harness.records import Corpus, IRDataset, Loaded, Queries
 from rankbench.harness.registry import DatasetSpec, SuiteSource
 from rankbench.harness.suite import Suite
-from rankbench.suites.ctr.suites import CTR_MEASURES
+from rankbench.suites.ctr.suites import ctr_suite
 from rankbench.suites.ir.beir import retrieval_suite
 from rankbench.suites.recsys.suites import FAMILY, FULL, HOLDOUT
 
@@ -109,17 +109,7 @@ def _ir_suite(name: str, loader: str, params: dict[str, Any], kind: str) -> tupl
 
 def _ctr_suite(name: str) -> tuple[Suite, DatasetSpec]:
     spec = DatasetSpec(name=name, loader="rankbench.suites.local:load_bars_folder", params={"path": name})
-    suite = Suite(
-        name=name,
-        dataset=name,
-        task="ctr",
-        measures=CTR_MEASURES,
-        families=("ctr",),
-        unit="impression",
-        description="local BARS CSV folder",
-        tags=("local",),
-    )
-    return suite, spec
+    return ctr_suite(name, name, "local BARS CSV folder", ("local",)), spec
 
 
 def _recsys_suite(name: str, path: Path) -> tuple[Suite, DatasetSpec]:

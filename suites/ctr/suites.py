@@ -75,7 +75,7 @@ DATASETS = (
 )
 
 
-def _suite(name: str, dataset: str, description: str, tags: tuple[str, ...]) -> Suite:
+def ctr_suite(name: str, dataset: str, description: str, tags: tuple[str, ...]) -> Suite:
     return Suite(
         name=name,
         dataset=dataset,
@@ -89,21 +89,21 @@ def _suite(name: str, dataset: str, description: str, tags: tuple[str, ...]) -> 
 
 
 SUITES = (
-    _suite("ctr-synth", "ctr-synth", "generated CTR table with feature crosses; ships with rankbench", ("ctr",)),
-    _suite("ctr-synth-small", "ctr-synth-small", "ctr-synth at quickstart size", ("ctr", "small")),
-    _suite("ctr-synth-tiny", "ctr-synth-tiny", "tiny generated CTR table for contract tests", ("ctr", "tiny")),
-    _suite(
+    ctr_suite("ctr-synth", "ctr-synth", "generated CTR table with feature crosses; ships with rankbench", ("ctr",)),
+    ctr_suite("ctr-synth-small", "ctr-synth-small", "ctr-synth at quickstart size", ("ctr", "small")),
+    ctr_suite("ctr-synth-tiny", "ctr-synth-tiny", "tiny generated CTR table for contract tests", ("ctr", "tiny")),
+    ctr_suite(
         "frappe-nfm",
         "frappe-nfm",
         "Frappe: train on the NFM validation file (80/20 holdout for early stopping), test on BARS frappe_x1 test",
         ("ctr", "real"),
     ),
-    _suite("frappe-x1", "frappe-x1", "BARS frappe_x1 benchmark split", ("ctr", "real", "bars")),
-    _suite(
+    ctr_suite("frappe-x1", "frappe-x1", "BARS frappe_x1 benchmark split", ("ctr", "real", "bars")),
+    ctr_suite(
         "movielenslatest-x1", "movielenslatest-x1", "BARS movielenslatest_x1 benchmark split", ("ctr", "real", "bars")
     ),
-    _suite("criteo-x1", "criteo-x1", "BARS criteo_x1 benchmark split", ("ctr", "real", "bars")),
-    _suite("avazu-x1", "avazu-x1", "BARS avazu_x1 benchmark split", ("ctr", "real", "bars")),
+    ctr_suite("criteo-x1", "criteo-x1", "BARS criteo_x1 benchmark split", ("ctr", "real", "bars")),
+    ctr_suite("avazu-x1", "avazu-x1", "BARS avazu_x1 benchmark split", ("ctr", "real", "bars")),
 )
 
 # 20k rows at BARS's batch of 4096 would be 5 steps an epoch: the quickstart uses batches of 512
