@@ -114,6 +114,17 @@ def folder_checksum(folder: Path, split: str) -> str:
     return digest.hexdigest()
 
 
+def qrels_digest(head: str, qrels: Qrels) -> Any:
+    """A sha256 of `head`, then one `qid<TAB>docid<TAB>label` line per judgement (callers may update it further).
+
+    The content key of collections a library loads for us (ir_datasets, mteb), where no files are ours to hash.
+    """
+    digest = hashlib.sha256(head.encode())
+    for q, d, r in zip(qrels.query_ids.tolist(), qrels.doc_ids.tolist(), qrels.labels.tolist(), strict=True):
+        digest.update(f"{q}\t{d}\t{r}\n".encode())
+    return digest
+
+
 def _info(ds: IRDataset, split: str, **extra: Any) -> dict[str, Any]:
     return {"split": split, "n_docs": len(ds.corpus), "n_queries": len(ds.queries), "n_qrels": len(ds.qrels), **extra}
 

@@ -7,7 +7,6 @@ judgements are left out, as BEIR does; the measures are BEIR's.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import numpy as np
@@ -17,7 +16,7 @@ from rankbench.harness.errors import BadInput, UnknownName
 from rankbench.harness.records import Corpus, IRDataset, Loaded, Qrels, Queries
 from rankbench.harness.registry import DatasetSpec, SuiteSource
 from rankbench.harness.suite import Suite
-from rankbench.suites.ir.beir import retrieval_suite
+from rankbench.suites.ir.beir import qrels_digest, retrieval_suite
 
 PREFIX = "irds:"
 
@@ -70,9 +69,7 @@ def read_ir_datasets(dataset_id: str) -> IRDataset:
 
 def load_irds(spec: DatasetSpec, dataset_id: str) -> Loaded:
     ds = read_ir_datasets(dataset_id)
-    digest = hashlib.sha256(dataset_id.encode())
-    for q, d, r in zip(ds.qrels.query_ids.tolist(), ds.qrels.doc_ids.tolist(), ds.qrels.labels.tolist(), strict=True):
-        digest.update(f"{q}\t{d}\t{r}\n".encode())
+    digest = qrels_digest(dataset_id, ds.qrels)
     digest.update(f"{len(ds.corpus)} {len(ds.queries)}".encode())
     info = {"ir_datasets": dataset_id, "n_docs": len(ds.corpus), "n_queries": len(ds.queries), "n_qrels": len(ds.qrels)}
     return Loaded(ds, digest.hexdigest(), info)

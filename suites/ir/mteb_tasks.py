@@ -8,7 +8,6 @@ retrieval over all of its candidate documents. Tasks of other types are refused 
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import numpy as np
@@ -18,7 +17,7 @@ from rankbench.harness.errors import BadInput, UnknownName
 from rankbench.harness.records import Corpus, IRDataset, Loaded, Qrels, Queries
 from rankbench.harness.registry import DatasetSpec, SuiteSource
 from rankbench.harness.suite import Suite
-from rankbench.suites.ir.beir import retrieval_suite
+from rankbench.suites.ir.beir import qrels_digest, retrieval_suite
 
 PREFIX = "mteb:"
 TYPES = ("Retrieval", "Reranking")
@@ -56,9 +55,7 @@ def read_mteb_task(name: str, split: str, path: str = "") -> IRDataset:
 
 def load_mteb(spec: DatasetSpec, task: str, split: str, revision: str = "", path: str = "") -> Loaded:
     ds = read_mteb_task(task, split, path)
-    digest = hashlib.sha256(f"{task} {split} {revision}".encode())
-    for q, d, r in zip(ds.qrels.query_ids.tolist(), ds.qrels.doc_ids.tolist(), ds.qrels.labels.tolist(), strict=True):
-        digest.update(f"{q}\t{d}\t{r}\n".encode())
+    digest = qrels_digest(f"{task} {split} {revision}", ds.qrels)
     info = {"mteb_task": task, "split": split, "n_docs": len(ds.corpus), "n_queries": len(ds.queries)}
     return Loaded(ds, digest.hexdigest(), info)
 
