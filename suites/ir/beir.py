@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from rankbench.harness.datahome import checked_file, data_home, files_checksum, find_file
+from rankbench.harness.datahome import checked_file, content_digest, data_home, files_checksum, find_file
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput, DatasetMissing, UnknownName
 from rankbench.harness.formats import read_beir_corpus, read_beir_qrels, read_beir_queries
@@ -108,8 +108,6 @@ def folder_checksum(folder: Path, split: str) -> str:
     for rel in ("corpus.jsonl", "queries.jsonl", f"qrels/{split}.tsv", *(["qrels/dev.tsv"] if split != "dev" else [])):
         path = find_file(rel, folder)
         if path is not None:
-            from rankbench.harness.datahome import content_digest
-
             digest.update(f"{rel} {content_digest(path)}\n".encode())
     return digest.hexdigest()
 
