@@ -35,16 +35,13 @@ agree within 0.001 AUC from the second epoch on (seed 2021: 0.9170 / 0.9171 afte
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import torch
+from measures import timed
 from sklearn.metrics import roc_auc_score
 
 from rankbench.adapters.ctr.dcnv2 import DCNv2
@@ -69,14 +66,6 @@ class Side:
     def best(self, phase: str) -> tuple[float, float]:
         runs = getattr(self, phase)
         return min(r[0] for r in runs), min(r[1] for r in runs)
-
-
-def timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
-    """(value, wall seconds, CPU seconds of this process, all threads) of `fn()`."""
-    gc.collect()
-    c0, t0 = time.process_time(), time.perf_counter()
-    value = fn()
-    return value, time.perf_counter() - t0, time.process_time() - c0
 
 
 class Ours:
