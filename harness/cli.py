@@ -420,14 +420,14 @@ def evaluate_cmd(
     writers = {"text": as_text, "json": as_json}
     if fmt not in writers:
         raise UnknownName("output format", fmt, list(writers))
+    if compare and len(runs) == 1:
+        raise BadInput("--compare needs at least two run files (the first is the baseline)")
+    if per_query and len(runs) > 1:
+        raise BadInput("--per-query prints one run in trec_eval's layout; give one run file with it")
     results = [evaluate_files(qrels, run, measure, missing_as_zero) for run in runs]
-    if len(results) == 1 and not compare:
+    if len(results) == 1:
         typer.echo(writers[fmt](results[0], per_query))
         return
-    if len(results) == 1:
-        raise BadInput("--compare needs at least two run files (the first is the baseline)")
-    if per_query:
-        raise BadInput("--per-query prints one run in trec_eval's layout; give one run file with it")
     from rankbench.harness.comparison import Settings
 
     compared = compare_runs(results, Settings(alpha=alpha, test=test)) if compare else []
@@ -695,8 +695,10 @@ def usage_error(exc: Any) -> str:
     return f"{message} (see `{ctx.command_path} --help`)" if ctx is not None else message
 
 
-def main() -> None:
-    if sys.argv[1:2] == ["evaluate"]:  # the lean path the `rankbench` executable takes (entry.py)
+def main(*, lean: bool = True) -> None:
+    """The `rankbench` command line: `evaluate` with one run takes the lean path (`lean=False`: typer's
+    `evaluate` for every form, as the tests compare them); errors print one line and set the exit status."""
+    if lean and sys.argv[1:2] == ["evaluate"]:  # the lean path the `rankbench` executable takes (entry.py)
         from rankbench.harness.measures.evaluate_files import command
 
         code = command(sys.argv[2:])

@@ -160,7 +160,7 @@ def test_several_runs_in_one_table_with_paired_tests(tmp_path: Path) -> None:
     assert alone.returncode == 2 and "at least two run files" in alone.stderr
 
 
-FULL_CLI = [sys.executable, "-c", "from rankbench.harness.cli import app; app()"]  # typer's own `evaluate`
+FULL_CLI = [sys.executable, "-c", "from rankbench.harness.cli import main; main(lean=False)"]  # typer's `evaluate`
 LEAN_CLI = [sys.executable, "-c", "from rankbench.harness.entry import main; main()"]  # the executable's path
 
 
@@ -202,8 +202,8 @@ def test_lean_evaluate_equals_the_full_command_line(tmp_path: Path, args: list[s
     ]
     lean = subprocess.run([*LEAN_CLI, *argv], capture_output=True, text=True, timeout=300)
     full = subprocess.run([*FULL_CLI, *argv], capture_output=True, text=True, timeout=300)
-    assert lean.returncode == (full.returncode if full.returncode != 1 else 2)  # typer's app() lets errors escape
-    assert lean.stdout == full.stdout
+    assert lean.returncode == full.returncode, full.stderr
+    assert lean.stdout == full.stdout and lean.stderr == full.stderr
     if lean.returncode:
         assert lean.stderr.startswith("error: ") and lean.stderr.count("\n") == 1
     else:
