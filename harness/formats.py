@@ -32,6 +32,7 @@ import numpy as np
 
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import MAX_ID_LENGTH, MAX_LABEL, Corpus, Qrels, Queries, Run, id_too_long
+from rankbench.harness.resources import release_arrow_at_exit
 
 BOM = b"\xef\xbb\xbf"
 
@@ -294,6 +295,7 @@ def _read_columns(path: Path, names: Sequence[str], types: dict[str, Any]) -> tu
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    release_arrow_at_exit()
     data = _file_bytes(path)
     end = len(data)
     while end and data[end - 1] == 0x0A:  # trailing blank lines (no copy of the file, unlike rstrip)

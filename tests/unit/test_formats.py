@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -189,3 +191,23 @@ def test_a_label_beyond_a_c_int_is_a_file_line_error(tmp_path: Path, label: str)
         read_beir_qrels(beir)
     trec.write_text("q1 0 d1 1\nq1 0 d3 2147483647\n")
     assert read_trec_qrels(trec).labels.max() == 2**31 - 1
+
+
+def test_an_uncaught_error_after_an_arrow_read_exits_1_not_by_abort(tmp_path: Path) -> None:
+    """A traceback kept to the interpreter's teardown (Python keeps the last one) held the frames
+    that held Arrow tables; freed after Arrow's own state, they abort the process (exit 134). The
+    reader registers a hook that drops it first: the process exits 1, and the hook ran."""
+    run = tmp_path / "run.txt"
+    run.write_text("".join(f"q{q} Q0 d{d} {d + 1} {1.0 / (d + 1)} x\n" for q in range(50) for d in range(100)))
+    script = f"""
+import atexit, sys
+atexit.register(lambda: print("kept:", getattr(sys, "last_traceback", None) is not None, flush=True))
+from rankbench.harness.formats import read_trec_run_columns
+def fail(columns):
+    raise RuntimeError("after the read")
+fail(read_trec_run_columns({str(run)!r}))
+"""
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 1, out.stderr
+        assert out.stdout.strip() == "kept: False" and "RuntimeError: after the read" in out.stderr
