@@ -424,7 +424,10 @@ def evaluate_cmd(
         raise BadInput("--compare needs at least two run files (the first is the baseline)")
     if per_query and len(runs) > 1:
         raise BadInput("--per-query prints one run in trec_eval's layout; give one run file with it")
-    results = [evaluate_files(qrels, run, measure, missing_as_zero) for run in runs]
+    from rankbench.harness.formats import regular_files
+
+    with regular_files([qrels, *runs]) as (qrels_file, *run_files):  # `-` and pipes read once
+        results = [evaluate_files(qrels_file, run, measure, missing_as_zero) for run in run_files]
     if len(results) == 1:
         typer.echo(writers[fmt](results[0], per_query))
         return

@@ -28,8 +28,8 @@ class Option:
     lean: bool
 
 
-QRELS_HELP = "qrels: TREC (qid iter docno rel) or BEIR tsv/jsonl"
-RUNS_HELP = "TREC run files (qid Q0 docno rank score tag)"
+QRELS_HELP = "qrels: TREC (qid iter docno rel) or BEIR tsv/jsonl; - reads standard input"
+RUNS_HELP = "TREC run files (qid Q0 docno rank score tag), plain or gzip; - and pipes such as <(zcat run.gz) work"
 
 OPTIONS: dict[str, Option] = {
     "measure": Option(flags=("--measure", "-m"), help="e.g. nDCG@10, AP, P(rel=2)@5", kind="list", lean=True),

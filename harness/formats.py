@@ -23,6 +23,7 @@ import io
 import json
 import math
 import mmap
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,57 @@ def _require_file(path: Path) -> None:
         raise BadInput("is a folder; give the file inside it", path=path)
     if not path.is_file():
         raise BadInput("no such file", path=path)
+
+
+STDIN = "-"
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@contextlib.contextmanager
+def regular_files(paths: Sequence[str | Path]) -> Iterator[list[Path]]:
+    """The paths, with each stream among them read once into a temporary regular file.
+
+    A stream is `-` (standard input), a pipe (bash's `<(zcat run.gz)` gives `/dev/fd/63`) or a
+    character device: readers map files, read them twice (a fast path, then the line reader that
+    names a bad line) and pick gzip by name, none of which a pipe allows. Its bytes go to a file in
+    a temporary folder, removed on exit, named `.gz` when they start with gzip's magic bytes. A
+    regular file, a folder or a missing path is passed through for the reader to judge. `BadInput`
+    raised inside names the stream, never the temporary file (`<stdin>` for `-`).
+    """
+    import shutil
+    import stat
+    import tempfile
+
+    paths = [Path(p) for p in paths]
+    streams = {}
+    for i, path in enumerate(paths):
+        with contextlib.suppress(OSError):
+            if str(path) == STDIN or (not stat.S_ISREG(mode := path.stat().st_mode) and not stat.S_ISDIR(mode)):
+                streams[i] = path
+    if not streams:
+        yield paths
+        return
+    shown: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="rankbench-stream-") as folder:
+        spooled = list(paths)
+        for i, path in streams.items():
+            with contextlib.ExitStack() as stack:
+                source = sys.stdin.buffer if str(path) == STDIN else stack.enter_context(open(path, "rb"))
+                head = source.read(2)
+                target = Path(folder) / (f"{i}.gz" if head == GZIP_MAGIC else str(i))
+                with open(target, "wb") as out:
+                    out.write(head)
+                    shutil.copyfileobj(source, out, 1 << 20)
+            spooled[i], shown[str(target)] = target, "<stdin>" if str(path) == STDIN else str(path)
+        try:
+            yield spooled
+        except BadInput as exc:
+            text = str(exc)
+            for temporary, name in shown.items():
+                text = text.replace(temporary, name)
+            if text == str(exc):
+                raise
+            raise BadInput(text) from None
 
 
 def open_text(path: Path) -> IO[str]:

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, NoReturn
 import numpy as np
 
 from rankbench.harness.errors import BadInput
-from rankbench.harness.formats import lines, read_beir_qrels, read_trec_qrels, read_trec_run, read_trec_run_columns
+from rankbench.harness.formats import (
+    lines,
+    read_beir_qrels,
+    read_trec_qrels,
+    read_trec_run,
+    read_trec_run_columns,
+    regular_files,
+)
 from rankbench.harness.measures.columnar import evaluate_run_columns
 from rankbench.harness.measures.grammar import aggregate, parse_measure, parse_measures
 from rankbench.harness.measures.ranking import check_overlap_ids, evaluate_arrays
@@ -266,7 +273,8 @@ def command(argv: Sequence[str]) -> int | None:
     try:
         if args.fmt not in writers:
             raise UnknownName("output format", args.fmt, list(writers))
-        result = evaluate_files(args.qrels, args.run, args.measure, args.missing_as_zero)
+        with regular_files([args.qrels, args.run]) as (qrels, run):  # `-` and pipes read once
+            result = evaluate_files(qrels, run, args.measure, args.missing_as_zero)
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)  # this is the command line's own output
         return exc.exit_code

@@ -253,3 +253,36 @@ def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path: Path) -> None:
     )
     assert done.stdout.startswith("AP") and len(done.stdout.splitlines()) == 1
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("path", [LEAN_CLI, FULL_CLI], ids=["lean", "full"])
+def test_standard_input_and_pipes_are_read_as_files(tmp_path: Path, path: list[str]) -> None:
+    """`-` (standard input) and bash's `<(zcat run.gz)` (a pipe) give what the files give, on both
+    paths; a bad line in a stream is named by the stream's name, never a temporary file's."""
+    import gzip
+    import shlex
+
+    trec, _, run_path, _, _ = _files(tmp_path)
+    (tmp_path / "run.txt.gz").write_bytes(gzip.compress(run_path.read_bytes()))
+    cmd = shlex.join([*path, "evaluate"])
+    expected = subprocess.run([*path, "evaluate", str(trec), str(run_path)], capture_output=True, text=True)
+    assert expected.returncode == 0 and "num_q" in expected.stdout, expected.stderr
+    for line in (
+        f"{cmd} - {run_path} < {trec}",  # qrels from standard input
+        f"cat {run_path} | {cmd} {trec} -",
+        f"{cmd} {trec} <(cat {tmp_path / 'run.txt.gz'})",  # gzip bytes through a pipe
+        f"{cmd} <(cat {trec}) <(cat {run_path})",
+    ):
+        got = subprocess.run(["bash", "-c", line], capture_output=True, text=True, timeout=300)
+        assert (got.returncode, got.stdout, got.stderr) == (0, expected.stdout, ""), line
+    for line, named in (
+        (f"printf 'q1 Q0 d1 1 x t\\n' | {cmd} {trec} -", "<stdin>:1: "),
+        (f"{cmd} {trec} <(printf 'q1 Q0 d1 1 1 t\\nq1 Q0 d2 2 x t\\n')", "/dev/fd/"),
+    ):
+        got = subprocess.run(["bash", "-c", line], capture_output=True, text=True, timeout=300)
+        assert got.returncode == 2 and got.stderr.startswith(f"error: {named}"), got.stderr
+        assert "rankbench-stream" not in got.stderr and got.stderr.count("\n") == 1
+    several = subprocess.run(
+        ["bash", "-c", f"{cmd} <(cat {trec}) {run_path} <(cat {run_path}) -m AP"], capture_output=True, text=True
+    )
+    assert several.returncode == 0 and several.stdout.count("AP") == 1, several.stderr
