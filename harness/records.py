@@ -6,6 +6,7 @@ flat doc ids and scores) so measures and stores work on whole arrays, never nest
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -74,6 +75,25 @@ class Corpus:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def in_trec_eval_order(self) -> Corpus:
+        """This corpus with its documents in trec_eval's tie order: doc ids descending (code points, as
+        `strcmp` orders UTF-8 bytes); itself when already so.
+
+        A retriever's depth-k cut keeps, among documents tied at the k-th score, the ones it meets first
+        (`topk_rows`: the lower column). In this order those are the ones trec_eval ranks first, so the
+        run equals the top k of trec_eval's full ranking and never depends on the corpus file's order.
+        """
+        ids = self.ids
+        if len(ids) < 2 or bool(np.all(ids[:-1] > ids[1:])):
+            return self
+        order = np.argsort(ids, kind="stable")[::-1]
+        picked = order.tolist()
+        return Corpus(
+            ids[order],
+            tuple(self.texts[i] for i in picked),
+            None if self.titles is None else tuple(self.titles[i] for i in picked),
+        )
 
     def full_texts(self) -> list[str]:
         """Title and text joined, the way BEIR and Anserini index documents."""
@@ -542,6 +562,18 @@ class IRDataset:
     queries: Queries
     qrels: Qrels
     dev: DevSplit | None = None
+
+    def __post_init__(self) -> None:
+        # every retriever indexes the documents in trec_eval's tie order (see `Corpus.in_trec_eval_order`)
+        object.__setattr__(self, "corpus", self.corpus.in_trec_eval_order())
+        untexted = np.setdiff1d(self.qrels.query_ids[self.qrels.labels > 0], self.queries.ids)
+        if len(untexted):
+            logging.getLogger(__name__).warning(
+                "%d judged queries have relevant documents but no query text (e.g. %r): no system can search "
+                "them, and each counts 0 in every mean; add their text to the queries file or drop their judgements",
+                len(untexted),
+                str(untexted[0]),
+            )
 
 
 @dataclass(frozen=True, eq=False)

@@ -16,6 +16,7 @@ from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Corpus, Queries, Run
 from rankbench.harness.registry import AdapterSpec
+from rankbench.harness.topk import topk_rows
 
 
 class BM25:
@@ -66,8 +67,13 @@ class BM25:
         vocab = self._retriever.vocab_dict
         # terms the corpus never had score nothing; a query left empty matches only the empty token
         tokens = [[t for t in self._analyze(q) if t in vocab] or [""] for q in queries.texts]
-        docs, scores = self._retriever.retrieve(tokens, k=k, show_progress=False, n_threads=1)
-        # bm25s pads queries that match nothing with score-0 rows: drop them so they count as unretrieved
+        # bm25s scores every document of a query; rankbench's top-k takes the k best, among documents tied
+        # at the cut the ones trec_eval ranks first (bm25s' own selection takes any of them)
+        docs = np.empty((len(tokens), k), np.int64)
+        scores = np.empty((len(tokens), k), np.float32)
+        for row, query_tokens in enumerate(tokens):
+            docs[row], scores[row] = (x[0] for x in topk_rows(self._retriever.get_scores(query_tokens)[None, :], k))
+        # documents that match no query term score 0: unretrieved
         return Run.from_topk(queries.ids, self._doc_ids, np.where(scores > 0, docs, -1), scores, name="bm25")
 
 

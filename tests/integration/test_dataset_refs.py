@@ -311,3 +311,30 @@ def test_qrels_judging_documents_absent_from_the_corpus_warn(tmp_path: Path, cap
     with caplog.at_level("WARNING"):
         read_beir_folder(folder, "test")
     assert "absent" not in caplog.text
+
+
+@pytest.mark.parametrize("adapter", ["bm25", "bm25-rm3"])
+def test_the_depth_cut_among_tied_documents_follows_trec_eval_not_the_file_order(tmp_path: Path, adapter: str) -> None:
+    """150 identical documents tie for the query; at depth 100 trec_eval's order (doc id descending)
+    keeps d99 and drops d10 and d0, whichever order the corpus file lists them in."""
+    pytrec_eval = pytest.importorskip("pytrec_eval")
+    ids = [f"d{i}" for i in range(150)]
+    relevant = {"d99": 1, "d0": 1, "d10": 1}
+    full = pytrec_eval.RelevanceEvaluator({"q1": relevant}, {"recall.100"}).evaluate({"q1": dict.fromkeys(ids, 1.0)})
+    values = []
+    for name, order in (("forward", ids), ("backward", ids[::-1])):
+        folder = tmp_path / name
+        (folder / "qrels").mkdir(parents=True)
+        (folder / "corpus.jsonl").write_text(
+            "".join(json.dumps({"_id": d, "text": "apple banana"}) + "\n" for d in order)
+        )
+        (folder / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "apple"}) + "\n")
+        (folder / "qrels" / "test.tsv").write_text(
+            "query-id\tcorpus-id\tscore\n" + "".join(f"q1\t{d}\t1\n" for d in relevant)
+        )
+        out = tmp_path / f"out-{name}"
+        proc = rankbench("run", str(folder), "-a", adapter, "-o", str(out))  # depth 100: R@100's cut-off
+        assert proc.returncode == 0, proc.stderr
+        [cell] = measures_by_cell(out).values()
+        values.append(cell["R@100"])
+    assert values == [pytest.approx(full["q1"]["recall_100"])] * 2 and values[0] == pytest.approx(1 / 3)
