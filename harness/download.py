@@ -138,6 +138,16 @@ def mirrored(url: str) -> str:
     mirror = os.environ.get(MIRROR_ENV, "").strip()
     if not mirror:
         return url
+    try:
+        base = urllib.parse.urlsplit(mirror)
+        valid = base.scheme in ("http", "https") and bool(base.netloc)
+        base.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        valid = False
+    if not valid:
+        raise HarnessError(
+            f"{MIRROR_ENV}={mirror!r} is not a mirror URL: give http://host[:port][/path] or https://…"
+        )
     parts = urllib.parse.urlsplit(url)
     tail = parts.netloc + parts.path + (f"?{parts.query}" if parts.query else "")
     return f"{mirror.rstrip('/')}/{tail}"

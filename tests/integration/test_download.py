@@ -332,6 +332,19 @@ def test_offline_fetch_names_url_and_destination_and_leaves_nothing(tmp_path: Pa
     assert list(home.iterdir()) == []
 
 
+@pytest.mark.parametrize("mirror", ["notaurl", "http://[::1", "http://host:port/", "ftp://host/data"])
+def test_a_mirror_that_is_not_an_http_url_is_one_line_and_leaves_nothing(tmp_path: Path, mirror: str) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = rankbench("data", "fetch", "beir/nfcorpus", RANKBENCH_DATA=str(home), RANKBENCH_MIRROR=mirror)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert (
+        proc.stderr
+        == f"error: RANKBENCH_MIRROR={mirror!r} is not a mirror URL: give http://host[:port][/path] or https://…\n"
+    )
+    assert list(home.iterdir()) == []
+
+
 def test_cli_fetch_ls_and_run_with_mismatching_mirror_file(server: Server, tmp_path: Path) -> None:
     """`beir/scifact` served by the mirror with bytes that are not BEIR's: quarantined, said in one line."""
     home = tmp_path / "home"
