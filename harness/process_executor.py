@@ -42,6 +42,9 @@ STARTUP_S = 120.0
 
 
 def _child(cell: CellKey, conn: Connection, stack_file: str) -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the run (and kills this process), so the
+    # cell ignores it instead of printing a KeyboardInterrupt traceback of its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with open(stack_file, "w") as fh:  # the parent asks for the stack (SIGUSR1) before it kills us
         faulthandler.register(signal.SIGUSR1, file=fh, all_threads=True)
         resolve_suite(cell.suite)  # registry discovery: start-up, not the cell's budget
