@@ -25,6 +25,7 @@ from rankbench.harness.evaluate_options import OPTIONS as EVALUATE_OPTIONS
 
 if TYPE_CHECKING:
     from rankbench.harness.cache import OutputCache
+    from rankbench.harness.result import ErrorInfo
 
 
 class _Commands(typer.core.TyperGroup):
@@ -289,7 +290,14 @@ def _progress_run(cells: list, out: Path, executor_name: str, rerun: bool, **exe
             label = {"cached": "cached", "done": "done  ", "failed": "FAILED"}[kind]
             progress.console.print(
                 f"{label} {cell.suite} / {cell.adapter} / seed {cell.seed}"
-                + (f": {result.error.message}" if kind == "failed" and result.error else "")
+                + (
+                    f": {failure_line(result.error, store.json_path(cell))}"
+                    if kind == "failed" and result.error
+                    else ""
+                ),
+                markup=False,
+                highlight=False,
+                soft_wrap=True,  # one line per cell, whatever the width: logs and grep read it whole
             )
             progress.advance(bar)
 
@@ -696,6 +704,14 @@ def usage_error(exc: Any) -> str:
     message = message[:1].lower() + message[1:].rstrip(".")
     ctx = getattr(exc, "ctx", None)
     return f"{message} (see `{ctx.command_path} --help`)" if ctx is not None else message
+
+
+def failure_line(error: ErrorInfo, path: Path) -> str:
+    """What a failed cell prints: the message of a user error (bad input, a missing dependency: it names
+    its fix); for anything else the exception's type too, and where its stored traceback is."""
+    if not error.traceback:
+        return error.message
+    return f"{error.type}: {error.message} (traceback in {path})"
 
 
 def main(*, lean: bool = True) -> None:

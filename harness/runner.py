@@ -217,7 +217,8 @@ def failed_result(
     resources: dict[str, Any] | None = None,
 ) -> Result:
     """The stored record of a cell that raised, or that its executor had to stop (budget, crash)."""
-    log.warning("cell %s / %s / seed %d failed: %s", key.suite, key.adapter, key.seed, error.message)
+    # the command line prints each failed cell once, as it ends; a library caller gets it in the Result
+    log.info("cell %s / %s / seed %d failed: %s", key.suite, key.adapter, key.seed, error.message)
     suite = resolve_suite(key.suite)
     settings: dict[str, Any] = {"task": suite.task, **suite.settings}
     return Result(

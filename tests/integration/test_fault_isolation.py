@@ -35,6 +35,15 @@ def test_failed_cells_rerun_on_resume_and_ok_cells_do_not(tmp_path: Path) -> Non
     out = tmp_path / "results"
     first = rankbench("run", "budgeted-tiny", "-a", "sleepy(delay=0.0)", "-a", "raises", "-o", str(out))
     assert first.returncode == 1
+    [doc] = [d for d in stored(out) if d["adapter"] == "raises"]
+    assert first.stderr.count("index() blew up") == 1, first.stderr  # said once, as the cell ends
+    [line] = [x for x in first.stderr.splitlines() if x.startswith("FAILED ")]
+    [where] = [p for p in out.rglob("seed-0.json") if p.parent.name.startswith("raises")]
+    assert where.is_file() and "index() blew up" in doc["error"]["traceback"]
+    assert (
+        line
+        == f"FAILED budgeted-tiny / raises / seed 0: RuntimeError: adapter bug: index() blew up (traceback in {where})"
+    )
     second = rankbench("run", "budgeted-tiny", "-a", "sleepy(delay=0.0)", "-a", "raises", "-o", str(out))
     assert second.returncode == 1
     assert "0 ran, 1 cached, 1 failed" in second.stderr
