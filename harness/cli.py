@@ -79,8 +79,19 @@ err_console = Console(stderr=True)
 log = logging.getLogger("rankbench")
 
 
-@app.callback()
-def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log progress details")] = False) -> None:
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(__version__)
+        raise typer.Exit
+
+
+@app.callback(context_settings={"help_option_names": ["-h", "--help"]})
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log progress details")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="print the version and exit")
+    ] = False,
+) -> None:
     level = logging.INFO if verbose else logging.WARNING
     handler = RichHandler(console=err_console, show_path=False, level=level)
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)

@@ -145,9 +145,7 @@ def mirrored(url: str) -> str:
     except ValueError:
         valid = False
     if not valid:
-        raise HarnessError(
-            f"{MIRROR_ENV}={mirror!r} is not a mirror URL: give http://host[:port][/path] or https://…"
-        )
+        raise HarnessError(f"{MIRROR_ENV}={mirror!r} is not a mirror URL: give http://host[:port][/path] or https://…")
     parts = urllib.parse.urlsplit(url)
     tail = parts.netloc + parts.path + (f"?{parts.query}" if parts.query else "")
     return f"{mirror.rstrip('/')}/{tail}"

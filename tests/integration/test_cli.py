@@ -145,3 +145,14 @@ def test_data_ls_fits_80_columns_with_status_and_size() -> None:
     as_json = json.loads(_cli_at(80, "data", "ls", "beir-scifact", "--format", "json").stdout)
     assert as_json == list(data_listing(["beir-scifact"]).rows)
     assert set(as_json[0]) >= {"name", "status", "size_bytes", "licence"}
+
+
+def test_version_option_and_short_help() -> None:
+    from rankbench.harness import __version__
+
+    for args in (["--version"], ["version"]):
+        proc = cli(*args)
+        assert (proc.returncode, proc.stdout.strip()) == (0, __version__), proc.stderr
+    for args in (["-h"], ["run", "-h"], ["data", "fetch", "-h"]):
+        proc = cli(*args)
+        assert proc.returncode == 0 and proc.stdout.startswith("Usage: rankbench"), (args, proc.stderr)
