@@ -355,12 +355,21 @@ def _module_names(packages: tuple[str, ...], group: str | None) -> tuple[str, ..
     return tuple(names)
 
 
+_SKIPPED: set[str] = set()  # modules already reported as not importable (each registry discovers them again)
+
+
 def _discover_modules(packages: tuple[str, ...], group: str | None) -> Iterator[Any]:
     for name in _module_names(packages, group):
         try:
             yield importlib.import_module(name)
         except ImportError as exc:  # a plugin whose own dependency is absent must not break `list`
-            log.warning("skipping %s: %s", name, exc)
+            if name in _SKIPPED:
+                continue
+            _SKIPPED.add(name)
+            hint = ""
+            if getattr(exc, "name", None) == name and name in os.environ.get(PLUGINS_ENV, "").split(","):
+                hint = f" ({PLUGINS_ENV} names modules to import: add the folder that holds it to PYTHONPATH)"
+            log.warning("skipping %s: %s%s", name, exc, hint)
 
 
 _ADAPTER_PKGS = ("rankbench.adapters",)

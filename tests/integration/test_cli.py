@@ -156,3 +156,11 @@ def test_version_option_and_short_help() -> None:
     for args in (["-h"], ["run", "-h"], ["data", "fetch", "-h"]):
         proc = cli(*args)
         assert proc.returncode == 0 and proc.stdout.startswith("Usage: rankbench"), (args, proc.stderr)
+
+
+def test_a_plugin_module_that_does_not_import_is_reported_once_with_the_fix(tmp_path: Path) -> None:
+    env = {**os.environ, "RANKBENCH_PLUGINS": "no_such_plugin_module", "COLUMNS": "400"}
+    proc = subprocess.run([*RANKBENCH, "list", "adapters"], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0 and "bm25" in proc.stdout
+    assert proc.stderr.count("skipping no_such_plugin_module") == 1, proc.stderr
+    assert "add the folder that holds it to PYTHONPATH" in proc.stderr
