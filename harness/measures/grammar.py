@@ -207,11 +207,12 @@ def _expand(text: str) -> list[str]:
     return [f"{spec.name}_{level:.2f}{rest}" for level in spec.levels]
 
 
-def parse_measures(texts: Iterable[str]) -> tuple[Measure, ...]:
+def parse_measures(texts: Iterable[str] | str) -> tuple[Measure, ...]:
     """Parse measures in order, dropping repeats; a bare `Rprec_mult` / `iprec_at_recall` expands
-    to trec_eval's default levels. Raises as `parse_measure`."""
+    to trec_eval's default levels; one string is one measure (`"nDCG@10"`, not its characters).
+    Raises as `parse_measure`."""
     out: list[Measure] = []
-    for text in texts:
+    for text in [texts] if isinstance(texts, str) else texts:
         for one in _expand(text):
             measure = parse_measure(one)
             if measure not in out:

@@ -364,13 +364,13 @@ def check_overlap_ids(query_ids: np.ndarray, n_rows: int, qrels: Qrels) -> None:
 
 
 def evaluate_arrays(
-    run: Run, qrels: Qrels, measures: Sequence[Measure | str], *, missing_as_zero: bool = False
+    run: Run, qrels: Qrels, measures: Sequence[Measure | str] | str, *, missing_as_zero: bool = False
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """`evaluate` without pandas: (evaluated query ids, sorted; {measure name: per-query values}).
 
     Raises `BadInput` as `evaluate` does.
     """
-    parsed = parse_measures(str(m) for m in measures)
+    parsed = parse_measures(measures if isinstance(measures, str) else [str(m) for m in measures])
     check_overlap(run, qrels)
     return measure_joined(_join(run, qrels, missing_as_zero), parsed)
 
@@ -382,7 +382,7 @@ def measure_joined(joined: Joined, measures: Sequence[Measure]) -> tuple[np.ndar
 
 
 def evaluate(
-    run: Run, qrels: Qrels, measures: Sequence[Measure | str], *, missing_as_zero: bool = False
+    run: Run, qrels: Qrels, measures: Sequence[Measure | str] | str, *, missing_as_zero: bool = False
 ) -> pd.DataFrame:
     """Per-query values: one row per evaluated query (index `query_id`), one column per measure.
 

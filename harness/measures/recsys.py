@@ -38,12 +38,12 @@ def exclude_seen(scores: np.ndarray, seen: sparse.csr_matrix) -> np.ndarray:
 
 
 def full_ranking(
-    scores: np.ndarray, truth: sparse.csr_matrix, measures: Sequence[Measure | str]
+    scores: np.ndarray, truth: sparse.csr_matrix, measures: Sequence[Measure | str] | str
 ) -> dict[str, np.ndarray]:
     """Per-user values of full-ranking measures; `scores` must already exclude seen items (-inf)."""
     if scores.shape != truth.shape:
         raise BadInput(f"score block {scores.shape} and held-out matrix {truth.shape} differ in shape")
-    parsed = parse_measures(str(m) for m in measures)
+    parsed = parse_measures(measures if isinstance(measures, str) else [str(m) for m in measures])
     for m in parsed:
         if m.name not in FULL_RANKING or m.cutoff is None:
             raise BadInput(f"measure {m} is not a full-ranking recommender measure ({', '.join(FULL_RANKING)} @k)")
@@ -80,9 +80,11 @@ def sampled_rank(positive: np.ndarray, negatives: np.ndarray) -> np.ndarray:
     return (negatives >= positive[:, None]).sum(axis=1)
 
 
-def sampled(positive: np.ndarray, negatives: np.ndarray, measures: Sequence[Measure | str]) -> dict[str, np.ndarray]:
+def sampled(
+    positive: np.ndarray, negatives: np.ndarray, measures: Sequence[Measure | str] | str
+) -> dict[str, np.ndarray]:
     """Per-user HR@k / nDCG@k of the NCF leave-one-out split from held-out and negative scores."""
-    parsed = parse_measures(str(m) for m in measures)
+    parsed = parse_measures(measures if isinstance(measures, str) else [str(m) for m in measures])
     rank = sampled_rank(np.asarray(positive, dtype=np.float64), np.asarray(negatives, dtype=np.float64))
     out: dict[str, np.ndarray] = {}
     for m in parsed:

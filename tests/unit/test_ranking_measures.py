@@ -379,3 +379,11 @@ def test_levelled_measures_parse_as_trec_eval_spells_them() -> None:
     assert len(parse_measures(["Rprec_mult(rel=2)"])) == 10
     with pytest.raises(BadInput, match="needs a level"):
         parse_measure("Rprec_mult")
+
+
+def test_one_measure_may_be_given_as_a_bare_string() -> None:
+    run = Run.from_dict({"q1": {"d1": 1.0, "d2": 0.5}, "q2": {"d3": 2.0}})
+    qrels = Qrels(np.array(["q1", "q2"]), np.array(["d2", "d3"]), np.array([1, 2]))
+    alone = evaluate(run, qrels, "nDCG@10")
+    assert list(alone.columns) == ["nDCG@10"]
+    assert alone.equals(evaluate(run, qrels, ["nDCG@10"]))
