@@ -21,6 +21,7 @@ refused unless the reference sets `trust_remote_code=True`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -154,6 +155,17 @@ def split_reference(text: str) -> tuple[Literal["local", "registered", "hub", "o
     return "other", text, None
 
 
+def quiet_weight_loading() -> None:
+    """Turn off transformers' "Loading weights" bar (one per model load, on the cell's output) unless
+    rankbench logs at INFO (`-v`). Downloads keep their huggingface_hub progress bars."""
+    if log.isEnabledFor(logging.INFO):
+        return
+    with contextlib.suppress(ImportError):
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+
+
 def resolve(reference: str, *, trust_remote_code: bool = False) -> ResolvedModel:
     """Weights on disk for a local folder, a registered name or a hub id (downloaded by huggingface_hub).
 
@@ -162,6 +174,7 @@ def resolve(reference: str, *, trust_remote_code: bool = False) -> ResolvedModel
             download command); an unknown repository or revision; remote code not allowed.
         UnknownName: anything else (neither a folder, a registered name nor ORG/NAME).
     """
+    quiet_weight_loading()
     kind, ident, revision = split_reference(reference)
     if kind == "local":
         folder = Path(ident).expanduser()

@@ -30,7 +30,7 @@ from rankbench.harness.cache import cache_root
 from rankbench.harness.deps import require
 from rankbench.harness.devices import DEVICE_DEFAULT, describe, torch_placement
 from rankbench.harness.errors import BadInput
-from rankbench.harness.models import path_identity
+from rankbench.harness.models import path_identity, quiet_weight_loading
 from rankbench.harness.models import resolve as resolve_model
 from rankbench.harness.registry import AdapterSpec
 
@@ -91,6 +91,7 @@ class SentenceTransformerEmbedder:
         self.device = placement.device
         resolved = None
         if model == "minilm":
+            quiet_weight_loading()
             path, identity = _packaged_minilm()
         else:
             resolved = resolve_model(model, trust_remote_code=trust_remote_code)

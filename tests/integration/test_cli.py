@@ -164,3 +164,11 @@ def test_a_plugin_module_that_does_not_import_is_reported_once_with_the_fix(tmp_
     assert proc.returncode == 0 and "bm25" in proc.stdout
     assert proc.stderr.count("skipping no_such_plugin_module") == 1, proc.stderr
     assert "add the folder that holds it to PYTHONPATH" in proc.stderr
+
+
+def test_model_weight_loading_bars_show_only_with_verbose(tmp_path: Path) -> None:
+    quiet = cli("run", "ir-synth-tiny", "-a", "minilm", "-o", str(tmp_path / "quiet"))
+    assert quiet.returncode == 0 and "done   ir-synth-tiny / minilm" in quiet.stderr, quiet.stderr
+    assert "Loading weights" not in quiet.stderr
+    verbose = cli("-v", "run", "ir-synth-tiny", "-a", "minilm", "-o", str(tmp_path / "verbose"))
+    assert verbose.returncode == 0 and "Loading weights" in verbose.stderr
