@@ -20,6 +20,11 @@ A measure that cannot be tested is `UNTESTED`, and the gate treats it as a failu
 A significant cost regression fails the gate when its ratio passes `max_slowdown` (timings,
 QPS) or `max_growth` (memory, sizes, parameters); a quality regression when its delta passes
 `min_delta`. p-values are Holm-corrected across every row of one comparison by the caller.
+
+A test on few units has a floor: the exact randomization test cannot give p below 2/2^n on n
+changed units (0.03125 for 6), and Holm over m hypotheses multiplies the smallest p by m. When
+the smallest adjusted p a row can reach (`holm_floors`) is above alpha, no HEAD can fail the
+gate on it; the caller marks it (`CANNOT_FAIL`) instead of reporting a pass that tested nothing.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ import pandas as pd
 
 from rankbench.harness.errors import BadInput, UnknownName
 from rankbench.harness.measures import parse_measure
-from rankbench.harness.stats import compare_paired
+from rankbench.harness.stats import compare_paired, holm
 
 BETTER, WORSE, SAME, UNTESTED, FAILED, INFO = (
     "better",
@@ -43,6 +48,8 @@ BETTER, WORSE, SAME, UNTESTED, FAILED, INFO = (
     "failed",
     "informational",
 )
+CANNOT_FAIL = "cannot fail"
+"""Verdict prefix of a row whose test cannot reach significance after Holm (`holm_floors`), e.g. `cannot fail: n=6`."""
 LATENCY_COLUMN = "latency_ms"
 """Per-unit column of latency results: a unit's batch-1 latency in ms (median over repeats)."""
 UNIT_LATENCY_MEASURES = frozenset({"latency_p50_ms", "latency_p95_ms", "latency_p99_ms"})
@@ -160,6 +167,10 @@ class Tested:
     effect_size: float
     n: int
     note: str = ""
+    changed: int = 0
+    """Units whose value differs between BASE and HEAD (the sign flips that can move the statistic)."""
+    min_p: float = 0.0
+    """The smallest p-value the test can return on these units (`min_p_value`); 0 for the t-test."""
 
 
 def paired_tests(base: pd.DataFrame, head: pd.DataFrame, measures: Sequence[str], settings: Settings) -> list[Tested]:
@@ -185,6 +196,7 @@ def paired_tests(base: pd.DataFrame, head: pd.DataFrame, measures: Sequence[str]
         res = compare_paired(
             b, h, test=settings.test, level=settings.level, resamples=settings.resamples, seed=settings.seed
         )
+        changed = (h != b).sum(axis=1)
         for i, name in enumerate(names):
             out.append(
                 Tested(
@@ -197,6 +209,8 @@ def paired_tests(base: pd.DataFrame, head: pd.DataFrame, measures: Sequence[str]
                     float(res.p_value[i]),
                     float(res.effect_size[i]),
                     res.n,
+                    changed=int(changed[i]),
+                    min_p=min_p_value(settings.test, res.n, settings.resamples, changed=int(changed[i])),
                 )
             )
     return out
@@ -216,13 +230,36 @@ class RatioTest:
     """The smallest p-value this test can return with these units/repeats: above alpha it cannot detect anything."""
 
 
-def min_p_value(test: str, n: int, resamples: int) -> float:
-    """Smallest two-sided p-value a paired test on `n` units can give (sign flips: 2 / 2^n when exact)."""
+def min_p_value(test: str, n: int, resamples: int, *, changed: int | None = None) -> float:
+    """Smallest two-sided p-value the paired test of `harness.stats.compare_paired` can return on `n` units.
+
+    `changed`: how many of the units differ between BASE and HEAD (default: all `n`); a unit whose
+    difference is 0 keeps the statistic whatever its sign, so only the `changed` units count.
+    Randomization test: exact (every sign flip, when 2^n <= `resamples`) it is 2 / 2^changed, reached
+    when every changed unit moves the same way (n = 5: 0.0625; 6: 0.03125). Monte Carlo with the
+    (count + 1) / (resamples + 1) correction it is 2 / (resamples + 1), and about the exact floor
+    2 / 2^changed when that is larger (random flips then match the observed signs that often).
+    The paired t-test has no floor (a large effect gives p near 0): 0.0. Capped at 1.
+    """
     if test == "t":
         return 0.0
+    changed = n if changed is None else changed
+    exact = 2.0 / 2.0**changed
     if n < 63 and 2**n <= resamples:
-        return min(1.0, 2.0 / 2**n)
-    return min(1.0, 2.0 / (resamples + 1))
+        return min(1.0, exact)
+    return min(1.0, max(exact, 2.0 / (resamples + 1)))
+
+
+def holm_floors(min_p: np.ndarray) -> np.ndarray:
+    """The smallest Holm-adjusted p-value each hypothesis of one family can reach.
+
+    `min_p`: each hypothesis' smallest raw p-value (`min_p_value`; 0 where its test has none, NaN
+    for rows outside the family). Holm's adjusted p-values only grow with each raw p-value, so the
+    adjustment of the floors is the least any outcome can give: with m hypotheses of the same floor
+    f it is m * f (capped at 1). A row whose value is above alpha cannot be significant whatever
+    HEAD does, so a gate cannot fail on it.
+    """
+    return holm(np.asarray(min_p, dtype=np.float64))
 
 
 def latency_test(base_ms: np.ndarray, head_ms: np.ndarray, settings: Settings) -> RatioTest | None:

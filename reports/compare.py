@@ -2,8 +2,11 @@
 
 Cells pair by (suite, adapter, seed) and units by unit id, so a verdict only ever compares
 the same queries (or users) scored by two versions of a model. p-values are Holm-corrected
-across every comparison of the run: a gate over 20 measures must not fail by chance one
-time in three. The tests, the verdicts and the gate's rules live in `harness/comparison.py`
+across every comparison of the run (every tested suite x adapter x measure row, quality and
+cost alike: the family is everything the gate decides on): a gate over 20 measures must not
+fail by chance one time in three. A row whose test cannot reach significance after that
+correction (few units: see `harness.comparison.holm_floors`) is marked `cannot fail: n=...`
+and named in `Comparison.floor_warnings()`. The tests, the verdicts and the gate's rules live in `harness/comparison.py`
 (quality and cost measures alike); this module reads the two result sets and renders lines.
 """
 
@@ -20,6 +23,7 @@ from scipy.special import ndtri
 
 from rankbench.harness.comparison import (
     BETTER,
+    CANNOT_FAIL,
     EXACT_MEASURES,
     FAILED,
     INFO,
@@ -35,6 +39,7 @@ from rankbench.harness.comparison import (
     Tested,
     fails,
     higher_is_better,
+    holm_floors,
     is_cost,
     latency_test,
     paired_tests,
@@ -44,11 +49,13 @@ from rankbench.harness.comparison import (
 )
 from rankbench.harness.errors import BadInput, UnknownName
 from rankbench.harness.stats import DeLong, delong_test, holm
-from rankbench.harness.store import ResultStore
+from rankbench.harness.store import CellKey, ResultStore
+from rankbench.reports import fmt
 from rankbench.reports.cells import Cell, fold_seeds, load_cells
 
 __all__ = [
     "BETTER",
+    "CANNOT_FAIL",
     "FAILED",
     "INFO",
     "SAME",
@@ -85,10 +92,21 @@ class Row:
     n: int
     verdict: str
     note: str = ""
+    changed: int = 0
+    """Units (or repeats) whose value differs between BASE and HEAD; the test's floor depends on them."""
+    min_p: float = math.nan
+    """The smallest raw p-value this row's test can return (0 for the t-test and DeLong; NaN when untested)."""
+    min_p_holm: float = math.nan
+    """The smallest Holm-adjusted p-value this row can reach in its family: above alpha it cannot fail the gate."""
+    unit: str = "unit"
     ratio: float = math.nan
     """Cost rows tested on units or repeats: the tested HEAD/BASE ratio (geometric mean), which decides the
     verdict's direction and the `--max-slowdown`/`--max-growth` check. The aggregates `base`/`head` (e.g. a
     p99 over few units) can move the other way under a noisy machine; the test is what the gate trusts."""
+
+    def cannot_fail(self, alpha: float) -> bool:
+        """Whether no outcome of this row's test can be significant at `alpha` after Holm (and something changed)."""
+        return self.changed > 0 and self.min_p_holm > alpha
 
     def fails(self, settings: Settings) -> bool:
         """Whether this row fails the gate under `settings` (see `harness.comparison.fails`)."""
@@ -109,6 +127,66 @@ class Comparison:
 
     def failures(self) -> list[Row]:
         return [r for r in self.rows if r.fails(self.settings)]
+
+    def family_size(self) -> int:
+        """How many hypotheses the Holm correction counts: every row with a p-value, over all suites."""
+        return sum(not math.isnan(r.p_value) for r in self.rows)
+
+    def unable(self) -> list[Row]:
+        """Rows whose test cannot reach significance after Holm: a regression there cannot fail the gate."""
+        return [r for r in self.rows if r.cannot_fail(self.settings.alpha)]
+
+    def vacuous(self) -> bool:
+        """Whether no tested quality row could have failed: some cannot reach significance, the rest are unchanged."""
+        quality = [r for r in self.rows if not is_cost(r.measure) and not math.isnan(r.p_value)]
+        unable = [r for r in quality if r.cannot_fail(self.settings.alpha)]
+        return bool(unable) and all(r.cannot_fail(self.settings.alpha) or r.changed == 0 for r in quality)
+
+    def vacuous_reason(self) -> str:
+        """Why a passing gate says nothing (see `vacuous`): one clause for the gate's last line and the reports."""
+        quality = [r for r in self.rows if not is_cost(r.measure) and not math.isnan(r.p_value)]
+        unable = sum(r.cannot_fail(self.settings.alpha) for r in quality)
+        who = f"all {unable}" if unable == len(quality) else f"{unable} of {len(quality)}"
+        rest = "" if unable == len(quality) else " and the others did not change"
+        return (
+            f"{who} tested quality row(s) cannot reach p < {self.settings.alpha:g} after Holm over "
+            f"{self.family_size()}{rest}, so no regression could fail this gate"
+        )
+
+    def floor_warnings(self) -> list[str]:
+        """One line per suite x adapter x unit count whose rows cannot reach significance after Holm.
+
+        E.g. `ir-synth nDCG@10: with 6 paired queries the randomization test cannot reach p < 0.05 after
+        Holm over 4 (smallest 0.125): this gate cannot fail it; use more queries or --test t`.
+        """
+        return [line for _, line in self.floor_groups()]
+
+    def floor_groups(self) -> list[tuple[list[Row], str]]:
+        """The rows of each `floor_warnings` line, with the line."""
+        alpha, m = self.settings.alpha, self.family_size()
+        groups: dict[tuple[str, str, int, int, float, str, bool], list[Row]] = {}
+        for r in self.unable():
+            key = (r.suite, r.adapter, r.n, r.changed, r.min_p_holm, r.unit, is_cost(r.measure))
+            groups.setdefault(key, []).append(r)
+        adapters = {s: {r.adapter for r in self.rows if r.suite == s} for s in self.suites()}
+        lines = []
+        for (suite, adapter, n, changed, floor, unit, cost), rows in groups.items():
+            measures = [r.measure for r in rows]
+            where = suite if len(adapters[suite]) == 1 else f"{suite} / {adapter}"
+            units = fmt.plural(unit)
+            if unit == "repeat":
+                what, advice = f"{n} repeats a side the permutation test", "time more repeats"
+            else:
+                kind = "timed" if cost else "paired"
+                changed_text = f" ({changed} of them changed)" if changed < n else ""
+                what = f"{n} {kind} {units}{changed_text} the randomization test"
+                advice = f"use more {units} or --test t"
+            line = (
+                f"{where} {', '.join(measures)}: with {what} cannot reach p < {alpha:g} after Holm over {m} "
+                f"(smallest {floor:.3g}): this gate cannot fail {'it' if len(measures) == 1 else 'them'}; {advice}"
+            )
+            lines.append((rows, line))
+        return lines
 
 
 def _examples(ids: Sequence[str]) -> str:
@@ -222,6 +300,7 @@ def cost_row(key: tuple[str, str], m: str, base: Cell, head: Cell, settings: Set
         why = "one measurement per cell, nothing to test it against"
     if test is None:
         return _row(key, m, b_val, h_val, UNTESTED, note=why)
+    floor = {"min_p": test.min_p, "changed": test.n} | ({"unit": "repeat"} if m in REPEATED_MEASURES else {})
     if test.min_p > settings.alpha:
         what = "units timed" if m in UNIT_LATENCY_MEASURES else "repeats"
         return _row(
@@ -236,7 +315,13 @@ def cost_row(key: tuple[str, str], m: str, base: Cell, head: Cell, settings: Set
     ci = f"{settings.level:.0%} CI x{test.ci_low:.3g} to x{test.ci_high:.3g}"
     note = f"HEAD/BASE x{test.ratio:.3g} ({ci}), {test.method}"
     # the effect is a ratio, reported in the note: the delta's CI and Cohen's d do not apply
-    return {**_row(key, m, b_val, h_val, "", note=note), "p_value": test.p_value, "n": test.n, "ratio": test.ratio}
+    return {
+        **_row(key, m, b_val, h_val, "", note=note),
+        **floor,
+        "p_value": test.p_value,
+        "n": test.n,
+        "ratio": test.ratio,
+    }
 
 
 def compare(
@@ -263,8 +348,18 @@ def compare(
         base_cells, head_cells = _paired_names(base_cells, head_cells, pairs)
     damaged = [f"BASE: {d.line()}" for d in base_store.damaged()] + [f"HEAD: {d.line()}" for d in head_store.damaged()]
     common = [k for k in base_cells if k in head_cells]
-    unpaired = [f"{s} / {a} (only in BASE)" for s, a in base_cells if (s, a) not in head_cells]
-    unpaired += [f"{s} / {a} (only in HEAD)" for s, a in head_cells if (s, a) not in base_cells]
+    # a cell missing on one side because its file there is damaged is named once, as damaged
+    names = {f"{first} vs {second}": (first, second) for first, second in pairs}
+    unpaired = [
+        f"{s} / {a} (only in BASE)"
+        for s, a in base_cells
+        if (s, a) not in head_cells and not _damaged_cell(head_store, s, names.get(a, (a, a))[1])
+    ]
+    unpaired += [
+        f"{s} / {a} (only in HEAD)"
+        for s, a in head_cells
+        if (s, a) not in base_cells and not _damaged_cell(base_store, s, names.get(a, (a, a))[0])
+    ]
     if not common:
         raise BadInput(
             f"BASE ({base_path}) and HEAD ({head_path}) share no (suite, adapter) cell; "
@@ -277,6 +372,7 @@ def compare(
     pending: list[dict] = []
     for key in common:
         base, head = base_cells[key], head_cells[key]
+        first = len(pending)
         names = [m for m in selected if m in base.measure_names()]
         if base.ok and not head.ok:
             for m in names or ["-"]:
@@ -304,6 +400,8 @@ def compare(
                         "ci_high": auc.delta + z * auc.se,
                         "p_value": auc.p_value,
                         "n": auc.n,
+                        "changed": auc.n,
+                        "min_p": 0.0,  # DeLong's normal approximation has no floor
                     }
                 )
             else:
@@ -318,15 +416,27 @@ def compare(
                         note="no paired per-unit values (aggregate measure, or no common seed)",
                     )
                 )
+        for p in pending[first:]:
+            p.setdefault("unit", base.unit)
     adjusted = holm(np.array([p["p_value"] for p in pending]))
+    # the family's floors: the least adjusted p each row can reach (rows without a p-value stay out)
+    floors = holm_floors(np.array([math.nan if math.isnan(p["p_value"]) else p["min_p"] for p in pending]))
     rows = []
-    for p, adj in zip(pending, adjusted, strict=True):
+    for p, adj, floor in zip(pending, adjusted, floors, strict=True):
         ratio = p.get("ratio", math.nan)
         # a tested cost row's direction is its tested ratio's (ratio > 1: HEAD's value is larger)
         effect = p["delta"] if math.isnan(ratio) else math.log(ratio)
         v = p.pop("verdict") or verdict(effect, adj, p["higher_is_better"], settings.alpha)
-        rows.append(Row(**p, p_holm=float(adj), verdict=v))
+        if v == SAME and p["changed"] > 0 and floor > settings.alpha:
+            v = f"{CANNOT_FAIL}: n={p['changed']}"
+        rows.append(Row(**p, p_holm=float(adj), min_p_holm=float(floor), verdict=v))
     return Comparison(str(base_path), str(head_path), settings, tuple(rows), tuple(unpaired), tuple(damaged))
+
+
+def _damaged_cell(store: ResultStore, suite: str, adapter: str) -> bool:
+    """Whether a damaged file of `store` belongs to the cell (suite, adapter): same folder as its seeds' files."""
+    folder = store.json_path(CellKey(suite, adapter, 0)).parent
+    return any(d.path.parent == folder for d in store.damaged())
 
 
 def _paired_names(
@@ -364,6 +474,8 @@ def _row(key: tuple[str, str], measure: str, base: float, head: float, verdict: 
         "n": 0,
         "verdict": verdict,
         "note": note,
+        "changed": 0,
+        "min_p": math.nan,
     }
 
 
@@ -375,6 +487,8 @@ def _tested_fields(t: Tested) -> dict:
         "p_value": t.p_value,
         "effect_size": t.effect_size,
         "n": t.n,
+        "changed": t.changed,
+        "min_p": t.min_p,
     }
 
 

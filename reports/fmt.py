@@ -28,3 +28,8 @@ def pval(p: float | None) -> str:
     if p is None or math.isnan(p):
         return "—"
     return "<0.0001" if p < 1e-4 else f"{p:.4f}"
+
+
+def plural(unit: str) -> str:
+    """query -> queries, user -> users: unit names come from suites."""
+    return unit[:-1] + "ies" if unit.endswith("y") and unit[-2:-1] not in "aeiou" else unit + "s"

@@ -158,11 +158,6 @@ def trend_svg(report: Report, board: SuiteBoard, salt: str) -> str | None:
     return figure_svg(fig, salt)
 
 
-def plural(unit: str) -> str:
-    """query -> queries, user -> users: unit names come from suites."""
-    return unit[:-1] + "ies" if unit.endswith("y") and unit[-2:-1] not in "aeiou" else unit + "s"
-
-
 def _script_hash(js: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode("ascii")
 
@@ -193,7 +188,7 @@ def render_html(report: Report) -> str:
         plots=plots,
         limit=limit,
         fmt=fmt,
-        plural=plural,
+        plural=fmt.plural,
         css=Markup(_static("leaderboard.css")),
         js=Markup(js),
         script_hash=_script_hash(js),

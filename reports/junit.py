@@ -24,13 +24,18 @@ def _detail(row: Row) -> str:
 
 def comparison_junit(cmp: Comparison) -> str:
     root = ET.Element("testsuites", name="rankbench compare")
+    vacuous = cmp.vacuous() and not cmp.failures() and not (cmp.damaged and not cmp.settings.allow_untested)
+    warning = {id(r): line for rows, line in cmp.floor_groups() for r in rows}
     for suite in cmp.suites():
         rows = [r for r in cmp.rows if r.suite == suite]
         failures = sum(r.fails(cmp.settings) for r in rows)
-        skipped = sum(r.verdict == UNTESTED and not r.fails(cmp.settings) for r in rows)
+        skipped = sum((r.verdict == UNTESTED or id(r) in warning) and not r.fails(cmp.settings) for r in rows)
         ts = ET.SubElement(
             root, "testsuite", name=suite, tests=str(len(rows)), failures=str(failures), skipped=str(skipped)
         )
+        if vacuous:
+            props = ET.SubElement(ts, "properties")
+            ET.SubElement(props, "property", name="gate", value=f"passed vacuously: {cmp.vacuous_reason()}")
         for r in rows:
             case = ET.SubElement(ts, "testcase", classname=suite, name=f"{r.adapter} {r.measure}")
             if r.fails(cmp.settings):
@@ -38,6 +43,8 @@ def comparison_junit(cmp: Comparison) -> str:
                 ET.SubElement(case, "failure", message=f"{r.measure}: {kind}", type=r.verdict).text = _detail(r)
             elif r.verdict == UNTESTED:
                 ET.SubElement(case, "skipped", message=r.note or UNTESTED)
+            elif id(r) in warning:
+                ET.SubElement(case, "skipped", message=f"{r.verdict}: {warning[id(r)]}").text = _detail(r)
             else:
                 ET.SubElement(case, "system-out").text = _detail(r)
     ET.indent(root)

@@ -28,17 +28,22 @@ def comparison_markdown(cmp: Comparison) -> str:
         "## rankbench compare",
         "",
         f"**BASE** `{text(cmp.base)}` vs **HEAD** `{text(cmp.head)}` · {s.test} test, "
-        f"Holm-corrected across {sum(not math.isnan(r.p_holm) for r in cmp.rows)} comparisons, "
+        f"Holm-corrected across {cmp.family_size()} comparisons (every tested suite × adapter × measure), "
         f"α = {s.alpha:g}, min delta = {s.min_delta:g}",
         "",
-        f"**Gate: {'❌ fail' if failures or (cmp.damaged and not s.allow_untested) else '✅ pass'}**"
-        + (
-            " — " + ", ".join(f"{text(r.measure)} on {text(r.suite)} / {text(r.adapter)}" for r in failures)
-            if failures
-            else ""
-        ),
-        "",
     ]
+    failed = bool(failures or (cmp.damaged and not s.allow_untested))
+    if failed:
+        gate = "❌ fail — " + ", ".join(f"{text(r.measure)} on {text(r.suite)} / {text(r.adapter)}" for r in failures)
+        gate = gate.removesuffix(" — ")
+    elif cmp.vacuous():
+        gate = f"✅ pass, vacuously — {text(cmp.vacuous_reason())}"
+    else:
+        gate = "✅ pass"
+    lines += [f"**Gate: {gate}**", ""]
+    lines += [f"⚠️ {text(w)}" + "  " for w in cmp.floor_warnings()]
+    if cmp.floor_warnings():
+        lines.append("")
     for suite in cmp.suites():
         lines += [
             f"### {text(suite)}",

@@ -128,6 +128,8 @@ def test_compare_gate_fails_on_a_damaged_cell_unless_allowed(side: str, clean: P
     assert "Traceback" not in proc.stdout + proc.stderr
     [line] = [line for line in proc.stderr.splitlines() if line.strip()]
     assert line.startswith(f"gate failed: {side.upper()}: damaged result cell ") and "seed-0.json" in line
+    # named once, as damaged: not also as a cell "only in" the other side
+    assert "not compared" not in proc.stdout and "only in" not in proc.stdout + markdown.read_text()
     allowed = rankbench("compare", str(base), str(head), "--gate", "--allow-untested")
     assert allowed.returncode == 0, allowed.stdout + allowed.stderr
     assert "gate passed" in allowed.stdout and "damaged result cell" in allowed.stderr

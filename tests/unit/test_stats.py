@@ -192,3 +192,51 @@ def test_delong_identical_scores_and_bad_input() -> None:
     assert stats.delong_test(labels, scores, scores).p_value == 1.0
     with pytest.raises(BadInput, match="two positives"):
         stats.delong_test(np.array([1, 0, 0]), np.zeros(3), np.zeros(3))
+
+
+@pytest.mark.parametrize("n", range(3, 11))
+def test_min_p_value_is_the_smallest_p_the_randomization_test_returns(n: int) -> None:
+    """All deltas of one sign is the most extreme input: its p is the floor, 2 / 2^n (exact test)."""
+    from rankbench.harness.comparison import min_p_value
+
+    rng = np.random.default_rng(n)
+    base = rng.random(n)
+    up, down = base + rng.uniform(0.01, 0.5, n), base - rng.uniform(0.01, 0.5, n)
+    extreme = stats.randomization_test(np.vstack([base, base]), np.vstack([up, down]))
+    floor = min_p_value("randomization", n, 10_000)
+    assert floor == pytest.approx(2 / 2**n) and extreme.tolist() == pytest.approx([floor, floor], rel=1e-12)
+    # no other input of n units goes below it
+    others = stats.randomization_test(base + np.zeros((200, n)), base + rng.normal(0, 0.3, (200, n)))
+    assert others.min() >= floor - 1e-15
+    # units that did not change leave the statistic as it is whatever their sign: only the changed ones count
+    same = up.copy()
+    same[: n // 2] = base[: n // 2]
+    p = float(stats.randomization_test(base, same))
+    assert p == pytest.approx(min_p_value("randomization", n, 10_000, changed=n - n // 2), rel=1e-12)
+
+
+def test_min_p_value_monte_carlo_and_t_test() -> None:
+    """Monte Carlo (2^n > resamples): (0 + 1) / (B + 1) per tail, so 2 / (B + 1); the t-test has no floor."""
+    from rankbench.harness.comparison import min_p_value
+
+    base = np.zeros(20)
+    p = float(stats.randomization_test(base, base + 0.1 + np.arange(20) / 100, resamples=999))
+    assert p == pytest.approx(min_p_value("randomization", 20, 999)) == pytest.approx(2 / 1000)
+    # 3 changed units among 20: random flips match their signs one time in 8, as the exact floor 2 / 2^3 says
+    three = base.copy()
+    three[:3] = 0.5
+    p3 = float(stats.randomization_test(base, three, resamples=20_000))
+    assert p3 == pytest.approx(min_p_value("randomization", 20, 20_000, changed=3), rel=0.1)
+    assert min_p_value("t", 6, 10_000) == 0.0
+    assert float(stats.paired_ttest(base[:6], base[:6] + np.arange(1.0, 7.0))[1]) < 0.01
+
+
+def test_holm_floors_are_the_family_size_times_a_common_floor() -> None:
+    from rankbench.harness.comparison import holm_floors, min_p_value
+
+    floor = min_p_value("randomization", 6, 10_000)
+    np.testing.assert_allclose(holm_floors(np.array([floor] * 4)), [0.125] * 4)
+    # rows outside the family (NaN) do not count; a floor of 0 (t-test, DeLong) lowers the others' reach
+    np.testing.assert_allclose(holm_floors(np.array([floor, np.nan, floor])), [2 * floor, np.nan, 2 * floor])
+    np.testing.assert_allclose(holm_floors(np.array([0.0, floor, floor])), [0.0, 2 * floor, 2 * floor])
+    assert (holm_floors(np.array([1.0, 1.0, 1.0])) == 1.0).all()
