@@ -137,7 +137,8 @@ def register(app: typer.Typer) -> None:
         Holm's correction runs over one family: every tested row of the comparison, all suites,
         adapter pairs and measures (quality and cost) together, because the gate fails on any
         significant drop among them. Comparing more suites or measures at once therefore raises
-        each p-value. A row whose test cannot reach p < alpha after that correction (few queries:
+        each p-value (`evaluate --compare` corrects over its own rows instead: every later run x
+        measure against the first). A row whose test cannot reach p < alpha after that correction (few queries:
         the exact randomization test gives at least 2/2^n on n changed queries) is marked
         "cannot fail" with a warning; when no tested quality row could fail, a passing gate says
         "gate passed vacuously".
