@@ -7,7 +7,10 @@ bytes that are not UTF-8. Text conventions, as the formats' reference tools read
   line whatever it holds; a BOM glued to a TREC query id would silently rename the query);
 - CRLF and LF line endings are the same; blank lines are skipped;
 - TREC files (trec_eval) split fields on any run of spaces and tabs; BEIR TSV on tabs;
-- ids are kept as the text in the file: `01` and `1` are different queries or documents.
+- ids are kept as the text in the file: `01` and `1` are different queries or documents; an id
+  holding a NUL byte is refused (numpy's strings and the packed 64-bit id words would read `d\\0` as `d`);
+- numbers are plain ASCII decimals (`NUMBER`): Python's `float`/`int` would also take `1_0` (as
+  10, where trec_eval's `atof` reads 1) and other scripts' digits (`١`), which no reference tool reads.
 
 TREC runs and qrels are parsed with pyarrow's multithreaded CSV reader; any line that reader
 cannot take (an odd column count, a score that is not a number, bad UTF-8...) sends the file
@@ -23,6 +26,7 @@ import io
 import json
 import math
 import mmap
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -36,6 +40,17 @@ from rankbench.harness.records import MAX_ID_LENGTH, MAX_LABEL, Corpus, Qrels, Q
 from rankbench.harness.resources import release_arrow_at_exit
 
 BOM = b"\xef\xbb\xbf"
+NUMBER = re.compile(
+    r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)", re.ASCII | re.IGNORECASE
+)
+"""A number as the file formats write one: optional sign, ASCII digits with an optional `.` and
+exponent, or inf/infinity/nan (any case). Exactly the texts pyarrow's CSV reader parses as a
+float; `float` accepts all of them, and also `1_0`, other scripts' digits and surrounding spaces."""
+
+
+def parse_number(text: str) -> float | None:
+    """`text` as a float when it matches `NUMBER` (inf and nan included), else None."""
+    return float(text) if NUMBER.fullmatch(text) else None
 
 
 def _require_file(path: Path) -> None:
@@ -173,28 +188,46 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         yield lineno, obj
 
 
-def _id(text: str, what: str, path: Path, lineno: int) -> str:
-    """`text` when it is short enough for an id (`MAX_ID_LENGTH`), else `BadInput` naming `file:line`."""
+def check_id(text: str, what: str, path: Path, lineno: int | None) -> str:
+    """`text` as a `what` (query, document) id, or `BadInput` naming `file:line`.
+
+    Refused: an id over `MAX_ID_LENGTH` characters, and an id holding a NUL byte (numpy strings
+    drop trailing NULs, so `d\\0` would be the same document as `d`).
+    """
     if len(text) > MAX_ID_LENGTH:
         raise BadInput(id_too_long(what, len(text)), path=path, line=lineno)
+    if "\0" in text:
+        raise BadInput(f"{what} id {text!r} holds a NUL byte", path=path, line=lineno)
     return text
 
 
-def _field(obj: dict[str, Any], key: str, path: Path, lineno: int) -> str:
+def _field(obj: dict[str, Any], key: str, path: Path, lineno: int, *, text: bool = False) -> str:
+    """A JSON record's `key` as text: a string, or (ids, `text=False`) an integer; else `BadInput` at `file:line`."""
     if key not in obj:
         raise BadInput(f"missing field {key!r}", path=path, line=lineno)
     value = obj[key]
-    if not isinstance(value, str | int):
-        raise BadInput(f"field {key!r} must be a string", path=path, line=lineno)
+    if not isinstance(value, str) and (text or not isinstance(value, int) or isinstance(value, bool)):
+        raise BadInput(f"field {key!r} must be a string, not {json.dumps(value)[:40]}", path=path, line=lineno)
     return str(value)
 
 
 def read_beir_corpus(path: Path) -> Corpus:
+    """BEIR `corpus.jsonl`: one `{"_id", "text"[, "title"]}` object a line, plain or gzipped.
+
+    `text` must be a string; `title` a string, null or absent (then empty). Raises `BadInput` naming
+    `file:line` for a missing or mistyped field, a bad id (`check_id`), invalid JSON or UTF-8, and
+    the file for a document id given twice.
+    """
     ids, titles, texts = [], [], []
     for lineno, obj in read_jsonl(path):
-        ids.append(_id(_field(obj, "_id", path, lineno), "document", path, lineno))
-        titles.append(str(obj.get("title") or ""))
-        texts.append(_field(obj, "text", path, lineno))
+        ids.append(check_id(_field(obj, "_id", path, lineno), "document", path, lineno))
+        title = obj.get("title")
+        if title is not None and not isinstance(title, str):
+            raise BadInput(
+                f"field 'title' must be a string or null, not {json.dumps(title)[:40]}", path=path, line=lineno
+            )
+        titles.append(title or "")
+        texts.append(_field(obj, "text", path, lineno, text=True))
     _reject_duplicates(ids, "document", path)
     return Corpus(np.array(ids, dtype=str), tuple(texts), tuple(titles))
 
@@ -202,10 +235,10 @@ def read_beir_corpus(path: Path) -> Corpus:
 def read_beir_queries(path: Path, keep: set[str] | None = None) -> Queries:
     ids, texts = [], []
     for lineno, obj in read_jsonl(path):
-        qid = _id(_field(obj, "_id", path, lineno), "query", path, lineno)
+        qid = check_id(_field(obj, "_id", path, lineno), "query", path, lineno)
         if keep is not None and qid not in keep:
             continue
-        text = _field(obj, "text", path, lineno)
+        text = _field(obj, "text", path, lineno, text=True)
         if not text.strip():
             raise BadInput(f"query {qid!r} has empty text", path=path, line=lineno)
         ids.append(qid)
@@ -231,11 +264,9 @@ def is_beir_header(parts: list[str]) -> bool:
 
 
 def _label(text: str, path: Path, lineno: int) -> int:
-    try:
-        value = float(text)
-    except ValueError:
-        raise BadInput(f"relevance label {text!r} is not an integer", path=path, line=lineno) from None
-    if not math.isfinite(value) or value != int(value):
+    """A relevance grade: a `NUMBER` with an integer value (`1`, `+1`, `1.0`) within ±`MAX_LABEL`."""
+    value = parse_number(text)
+    if value is None or not math.isfinite(value) or value != int(value):
         raise BadInput(f"relevance label {text!r} is not an integer", path=path, line=lineno)
     if abs(value) > MAX_LABEL:
         raise BadInput(
@@ -258,7 +289,10 @@ def _qrels_from_rows(rows: list[tuple[str, str, int, int]], path: Path) -> Qrels
     if not rows:
         raise BadInput("qrels file has no judgements", path=path)
     q, d, r, _ = zip(*rows, strict=True)
-    return Qrels(np.array(q, dtype=str), np.array(d, dtype=str), np.array(r, dtype=np.int64))
+    try:
+        return Qrels(np.array(q, dtype=str), np.array(d, dtype=str), np.array(r, dtype=np.int64))
+    except BadInput as exc:  # every check the Qrels make is made above; should one remain, it names the file
+        raise BadInput(str(exc), path=path) from None
 
 
 def read_beir_qrels(path: Path) -> Qrels:
@@ -273,8 +307,8 @@ def read_beir_qrels(path: Path) -> Qrels:
         for lineno, obj in read_jsonl(path):
             rows.append(
                 (
-                    _id(_field(obj, "query-id", path, lineno), "query", path, lineno),
-                    _id(_field(obj, "corpus-id", path, lineno), "document", path, lineno),
+                    check_id(_field(obj, "query-id", path, lineno), "query", path, lineno),
+                    check_id(_field(obj, "corpus-id", path, lineno), "document", path, lineno),
                     _label(str(obj.get("score", "")), path, lineno),
                     lineno,
                 )
@@ -290,7 +324,8 @@ def read_beir_qrels(path: Path) -> Qrels:
                 path=path,
                 line=lineno,
             )
-        query, doc = _id(parts[0].strip(), "query", path, lineno), _id(parts[1].strip(), "document", path, lineno)
+        query = check_id(parts[0].strip(), "query", path, lineno)
+        doc = check_id(parts[1].strip(), "document", path, lineno)
         rows.append((query, doc, _label(parts[2].strip(), path, lineno), lineno))
     return _qrels_from_rows(rows, path)
 
@@ -342,13 +377,16 @@ def _read_columns(path: Path, names: Sequence[str], types: dict[str, Any]) -> tu
     """(pyarrow Table of the `types` columns, last line's text) of a whitespace-separated file.
 
     A file whose fields are separated by more than one space (or tab) is parsed a second
-    time after `_single_spaced`. Raises `_NotFast` if pyarrow refuses the file or it holds no line.
+    time after `_single_spaced`. Raises `_NotFast` if pyarrow refuses the file, it holds no line,
+    or it holds a NUL byte anywhere (one `memchr` pass; the line reader names the id that holds it).
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     release_arrow_at_exit()
     data = _file_bytes(path)
+    if data.find(b"\0") >= 0:
+        raise _NotFast
     end = len(data)
     while end and data[end - 1] == 0x0A:  # trailing blank lines (no copy of the file, unlike rstrip)
         end -= 1
@@ -538,9 +576,39 @@ def read_trec_qrels(path: Path) -> Qrels:
         parts = line.split()
         if len(parts) != 4:
             raise BadInput(f"expected 4 columns (qid iter docno rel), found {len(parts)}", path=path, line=lineno)
-        query, doc = _id(parts[0], "query", path, lineno), _id(parts[2], "document", path, lineno)
+        query, doc = check_id(parts[0], "query", path, lineno), check_id(parts[2], "document", path, lineno)
         rows.append((query, doc, _label(parts[3], path, lineno), lineno))
     return _qrels_from_rows(rows, path)
+
+
+def qrels_format(first_line: str) -> str:
+    """`"beir"` or `"trec"`: the form of a qrels file, from its first non-blank line.
+
+    BEIR TSV is 3 tab-separated fields whose third is a number (or BEIR's header); TREC is 4 fields
+    separated by any whitespace, as trec_eval splits them. A line that is both 3 tab fields and 4
+    whitespace fields (`q1<TAB>0<TAB>d1 1`: a TREC line with mixed separators, or a BEIR doc id
+    with a space) is BEIR only when its third tab field is a number. A line that is neither goes
+    to the reader whose column count it is nearest to, which names the line.
+    """
+    tab_fields = first_line.split("\t")
+    if len(tab_fields) == 3 and (is_beir_header(tab_fields) or parse_number(tab_fields[2].strip()) is not None):
+        return "beir"
+    if len(first_line.split()) == 4:
+        return "trec"
+    return "beir" if len(tab_fields) == 3 else "trec"
+
+
+def read_qrels(path: Path) -> Qrels:
+    """TREC or BEIR qrels, told apart by content (`qrels_format` of the first line), `.jsonl` by name.
+
+    Raises `BadInput` naming the file for an empty file, else as `read_trec_qrels`/`read_beir_qrels`.
+    """
+    if str(path).endswith((".jsonl", ".jsonl.gz")):
+        return read_beir_qrels(path)
+    first = next((line for _, line in lines(path)), "")
+    if not first:
+        raise BadInput("qrels file is empty", path=path)
+    return read_beir_qrels(path) if qrels_format(first) == "beir" else read_trec_qrels(path)
 
 
 def _trec_run_table(path: Path) -> tuple[Any, np.ndarray, str]:
@@ -594,7 +662,7 @@ def read_trec_run_columns(path: Path) -> RunColumns | None:
         return None
     codes, query_ids = _dictionary_codes(table["q"])
     offsets, data = _string_bytes(table["d"])
-    if offsets is None or np.any(data[: offsets[-1]] == 0):
+    if offsets is None:  # a file holding a NUL byte never gets here (`_read_columns`)
         return None
     return RunColumns(query_ids, codes, offsets, data, scores, name)
 
@@ -624,17 +692,18 @@ def _read_trec_run_lines(path: Path) -> Run:
             raise BadInput(
                 f"expected 6 columns (qid Q0 docno rank score tag), found {len(parts)}", path=path, line=lineno
             )
-        try:
-            score = float(parts[4])
-        except ValueError:
-            raise BadInput(f"score {parts[4]!r} is not a number", path=path, line=lineno) from None
+        score = parse_number(parts[4])
+        if score is None:
+            raise BadInput(f"score {parts[4]!r} is not a number", path=path, line=lineno)
         if not math.isfinite(score):
             raise BadInput(f"score {parts[4]!r} is not finite", path=path, line=lineno)
-        qs.append(_id(parts[0], "query", path, lineno))
-        ds.append(_id(parts[2], "document", path, lineno))
+        qs.append(check_id(parts[0], "query", path, lineno))
+        ds.append(check_id(parts[2], "document", path, lineno))
         ss.append(score)
         linenos.append(lineno)
         name = parts[5]
+        if "\0" in name:
+            raise BadInput(f"run tag {name!r} holds a NUL byte", path=path, line=lineno)
     if not qs:
         return Run.empty(name)
     seen: dict[tuple[str, str], int] = {}
@@ -646,7 +715,10 @@ def _read_trec_run_lines(path: Path) -> Run:
                 line=linenos[i],
             )
         seen[pair] = i
-    return Run.from_arrays(np.array(qs, dtype=str), np.array(ds, dtype=str), np.array(ss), name)
+    try:
+        return Run.from_arrays(np.array(qs, dtype=str), np.array(ds, dtype=str), np.array(ss), name)
+    except BadInput as exc:  # every check the Run makes is made above; should one remain, it names the file
+        raise BadInput(str(exc), path=path) from None
 
 
 def write_trec_run(run: Run, path: Path) -> None:

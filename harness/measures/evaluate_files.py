@@ -1,8 +1,8 @@
 """`rankbench evaluate`: trec_eval on files — TREC or BEIR qrels, a TREC run, per-query or mean values.
 
-Qrels are recognised by their content, not their name: four whitespace-separated columns are
-TREC (`qid iter docno rel`), three tab-separated columns BEIR (`query-id corpus-id score`,
-header optional), and `.jsonl` BEIR's JSON lines.
+Qrels are recognised by their content, not their name (`formats.read_qrels`): four
+whitespace-separated columns are TREC (`qid iter docno rel`), three tab-separated columns with a
+number last BEIR (`query-id corpus-id score`, header optional), and `.jsonl` BEIR's JSON lines.
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ import numpy as np
 
 from rankbench.harness.errors import BadInput
 from rankbench.harness.formats import (
-    lines,
-    read_beir_qrels,
-    read_trec_qrels,
+    read_qrels,
     read_trec_run,
     read_trec_run_columns,
     regular_files,
@@ -35,16 +33,6 @@ if TYPE_CHECKING:
     from rankbench.harness.comparison import Settings
 
 DEFAULT_MEASURES = ("AP", "nDCG@10", "P@10", "R@100", "RR")
-
-
-def read_qrels(path: Path) -> Qrels:
-    """TREC or BEIR qrels, told apart by the first line's columns."""
-    if str(path).endswith((".jsonl", ".jsonl.gz")):
-        return read_beir_qrels(path)
-    first = next((line for _, line in lines(path)), "")
-    if not first:
-        raise BadInput("qrels file is empty", path=path)
-    return read_beir_qrels(path) if len(first.split("\t")) == 3 else read_trec_qrels(path)
 
 
 @dataclass(frozen=True)

@@ -211,3 +211,146 @@ fail(read_trec_run_columns({str(run)!r}))
         out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
         assert out.returncode == 1, out.stderr
         assert out.stdout.strip() == "kept: False" and "RuntimeError: after the read" in out.stderr
+
+
+# --- numbers as the formats write them, ids without NUL, qrels told apart by content ---
+
+
+@pytest.mark.parametrize("score", ["1_0", "١", "１", "0x1p3", "1d5", "1e", "--1", "nan%"])
+def test_a_score_python_reads_but_no_trec_tool_writes_is_a_file_line_error(tmp_path: Path, score: str) -> None:
+    """`float` takes `1_0` (as 10: trec_eval's atof reads 1) and other scripts' digits; the readers do not."""
+    path = tmp_path / "run"
+    path.write_text(f"q1 Q0 d1 1 2.0 x\nq1 Q0 d2 2 {score} x\n", encoding="utf-8")
+    with pytest.raises(BadInput, match=rf"^{path}:2: score '{score}' is not a number$"):
+        read_trec_run(path)
+
+
+@pytest.mark.parametrize("label", ["١", "1_0", "²", "１"])
+@pytest.mark.parametrize(
+    ("name", "template", "reader"),
+    [
+        ("qrels", "q1 0 d0 1\nq1 0 d1 {}\n", read_trec_qrels),
+        ("qrels.tsv", "q1\td0\t1\nq1\td1\t{}\n", read_beir_qrels),
+        (
+            "qrels.jsonl",
+            '{{"query-id": "q1", "corpus-id": "d0", "score": 1}}\n'
+            '{{"query-id": "q1", "corpus-id": "d1", "score": "{}"}}\n',
+            read_beir_qrels,
+        ),
+    ],
+)
+def test_a_label_in_other_digits_is_a_file_line_error(tmp_path: Path, name: str, template: str, reader, label) -> None:
+    path = tmp_path / name
+    path.write_text(template.format(label), encoding="utf-8")
+    with pytest.raises(BadInput, match=rf"^{path}:2: relevance label '{label}' is not an integer$"):
+        reader(path)
+
+
+def test_number_syntax_is_exactly_what_pyarrow_parses() -> None:
+    """The line reader's `NUMBER` accepts a text exactly when the columnar path's pyarrow parser does, so the
+    two paths read the same files (every string of up to 4 characters over the characters that matter)."""
+    import itertools
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    texts = sorted({"".join(t) for n in range(1, 5) for t in itertools.product("1.e+-_xinfa", repeat=n)})
+    options = pacsv.ConvertOptions(column_types={"v": pa.float64()}, null_values=[], strings_can_be_null=False)
+    disagree = []
+    for text in texts:
+        try:
+            pacsv.read_csv(pa.py_buffer(f"v\n{text}\n".encode()), convert_options=options)
+            arrow = True
+        except pa.ArrowInvalid:
+            arrow = False
+        if arrow != (formats.parse_number(text) is not None):
+            disagree.append(text)
+    assert not disagree
+    assert formats.parse_number("Infinity") == float("inf") and formats.parse_number("+.5E-1") == 0.05
+
+
+def test_plain_spellings_of_numbers_read_the_same_on_both_paths(tmp_path: Path) -> None:
+    path = tmp_path / "run"
+    path.write_text("q1 Q0 a 1 +1 x\nq1 Q0 b 2 .5 x\nq1 Q0 c 3 5. x\nq1 Q0 d 4 1E+0 x\nq1 Q0 e 5 -2e-1 x\n")
+    fast, slow = formats._trec_run_fast(path), formats._read_trec_run_lines(path)
+    _same_run(fast, slow)
+    assert fast.scores.tolist() == [5.0, 1.0, 1.0, 0.5, -0.2] and fast.doc_ids.tolist() == ["c", "d", "a", "b", "e"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reader", "message"),
+    [
+        ("run", "q1 Q0 d 1 2 x\nq1 Q0 d\0 2 1 x\n", read_trec_run, r"run:2: document id 'd\\x00' holds a NUL byte$"),
+        ("run", "q1\0 Q0 d 1 2 x\n", read_trec_run, r"run:1: query id 'q1\\x00' holds a NUL byte$"),
+        ("run", "q1 Q0 d 1 2 x\nq1 Q0 e 2 1 x\0\n", read_trec_run, r"run:2: run tag 'x\\x00' holds a NUL byte$"),
+        ("qrels", "q1 0 d 1\nq1 0 d\0 0\n", read_trec_qrels, r"qrels:2: document id 'd\\x00' holds a NUL byte$"),
+        ("qrels.tsv", "q1\td\t1\nq\0\td\t0\n", read_beir_qrels, r"qrels.tsv:2: query id 'q\\x00' holds a NUL"),
+        ("c.jsonl", '{"_id": "d\\u0000", "text": "x"}\n', read_beir_corpus, r"c.jsonl:1: document id 'd\\x00' holds"),
+        ("q.jsonl", '{"_id": "\\u0000", "text": "x"}\n', formats.read_beir_queries, r"q.jsonl:1: query id '\\x00'"),
+    ],
+)
+def test_an_id_holding_a_nul_byte_is_a_file_line_error(tmp_path: Path, name: str, content: str, reader, message):
+    """numpy strings drop trailing NULs (and the packed id words pad with them): `d\\0` would be `d`."""
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(BadInput, match=message):
+        reader(path)
+
+
+def test_evaluate_names_the_line_of_an_id_with_a_nul_byte(tmp_path: Path) -> None:
+    from rankbench.harness.measures.evaluate_files import evaluate_files
+
+    (tmp_path / "qrels").write_text("q1 0 d 1\n")
+    (tmp_path / "run").write_text("q1 Q0 d 1 2.0 x\nq1 Q0 d\0 2 1.0 x\n")
+    with pytest.raises(BadInput, match=rf"^{tmp_path / 'run'}:2: document id 'd\\x00' holds a NUL byte$"):
+        evaluate_files(tmp_path / "qrels", tmp_path / "run", ["RR"])
+
+
+@pytest.mark.parametrize(
+    ("first", "kind"),
+    [
+        ("q1\t0\td1 1", "trec"),  # a tab, then spaces: 3 tab fields but no number last; 4 as trec_eval splits
+        ("q1 0 d1 1", "trec"),
+        ("q1\t0\td1\t1", "trec"),
+        ("q1\td1\t1", "beir"),
+        ("q1\td 1\t1", "beir"),  # a BEIR doc id holding a space: the third tab field is the label
+        ("query-id\tcorpus-id\tscore", "beir"),
+        ("q1\td1\tx", "beir"),  # neither: the BEIR reader names the label
+        ("q1 d1", "trec"),
+    ],
+)
+def test_qrels_format_is_told_by_the_fields_of_the_first_line(first: str, kind: str) -> None:
+    assert formats.qrels_format(first) == kind
+
+
+def test_trec_qrels_with_a_tab_then_spaces_is_read_as_trec(tmp_path: Path) -> None:
+    import pytrec_eval
+
+    path = tmp_path / "qrels"
+    path.write_text("q1\t0\td1 1\nq1 0 d2\t0\n")
+    assert formats.read_qrels(path).to_dict() == {"q1": {"d1": 1, "d2": 0}}
+    with open(path) as fh:
+        assert pytrec_eval.parse_qrel(fh) == {"q1": {"d1": 1, "d2": 0}}
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ('{"_id": "d1", "text": 5}', r"c.jsonl:2: field 'text' must be a string, not 5$"),
+        ('{"_id": "d1", "text": "x", "title": ["a"]}', r"c.jsonl:2: field 'title' must be a string or null, not"),
+        ('{"_id": "d1", "text": "x", "title": 3}', r"c.jsonl:2: field 'title' must be a string or null, not 3$"),
+        ('{"_id": true, "text": "x"}', r"c.jsonl:2: field '_id' must be a string, not true$"),
+    ],
+)
+def test_a_beir_record_of_the_wrong_type_is_a_file_line_error(tmp_path: Path, record: str, message: str) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"_id": "d0", "text": "a", "title": null}\n' + record + "\n")
+    with pytest.raises(BadInput, match=message):
+        read_beir_corpus(path)
+
+
+def test_a_beir_corpus_takes_null_or_absent_titles_and_integer_ids(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"_id": "d0", "text": "a", "title": null}\n{"_id": 7, "text": "b"}\n')
+    corpus = read_beir_corpus(path)
+    assert corpus.ids.tolist() == ["d0", "7"] and list(corpus.titles) == ["", ""]
