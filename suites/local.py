@@ -38,6 +38,7 @@ from rankbench.harness.datahome import content_digest, find_file
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput
 from rankbench.harness.formats import (
+    check_id,
     is_beir_header,
     lines,
     open_binary,
@@ -45,6 +46,7 @@ from rankbench.harness.formats import (
     read_beir_qrels,
     read_jsonl,
     read_trec_qrels,
+    utf8_error,
 )
 from rankbench.harness.records import Corpus, IRDataset, Loaded, Queries
 from rankbench.harness.registry import DatasetSpec, SuiteSource
@@ -282,16 +284,32 @@ def read_topics(path: Path) -> Queries:
         rows = [(q.query_id, q.title.strip()) for q in topics.queries_iter()]
     else:
         rows = []
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
+        seen: dict[str, int] = {}
+        for lineno, line in lines(path):  # plain or gzipped, strict UTF-8: a bad byte names its line
             qid, sep, text = line.partition("\t")
             if not sep:
                 raise BadInput("expected 'qid<TAB>text' (or TREC SGML topics)", path=path, line=lineno)
-            rows.append((qid.strip(), text.strip()))
+            qid = _new_id(qid.strip(), "query", seen, path, lineno)
+            if not text.strip():
+                raise BadInput(f"query {qid!r} has empty text", path=path, line=lineno)
+            rows.append((qid, text.strip()))
     if not rows:
         raise BadInput("no topics found", path=path)
-    return Queries(np.array([q for q, _ in rows]), tuple(t for _, t in rows))
+    try:
+        return Queries(np.array([q for q, _ in rows], dtype=str), tuple(t for _, t in rows))
+    except BadInput as exc:  # SGML topics: no line to name
+        raise BadInput(str(exc), path=path) from None
+
+
+def _new_id(text: str, what: str, seen: dict[str, int], path: Path, lineno: int) -> str:
+    """`text` as a `what` id not in `seen` (id -> line), added to it; else `BadInput` naming `file:line`."""
+    if not text:
+        raise BadInput(f"empty {what} id", path=path, line=lineno)
+    check_id(text, what, path, lineno)
+    if text in seen:
+        raise BadInput(f"duplicate {what} id {text!r} (first on line {seen[text]})", path=path, line=lineno)
+    seen[text] = lineno
+    return text
 
 
 _DOC = re.compile(rb"<DOC>(.*?)</DOC>", re.DOTALL | re.IGNORECASE)
@@ -306,26 +324,31 @@ def read_documents(path: Path) -> Corpus:
         return read_beir_corpus(path)
     if name.endswith(".tsv"):
         ids, texts = [], []
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        seen: dict[str, int] = {}
+        for lineno, line in lines(path):  # plain or gzipped, strict UTF-8: a bad byte names its line
             docno, sep, text = line.partition("\t")
             if not sep:
                 raise BadInput("expected 'docno<TAB>text'", path=path, line=lineno)
-            ids.append(docno.strip())
+            ids.append(_new_id(docno.strip(), "document", seen, path, lineno))
             texts.append(text.strip())
-        return Corpus(np.array(ids), tuple(texts))
-    raw = path.read_bytes()
+        return Corpus(np.array(ids, dtype=str), tuple(texts))
+    with open_binary(path) as fh:
+        raw = fh.read()
     ids, texts = [], []
+    seen = {}
+    lineno, counted = 1, 0
     for m in _DOC.finditer(raw):
+        lineno, counted = lineno + raw.count(b"\n", counted, m.start()), m.start()  # the <DOC>'s line
         block = m.group(1)
         docno = _DOCNO.search(block)
         if docno is None:
-            raise BadInput(f"a <DOC> without <DOCNO> at byte {m.start()}", path=path)
-        ids.append(docno.group(1).decode("utf-8", "replace"))
+            raise BadInput("a <DOC> without <DOCNO>", path=path, line=lineno)
+        ids.append(_new_id(docno.group(1).decode("utf-8", "replace"), "document", seen, path, lineno))
         body = _DOCNO.sub(b" ", block).decode("utf-8", "replace")
         texts.append(" ".join(html.unescape(_TAG.sub(" ", body)).split()))
     if not ids:
         raise BadInput("no <DOC> blocks found (expected TREC SGML, .jsonl or .tsv documents)", path=path)
-    return Corpus(np.array(ids), tuple(texts))
+    return Corpus(np.array(ids, dtype=str), tuple(texts))
 
 
 def _digest(paths: list[Path]) -> str:
@@ -338,7 +361,8 @@ def _digest(paths: list[Path]) -> str:
 def load_trec_folder(spec: DatasetSpec, path: str) -> Loaded:
     """Topics, qrels and documents of a TREC folder; queries without judgements are left out."""
     topics_path, qrels_path, docs_path = _trec_files(Path(path))
-    qrels = read_trec_qrels(qrels_path) if not qrels_path.name.endswith(".tsv") else read_beir_qrels(qrels_path)
+    beir = qrels_path.name.removesuffix(".gz").endswith(".tsv")  # as `check_trec_folder` reads the name
+    qrels = read_beir_qrels(qrels_path) if beir else read_trec_qrels(qrels_path)
     queries = read_topics(topics_path)
     judged = np.isin(queries.ids, qrels.query_ids)
     queries = queries.subset(np.flatnonzero(judged))
@@ -385,8 +409,10 @@ def load_interactions(spec: DatasetSpec, path: str) -> Loaded:
     try:
         if name.endswith(".parquet"):
             frame = pd.read_parquet(file)
-        else:
-            frame = pd.read_csv(file, sep="," if name.endswith(".csv") else "\t")
+        else:  # as text: an error quotes the file's own `nan` or `1_0`; ids stay as written
+            frame = pd.read_csv(file, sep="," if name.endswith(".csv") else "\t", dtype=str, keep_default_na=False)
+    except UnicodeDecodeError:
+        raise utf8_error(file) or BadInput("not valid UTF-8", path=file) from None
     except (ValueError, pd.errors.ParserError) as exc:
         raise BadInput(f"cannot read interactions: {exc}", path=file) from None
     frame.columns = [str(c) for c in frame.columns]

@@ -8,8 +8,10 @@ categorical fields). Valid and test never influence the encoding, so no test sta
 
 from __future__ import annotations
 
+import csv
 import hashlib
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,9 +21,10 @@ import pandas as pd
 
 from rankbench.harness.datahome import checked_file, data_home, files_checksum, sha256_file
 from rankbench.harness.errors import BadInput
-from rankbench.harness.formats import lines, utf8_error
+from rankbench.harness.formats import lines, open_binary, open_text, parse_number, utf8_error
 from rankbench.harness.records import CTRSplits, CTRTable, Loaded
 from rankbench.harness.registry import DatasetSpec
+from rankbench.harness.resources import release_arrow_at_exit
 from rankbench.suites.ctr.suites import FRAPPE_FIELDS
 
 OOV = 0
@@ -128,12 +131,14 @@ def encode_splits(
 
 
 def read_bars_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:
-    """A BARS/FuxiCTR CSV split: a header naming the fields and a `label` column.
+    """A BARS/FuxiCTR CSV split: a header naming the fields and a `label` column of 0/1 clicks.
 
     Every field is read as text (`01` and `1` are different categories, as FuxiCTR's
-    `dtype: str` fields keep them); pandas drops a UTF-8 BOM and reads CRLF as LF. Raises
-    `BadInput` naming the file (and line, for bytes that are not UTF-8) for a missing column
-    or an unreadable file.
+    `dtype: str` fields keep them); pandas drops a UTF-8 BOM and reads CRLF as LF. A label is a
+    plain ASCII number equal to 0 or 1 (`0`, `1`, `1.0`). Raises `BadInput` naming the file and
+    line for a row with fewer fields than the header, a label that is not 0/1 (`2`, `x`, `nan`,
+    empty), or bytes that are not UTF-8; and naming the file for a missing column or an
+    unreadable file.
     """
     try:
         frame = pd.read_csv(path, dtype=str, encoding="utf-8")
@@ -144,14 +149,66 @@ def read_bars_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise BadInput(f"expected column {missing[0]!r}; the header has {list(frame.columns)}", path=path, line=1)
+    if len(frame.columns) and frame[frame.columns[-1]].isna().any():  # pandas pads a short row with NaN
+        _reject_short_rows(path, len(frame.columns))
+    if "label" in frame.columns:
+        text = frame["label"].fillna("")
+        bad = ~text.isin(("0", "1")).to_numpy()
+        if bad.any():  # rare spellings (`1.0`, `+1`): judged one by one
+            for row in np.flatnonzero(bad):
+                value = parse_number(text.iat[row])
+                if value is None or value not in (0.0, 1.0):
+                    # pandas read `nan`, `NA`, `null`... as missing: the message quotes the file's own text
+                    lineno, record = next(itertools.islice(_records(path), row, None))
+                    column = list(frame.columns).index("label")
+                    raw = record[column] if column < len(record) else ""
+                    raise BadInput(f"label {raw!r} is not a 0/1 click label", path=path, line=lineno)
     return frame
 
 
-def _libfm_label(text: str) -> str | None:
-    """'1' or '0' for a LIBSVM/libFM binary label (`1`, `+1`, `1.0`, `-1`, `-1.0`, `0`), else None."""
+def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(first line, fields) of each CSV record after the header, blank lines skipped as pandas skips them."""
+    with open_text(path) as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
+        start = reader.line_num + 1
+        for record in reader:
+            if record:
+                yield start, record
+            start = reader.line_num + 1
+
+
+def _reject_short_rows(path: Path, width: int) -> None:
+    """`BadInput` naming the first row with fewer than `width` fields (pandas pads it with NaN, as it
+    would an empty last field); pyarrow's C++ reader tells the two apart, Python finds the line only
+    if there is one."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    release_arrow_at_exit()
     try:
-        value = float(text)
-    except ValueError:
+        with open_binary(path) as fh:
+            pacsv.read_csv(  # every row's field count is checked; one column is converted
+                fh,
+                read_options=pacsv.ReadOptions(skip_rows=1, column_names=[f"c{i}" for i in range(width)]),
+                parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                convert_options=pacsv.ConvertOptions(include_columns=["c0"], column_types={"c0": pa.string()}),
+            )
+        return
+    except (pa.ArrowInvalid, OSError):
+        pass
+    for lineno, record in _records(path):
+        if len(record) < width:
+            raise BadInput(f"expected {width} fields as in the header, found {len(record)}", path=path, line=lineno)
+
+
+def _libfm_label(text: str) -> str | None:
+    """'1' or '0' for a LIBSVM/libFM binary label (`1`, `+1`, `1.0`, `-1`, `-1.0`, `0`), else None.
+
+    The label is a plain ASCII number (`formats.NUMBER`): `1_0` or `١` is no label.
+    """
+    value = parse_number(text)
+    if value is None:
         return None
     if value == 1.0:
         return "1"

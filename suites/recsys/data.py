@@ -103,7 +103,7 @@ def read_ncf_rating(path: Path) -> pd.DataFrame:
 def _ncf_index(text: str, what: str, path: Path, lineno: int) -> int:
     """An NCF id: a 0-based index written in decimal without leading zeros (`01` is not `1`)."""
     text = text.strip()
-    if not text.isdigit() or (len(text) > 1 and text[0] == "0"):
+    if not NCF_INDEX.fullmatch(text):  # ASCII digits only: `str.isdigit` and `int` also take `١`
         raise BadInput(
             f"{what} id {text!r} is not a 0-based index as NCF writes them (0, 1, 2, ...)", path=path, line=lineno
         )

@@ -107,7 +107,7 @@ def damaged_data(content: bytes) -> Build:
     return build
 
 
-def local_interactions(name: str, content: str) -> Build:
+def local_interactions(name: str, content: str | bytes) -> Build:
     """Loading a local interactions file (`rankbench run ./FILE`) that holds `content`."""
     from rankbench.harness.registry import DatasetSpec
     from rankbench.suites.local import load_interactions
@@ -142,6 +142,44 @@ def evaluate(qrels: str, run: str, *options: str) -> Build:
         return ["evaluate", str(q), str(r), *options]
 
     return build
+
+
+def trec_folder(files: dict[str, str | bytes]) -> Build:
+    """Loading a local TREC folder (`rankbench run ./FOLDER`) holding `files`."""
+    from rankbench.harness.registry import DatasetSpec
+    from rankbench.suites.local import load_trec_folder
+
+    def build(w: World) -> Callable[[], Any]:
+        folder = w.work / "trec"
+        folder.mkdir()
+        for name, content in files.items():
+            put(w, f"trec/{name}", content)
+        spec = DatasetSpec(name=str(folder), loader="rankbench.suites.local:load_trec_folder")
+        return lambda: load_trec_folder(spec, str(folder))
+
+    return build
+
+
+def bars_folder(test_csv: str) -> Build:
+    """Loading a local BARS CSV folder whose test.csv holds `test_csv` (train and valid are sound)."""
+    from rankbench.harness.registry import DatasetSpec
+    from rankbench.suites.local import load_bars_folder
+
+    def build(w: World) -> Callable[[], Any]:
+        folder = w.work / "bars"
+        folder.mkdir()
+        for split, content in (("train", BARS_OK), ("valid", BARS_OK), ("test", test_csv)):
+            put(w, f"bars/{split}.csv", content)
+        spec = DatasetSpec(name=str(folder), loader="rankbench.suites.local:load_bars_folder")
+        return lambda: load_bars_folder(spec, str(folder))
+
+    return build
+
+
+BARS_OK = "label,app,city\n1,a,x\n0,b,y\n"
+TOPICS_OK = "1\tfirst query\n2\tsecond query\n"
+TREC_QRELS_OK = "1 0 d1 1\n2 0 d2 1\n"
+DOCS_OK = "d1\tone\nd2\ttwo\n"
 
 
 QRELS_OK = "q1 0 d1 1\n"
@@ -361,6 +399,76 @@ CASES = [
         reader(lambda p: recsys_data.read_table(p), "t.csv", "user,item\n1,\n"),
         r"t\.csv:2: empty item id$",
     ),
+    # --- local folders and files (`rankbench run ./PATH`) ---
+    Case(
+        "trec-folder-duplicate-topic",
+        trec_folder({"topics.tsv": TOPICS_OK + "1\tagain\n", "qrels.txt": TREC_QRELS_OK, "docs.tsv": DOCS_OK}),
+        r"trec/topics\.tsv:3: duplicate query id '1' \(first on line 1\)$",
+    ),
+    Case(
+        "trec-folder-duplicate-docno",
+        trec_folder({"topics.tsv": TOPICS_OK, "qrels.txt": TREC_QRELS_OK, "docs.tsv": DOCS_OK + "\nd1\tagain\n"}),
+        r"trec/docs\.tsv:4: duplicate document id 'd1' \(first on line 1\)$",
+    ),
+    Case(
+        "trec-folder-empty-docno",
+        trec_folder({"topics.tsv": TOPICS_OK, "qrels.txt": TREC_QRELS_OK, "docs.tsv": DOCS_OK + "\tno id\n"}),
+        r"trec/docs\.tsv:3: empty document id$",
+    ),
+    Case(
+        "trec-folder-sgml-empty-docno",
+        trec_folder(
+            {
+                "topics.tsv": TOPICS_OK,
+                "qrels.txt": TREC_QRELS_OK,
+                "docs.sgml": "<DOC><DOCNO>d1</DOCNO>one</DOC>\n<DOC>\n<DOCNO> </DOCNO>two</DOC>\n",
+            }
+        ),
+        r"trec/docs\.sgml:2: empty document id$",
+    ),
+    Case(
+        "trec-folder-docs-gz-not-utf8",
+        trec_folder({"topics.tsv": TOPICS_OK, "qrels.txt": TREC_QRELS_OK, "docs.tsv.gz": gzip.compress(b"d1\t\xff\n")}),
+        r"trec/docs\.tsv\.gz:1: not valid UTF-8",
+    ),
+    Case(
+        "trec-folder-nul-in-docno",
+        trec_folder({"topics.tsv": TOPICS_OK, "qrels.txt": TREC_QRELS_OK, "docs.tsv": "d1\0\tone\n"}),
+        r"trec/docs\.tsv:1: document id 'd1\\x00' holds a NUL byte$",
+    ),
+    Case("bars-label-two", bars_folder("label,app,city\n1,a,x\n2,b,y\n"), r"bars/test\.csv:3: label '2' is not a 0/1"),
+    Case("bars-label-word", bars_folder("label,app,city\nx,a,x\n"), r"bars/test\.csv:2: label 'x' is not a 0/1"),
+    Case("bars-label-nan", bars_folder("label,app,city\n\n1,a,x\nnan,b,y\n"), r"bars/test\.csv:4: label 'nan'"),
+    Case(
+        "bars-short-row",
+        bars_folder("label,app,city\n1,a,x\n0,b\n"),
+        r"bars/test\.csv:3: expected 3 fields as in the header, found 2$",
+    ),
+    Case(
+        "recsys-local-csv-not-utf8",
+        local_interactions("i.csv", b"user,item\n1,2\n1,\xff\n"),
+        r"i\.csv:3: not valid UTF-8",
+    ),
+    Case(
+        "recsys-local-csv-rating-nan",
+        local_interactions("i.csv", "user,item,rating\n1,2,4\n1,3,nan\n"),
+        r"i\.csv:3: rating 'nan' is not a finite number$",
+    ),
+    Case(
+        "recsys-local-csv-rating-underscore",
+        local_interactions("i.csv", "user,item,rating\n1,2,4\n1,3,1_0\n"),
+        r"i\.csv:3: rating '1_0' is not a finite number$",
+    ),
+    Case(
+        "ctr-libfm-label-other-digit",
+        reader(lambda p: ctr_data.read_libfm(p, ["a"]), "x.libfm", "1 3:1\n\u0661 4:1\n"),
+        r"x\.libfm:2: label '\u0661' is not a binary label",
+    ),
+    Case(
+        "recsys-ncf-negative-other-digit",
+        reader(recsys_data.read_ncf_negative, "x.test.negative", "(0,1)\t2\t3\n(1,2)\t\u0663\t4\n"),
+        r"x\.test\.negative:2: item id '\u0663' is not a 0-based index",
+    ),
     # --- measures ---
     Case(
         "measure-nDCG@ten",
@@ -386,6 +494,21 @@ CASES = [
         "evaluate-qrels-label-word", evaluate("q1 0 d1 yes\n", RUN_OK), r"qrels\.txt:1: relevance label 'yes' is not an"
     ),
     Case("evaluate-run-not-utf8", evaluate(QRELS_OK, b"q1 Q0 d\xe9 1 1.0 x\n"), r"run\.txt:1: not valid UTF-8"),
+    Case(
+        "evaluate-run-score-underscore",
+        evaluate(QRELS_OK, "q1 Q0 d1 1 1_0 x\nq1 Q0 d2 2 2.0 x\n"),
+        r"run\.txt:1: score '1_0' is not a number$",
+    ),
+    Case(
+        "evaluate-run-doc-id-nul",
+        evaluate(QRELS_OK, "q1 Q0 d1 1 2.0 x\nq1 Q0 d1\0 2 1.0 x\n"),
+        r"run\.txt:2: document id 'd1\\x00' holds a NUL byte$",
+    ),
+    Case(
+        "evaluate-qrels-label-arabic-digit",
+        evaluate("q1 0 d1 \u0661\n", RUN_OK),
+        r"qrels\.txt:1: relevance label '\u0661' is not an integer$",
+    ),
     Case(
         "evaluate-unknown-format",
         evaluate(QRELS_OK, RUN_OK, "--format", "xml"),

@@ -354,3 +354,27 @@ def test_a_beir_corpus_takes_null_or_absent_titles_and_integer_ids(tmp_path: Pat
     path.write_text('{"_id": "d0", "text": "a", "title": null}\n{"_id": 7, "text": "b"}\n')
     corpus = read_beir_corpus(path)
     assert corpus.ids.tolist() == ["d0", "7"] and list(corpus.titles) == ["", ""]
+
+
+def test_a_gzipped_trec_folder_reads_as_the_plain_one(tmp_path: Path) -> None:
+    """topics, qrels and documents of a TREC folder may each be gzipped, as the layout check already allowed."""
+    import gzip
+
+    from rankbench.harness.registry import DatasetSpec
+    from rankbench.suites.local import load_trec_folder
+
+    files = {
+        "topics.tsv": "\ufeff1\tfirst query\r\n2\tsecond query\n",
+        "qrels.tsv": "query-id\tcorpus-id\tscore\n1\td1\t1\n2\td2\t2\n",
+        "docs.tsv": "d1\tone\n\nd2\ttwo\n",
+    }
+    loaded = {}
+    for zipped in (False, True):
+        folder = tmp_path / str(zipped)
+        folder.mkdir()
+        for name, text in files.items():
+            data = text.encode()
+            (folder / (name + ".gz" if zipped else name)).write_bytes(gzip.compress(data) if zipped else data)
+        data = load_trec_folder(DatasetSpec(name=str(folder), loader=""), str(folder)).data
+        loaded[zipped] = (data.corpus.ids.tolist(), data.corpus.texts, data.queries.ids.tolist(), data.qrels.to_dict())
+    assert loaded[True] == loaded[False] == (["d1", "d2"], ("one", "two"), ["1", "2"], {"1": {"d1": 1}, "2": {"d2": 2}})
