@@ -208,9 +208,11 @@ def trec_eval_scores(scores: np.ndarray) -> np.ndarray:
     """Scores as trec_eval compares them: 32-bit floats (its `TEXT_RESULTS.sim` is a C `float`).
 
     Scores that differ only below float32 resolution (0.9000000001 and 0.9, 12.3456791 and
-    12.3456789) are equal after this cast, so they tie and the doc id decides.
+    12.3456789) are equal after this cast, so they tie and the doc id decides. Beyond float32's range
+    they become +-inf, as C's cast to float makes them (no overflow warning: that is the definition).
     """
-    return np.asarray(scores, dtype=np.float64).astype(np.float32)
+    with np.errstate(over="ignore"):
+        return np.asarray(scores, dtype=np.float64).astype(np.float32)
 
 
 IN_PLACE = slice(None)
@@ -292,7 +294,8 @@ def _by_query_then_score_desc(q_codes: np.ndarray, s: np.ndarray) -> np.ndarray:
     neighbouring keys, and the tie pass, comparing floats as trec_eval does, takes them as equal.
     Twice as fast as sorting by score and then stably by query.
     """
-    bits = np.asarray(s, dtype=np.float32).view(np.uint32)
+    with np.errstate(over="ignore"):  # beyond float32's range: +-inf, as `trec_eval_scores`
+        bits = np.asarray(s, dtype=np.float32).view(np.uint32)
     ascending = np.where(bits >> np.uint32(31), ~bits, bits | np.uint32(1 << 31))  # IEEE order as unsigned
     return np.argsort((q_codes.astype(np.uint64) << np.uint64(32)) | (~ascending).astype(np.uint64))
 

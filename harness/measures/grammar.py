@@ -179,20 +179,26 @@ def parse_measure(text: str) -> Measure:
     if m["cutoff"] is not None:
         if spec.cutoff == "none":
             raise BadInput(f"measure {name} takes no cutoff (got {text!r})")
-        if not m["cutoff"].isdigit() or int(m["cutoff"]) <= 0:
+        if not (m["cutoff"].isascii() and m["cutoff"].isdigit()) or int(m["cutoff"]) <= 0:
             raise BadInput(f"cutoff in {text!r} must be a positive integer, e.g. {name}@10")
         cutoff = int(m["cutoff"])
     elif spec.cutoff == "required":
         raise BadInput(f"measure {name} needs a cutoff, e.g. {name}@10")
     rel = 1
     if m["params"]:
+        given: set[str] = set()
         for part in m["params"].split(","):
             key, _, value = part.partition("=")
             key = key.strip()
             if key not in spec.params:
                 raise BadInput(f"measure {name} takes no parameter {key!r} (in {text!r})")
-            if not value.strip().lstrip("-").isdigit():
-                raise BadInput(f"parameter {key} in {text!r} must be an integer")
+            if key in given:
+                raise BadInput(f"parameter {key} is given twice in {text!r}")
+            given.add(key)
+            value = value.strip()
+            if not (value.isascii() and value.isdigit()) or int(value) < 1:
+                # trec_eval's -l: the smallest label that counts as relevant, a positive integer
+                raise BadInput(f"parameter {key} in {text!r} must be a positive integer (the smallest relevant label)")
             rel = int(value)
     return Measure(name, cutoff, rel, level, spec)
 

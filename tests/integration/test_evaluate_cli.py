@@ -162,6 +162,7 @@ def test_several_runs_in_one_table_with_paired_tests(tmp_path: Path) -> None:
 
 FULL_CLI = [sys.executable, "-c", "from rankbench.harness.cli import main; main(lean=False)"]  # typer's `evaluate`
 LEAN_CLI = [sys.executable, "-c", "from rankbench.harness.entry import main; main()"]  # the executable's path
+_TEXT: dict = {"capture_output": True, "text": True, "timeout": 300}
 
 
 @pytest.mark.parametrize(
@@ -286,3 +287,15 @@ def test_standard_input_and_pipes_are_read_as_files(tmp_path: Path, path: list[s
         ["bash", "-c", f"{cmd} <(cat {trec}) {run_path} <(cat {run_path}) -m AP"], capture_output=True, text=True
     )
     assert several.returncode == 0 and several.stdout.count("AP") == 1, several.stderr
+
+
+def test_scores_beyond_float32_range_rank_as_trec_eval_and_warn_nothing(tmp_path: Path) -> None:
+    """trec_eval casts to float: 1e39 and 5e39 both become +inf and tie (doc id descending)."""
+    (tmp_path / "q").write_text("q1 0 d1 1\nq1 0 d2 0\n")
+    (tmp_path / "r").write_text("q1 Q0 d1 1 1e39 x\nq1 Q0 d2 2 5e39 x\n")
+    proc = subprocess.run([*LEAN_CLI, "evaluate", str(tmp_path / "q"), str(tmp_path / "r"), "-m", "RR"], **_TEXT)
+    ref = pytrec_eval.RelevanceEvaluator({"q1": {"d1": 1, "d2": 0}}, {"recip_rank"}).evaluate(
+        {"q1": {"d1": 1e39, "d2": 5e39}}
+    )
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert float(proc.stdout.split()[-1]) == ref["q1"]["recip_rank"] == 0.5

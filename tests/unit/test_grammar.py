@@ -32,7 +32,23 @@ def test_unknown_measure_suggests() -> None:
         parse_measure("nDGC@10")
 
 
-@pytest.mark.parametrize("text", ["nDCG@ten", "P@0", "P@-3", "P", "AUC@5", "P(foo=1)@5", "iprec_at_recall_2.0"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nDCG@ten",
+        "P@0",
+        "P@-3",
+        "P",
+        "AUC@5",
+        "P(foo=1)@5",
+        "iprec_at_recall_2.0",
+        "P(rel=1,rel=2)@5",  # given twice: not the last one silently
+        "P(rel=0)@5",  # trec_eval's -l is a positive label
+        "AP(rel=-1)",
+        "P(rel=\u0661)@5",  # Arabic-Indic digit one
+        "P@\u0661\u0660",
+    ],
+)
 def test_bad_measures_are_one_line_errors(text: str) -> None:
     with pytest.raises(BadInput) as info:
         parse_measure(text)
