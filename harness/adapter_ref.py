@@ -100,21 +100,28 @@ def parse_stage(text: str, whole: str | None = None) -> Stage:
     m = _STAGE.match(text)
     if not m:
         raise BadInput(f"cannot parse adapter reference {whole!r}; expected NAME(key=value,...)@k")
+    params = parse_params(m["params"] or "", whole)
+    depth = None
+    if m["depth"] is not None:
+        if not m["depth"].isdigit() or int(m["depth"]) <= 0:
+            raise BadInput(f"rerank depth {m['depth']!r} in {whole!r} must be a positive integer")
+        depth = int(m["depth"])
+    return Stage(m["name"], params, depth)
+
+
+def parse_params(text: str, whole: str) -> tuple[tuple[str, Any], ...]:
+    """The `key=value,...` inside a reference's parentheses, sorted by key; `BadInput` (one line naming
+    `whole`, the reference as written) for a part that is not `key=value`, a key set twice or an unreadable value."""
     params: dict[str, Any] = {}
-    if m["params"] and m["params"].strip():
-        for part in _split_top_level(m["params"]):
+    if text.strip():
+        for part in _split_top_level(text):
             key, eq, value = part.partition("=")
             if not eq or not key.strip().isidentifier():
                 raise BadInput(f"adapter parameter {part.strip()!r} in {whole!r} must be key=value")
             if key.strip() in params:
                 raise BadInput(f"parameter {key.strip()!r} is set twice in {whole!r}; keep one")
             params[key.strip()] = _parse_value(value.strip(), whole)
-    depth = None
-    if m["depth"] is not None:
-        if not m["depth"].isdigit() or int(m["depth"]) <= 0:
-            raise BadInput(f"rerank depth {m['depth']!r} in {whole!r} must be a positive integer")
-        depth = int(m["depth"])
-    return Stage(m["name"], tuple(sorted(params.items())), depth)
+    return tuple(sorted(params.items()))
 
 
 def _split_top_level(text: str) -> list[str]:

@@ -13,6 +13,8 @@ from rankbench.harness.records import Loaded
 from rankbench.harness.stats import Estimate
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
 
     from rankbench.harness.result import Result
@@ -76,7 +78,14 @@ def resolve_suite(text: str) -> Suite:
     suite name, so variants never share cells, and any worker can rebuild the same variant from the
     name alone. A text that names no registered suite goes to the suite sources (`SUITE_SOURCES`):
     `beir/nfcorpus`, `irds:<id>`, `mteb:<Task>`, a local folder or file; the suite they return is
-    stored under its canonical name and its dataset is registered in this process.
+    stored under its canonical name and its dataset is registered in this process. Such a reference
+    takes overrides too, `./inter.csv(split=temporal)`, stored as `/abs/inter.csv(split='temporal')`;
+    a path that exists as written (parentheses and all) is read as that path.
+
+    Raises:
+        UnknownName: no suite of that name, or an override key neither the suite nor its task knows.
+        BadInput: an override that is not `key=value` or whose value has the wrong type, or a reference
+            its source refuses (a local path that does not exist, a folder of no known layout).
     """
     from rankbench.harness.adapter_ref import parse_stage
     from rankbench.harness.errors import BadInput, UnknownName
@@ -88,7 +97,7 @@ def resolve_suite(text: str) -> Suite:
         stage = parse_stage(text)
         base: Suite = SUITES.get(stage.name)
     except (UnknownName, BadInput) as exc:
-        found = suite_from_sources(text)
+        found = _source_variant(text) or suite_from_sources(text)
         if found is None:
             raise exc from None
         return found
@@ -98,6 +107,51 @@ def resolve_suite(text: str) -> Suite:
         return base
     _check_settings(base, dict(stage.params))
     return replace(base, name=str(stage), settings={**base.settings, **dict(stage.params)})
+
+
+def split_overrides(text: str) -> tuple[str, str] | None:
+    """`./inter.csv(split=temporal)` -> (`./inter.csv`, `split=temporal`): the reference before its last,
+    balanced parenthesised group and that group's contents; None when `text` does not end in one."""
+    stripped = text.rstrip()
+    if not stripped.endswith(")"):
+        return None
+    depth = 0
+    for i in range(len(stripped) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(stripped[i], 0)
+        if depth == 0:
+            base = stripped[:i].rstrip()
+            return (base, stripped[i + 1 : -1]) if base else None
+    return None
+
+
+def _source_variant(text: str) -> Suite | None:
+    """A suite source's reference with overrides (`./inter.csv(split=temporal)`, `beir/nfcorpus(depth=100)`):
+    the source's suite with its settings overridden, named `BASE_NAME(key=value,...)` (sorted keys) as
+    named variants are; None when `text` has no overrides or is a path that exists as written."""
+    from pathlib import Path
+
+    from rankbench.harness.adapter_ref import Stage, parse_params
+
+    split = split_overrides(text)
+    if split is None or _exists(Path(text)):
+        return None
+    base_text, inner = split
+    base = resolve_suite(base_text)
+    params = parse_params(inner, text)
+    if not params:
+        return base
+    _check_settings(base, dict(params))
+    name = str(Stage(base.name, params))
+    variant = replace(base, name=name, settings={**base.settings, **dict(params)})
+    _from_sources[text] = _from_sources[name] = variant
+    return variant
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.expanduser().exists()
+    except (OSError, RuntimeError):  # a name too long for the file system; `~user` of no such user
+        return False
 
 
 EXECUTOR_SETTINGS = ("num_cpus", "num_gpus")
@@ -117,7 +171,9 @@ def _check_settings(base: Suite, overrides: Mapping[str, Any]) -> None:
     known = {*base.settings, *EXECUTOR_SETTINGS, *(task.settings if task is not None else ())}
     for key, value in sorted(overrides.items()):
         if key not in known:
-            raise UnknownName(f"setting of suite {base.name!r}", key, known)
+            unknown = UnknownName(f"setting of suite {base.name!r}", key, known)
+            unknown.args = (f"{unknown}; its settings are {', '.join(sorted(known))}",)
+            raise unknown
         if key not in base.settings or base.settings[key] is None:
             continue
         current = base.settings[key]
