@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from rankbench.harness import __version__
 from rankbench.harness.errors import BadInput, HarnessError
@@ -458,15 +459,21 @@ def evaluate_cmd(
 
 @app.command("reproduce")
 def reproduce_cmd(
-    name: Annotated[str, typer.Argument(help="reproduction card (see `rankbench list cards`)")],
+    name: Annotated[
+        str | None, typer.Argument(help="reproduction card (without one: the cards, as `rankbench list cards`)")
+    ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="results directory")] = Path("reproductions"),
     rerun: Annotated[bool, typer.Option("--rerun", help="recompute every cell, even current stored ones")] = False,
 ) -> None:
     """Re-run a paper's experiment and set the published numbers beside ours.
 
     Stored cells are reused only when this rankbench version, commit (and uncommitted diff) and
-    suite settings computed them; stale ones are recomputed."""
+    suite settings computed them; stale ones are recomputed. Without a card name, lists the cards and exits 2."""
     from rankbench.harness.reproduce import reproduce
+
+    if name is None:
+        print_listing(listing("cards"), wide=False, fmt="table")
+        raise BadInput("name a reproduction card: `rankbench reproduce NAME`, NAME one of those listed above")
 
     rows = reproduce(name, out / name, rerun=rerun)
     table = Table(
@@ -514,27 +521,69 @@ def data_path_cmd() -> None:
     console.print(str(data_home()))
 
 
+VERIFY_LISTED = 10
+"""Files of one dataset `rankbench data verify` lists one per line before `… and N more`."""
+
+
+def verify_rows(spec: Any, statuses: Sequence[Any], limit: int = VERIFY_LISTED) -> list[tuple[str, str]]:
+    """`(status, where)` rows of one dataset for `rankbench data verify`.
+
+    Files that all share one status are one row: `missing (123 files)` with the fetch command (or, with no
+    download, the folder to place them in), `ok (4 files)` with their folder; one file keeps its path. Otherwise
+    each file that is not ok is a row (at most `limit`, then `… and N more`), and the ok files one row.
+    """
+    from os.path import commonpath
+
+    from rankbench.harness.datahome import data_home
+
+    def where(found: Sequence[Any]) -> str:
+        return commonpath([str(f.path) for f in found]) if found else str(data_home())
+
+    def counted(status: str, found: Sequence[Any]) -> str:
+        return status if len(found) == 1 else f"{status} ({len(found)} files)"
+
+    kinds = {f.status for f in statuses}
+    if len(kinds) == 1 and "missing" in kinds:
+        place = f"rankbench data fetch {spec.name}" if spec.downloads else f"place them under {where(statuses)}"
+        return [(counted("missing", statuses), place if len(statuses) > 1 or spec.downloads else where(statuses))]
+    ok = [f for f in statuses if f.status == "ok"]
+    rows = [(f.status, str(f.path)) for f in statuses if f.status != "ok"]
+    if len(rows) > limit:
+        left = rows[limit:]
+        counts = ", ".join(f"{sum(r[0] == k for r in left)} {k}" for k in dict.fromkeys(r[0] for r in left))
+        rows = [*rows[:limit], ("…", f"and {len(left)} more ({counts})")]
+    if ok:
+        rows.append((counted("ok", ok), where(ok)))
+    return rows
+
+
 @data_app.command("verify")
 def data_verify_cmd(names: Annotated[list[str], typer.Argument(help="datasets (default: all)")] = []) -> None:  # noqa: B006
-    """Check every file of the datasets against its recorded sha256 (exit 1 on a corrupt file)."""
+    """Check every file of the datasets against its recorded checksum (exit 1 on a corrupt file, or on a
+    missing one of a dataset named). One line per dataset whose files share a status; files that are not
+    ok are listed one per line, the first 10 of a dataset."""
     from rankbench.harness.datahome import verify
     from rankbench.harness.registry import DATASETS
 
-    table = Table("dataset", "file", "status", box=None, header_style="bold")
+    table = Table("dataset", "status", "file", box=None, header_style="bold")
+    table.columns[0].no_wrap = table.columns[1].no_wrap = True
+    table.columns[2].overflow = "fold"  # a path cut short names no file
     bad = 0
     damaged: list[str] = []
     specs = [DATASETS.get(n) for n in names] if names else [d for d in DATASETS if d.files]
+    style = {"ok": "green", "unpinned": "cyan", "missing": "yellow", "mismatch": "red", "damaged": "red", "…": ""}
     for spec in specs:
-        for status in verify(spec):
-            # a corrupt file always fails; an absent one only when that dataset was asked for by name
-            bad += status.status in ("mismatch", "damaged") or (bool(names) and status.status == "missing")
-            style = {"ok": "green", "unpinned": "cyan", "missing": "yellow", "mismatch": "red", "damaged": "red"}
-            table.add_row(status.dataset, str(status.path), f"[{style[status.status]}]{status.status}[/]")
-            if status.status == "damaged":
-                damaged.append(status.detail)
+        statuses = verify(spec)
+        # a corrupt file always fails; an absent one only when that dataset was asked for by name
+        bad += sum(s.status in ("mismatch", "damaged") or (bool(names) and s.status == "missing") for s in statuses)
+        for status, where in verify_rows(spec, statuses):
+            table.add_row(spec.name, Text(status, style=style[status.split()[0]]), Text(where))
+        damaged += [s.detail for s in statuses if s.status == "damaged"]
     console.print(table)
-    for line in damaged:
+    for line in damaged[:VERIFY_LISTED]:
         error_line(line)
+    if len(damaged) > VERIFY_LISTED:
+        error_line(f"… and {len(damaged) - VERIFY_LISTED} more damaged files")
     raise typer.Exit(1 if bad else 0)
 
 
@@ -579,6 +628,7 @@ def data_fetch_cmd(
     Resumes partial downloads; RANKBENCH_MIRROR=URL fetches URL/<host>/<path> instead of each publisher URL.
     """
     from rankbench.harness.datahome import ensure
+    from rankbench.harness.errors import UnknownName
     from rankbench.harness.registry import DATASETS
     from rankbench.harness.suite import resolve_suite
 
@@ -586,8 +636,14 @@ def data_fetch_cmd(
     for name in names:
         if name in DATASETS:
             specs.append(DATASETS.get(name))
-        else:
-            specs.append(DATASETS.get(resolve_suite(name).dataset))
+            continue
+        try:
+            suite = resolve_suite(name)
+        except UnknownName as exc:
+            if exc.kind != "suite":  # a known kind's unknown member (`beir/nfcorps`) says so itself
+                raise
+            raise UnknownName("dataset", exc.name, [d.name for d in DATASETS if d.files or d.downloads]) from None
+        specs.append(DATASETS.get(suite.dataset))
     for spec in specs:
         if not spec.downloads and not spec.files:
             console.print(f"{spec.name}: nothing to fetch (generated, or read by its own library)", markup=False)
@@ -600,7 +656,9 @@ def data_fetch_cmd(
 def data_listing(names: Sequence[str] = ()) -> Listing:
     """`rankbench data ls` rows: status in the data home, size on disk, download size, licence.
 
-    JSON rows also carry the sizes in bytes (`size_bytes`, `download_bytes`; 0 when none).
+    JSON rows also carry the sizes in bytes (`size_bytes`, `download_bytes`; 0 when none). A dataset that
+    `run` reads from another one (`beir/scifact` from the pinned `beir-scifact`) is `present (beir-scifact)`,
+    with that dataset's size and its name in `served_by` ("" for the others).
 
     Raises:
         UnknownName: a name in `names` is not a registered dataset.
@@ -612,11 +670,15 @@ def data_listing(names: Sequence[str] = ()) -> Listing:
     rows = []
     for spec in specs:
         state, size = dataset_status(spec)
+        served_by = _served_by(spec.name) if state != "present" else None
+        if served_by is not None:
+            state, size = f"present ({served_by})", dataset_status(DATASETS.get(served_by))[1]
         download = sum(d.size or 0 for d in spec.downloads)
         rows.append(
             {
                 "name": spec.name,
                 "status": state,
+                "served_by": served_by or "",
                 "size": _mib(size) if size else "-",
                 "download": _mib(download) if download else ("yes" if spec.downloads else "-"),
                 "licence": spec.licence or "-",
@@ -626,6 +688,23 @@ def data_listing(names: Sequence[str] = ()) -> Listing:
         )
     columns = ("name", "status", "size", "download", "licence")
     return Listing(columns=columns, narrow=columns, rows=tuple(rows), cut=("licence",))
+
+
+def _served_by(name: str) -> str | None:
+    """The present dataset that `rankbench run NAME` reads instead of dataset `name`, if any: `beir/scifact`
+    runs as the built-in `beir-scifact` when that pinned copy is in the data home. Found as `run` finds it,
+    by resolving `name` as a suite reference; None when it names no suite or its suite reads `name` itself."""
+    from rankbench.harness.datahome import dataset_status
+    from rankbench.harness.registry import DATASETS
+    from rankbench.harness.suite import resolve_suite
+
+    try:
+        dataset = resolve_suite(name).dataset
+    except HarnessError:
+        return None
+    if dataset == name or dataset not in DATASETS or dataset_status(DATASETS.get(dataset))[0] != "present":
+        return None
+    return dataset
 
 
 @data_app.command("ls")

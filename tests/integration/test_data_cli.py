@@ -1,17 +1,24 @@
-"""Datasets and suites on the command line: overrides on local paths. Each runs the real `rankbench`
+"""Datasets and suites on the command line: overrides on local paths, `data ls` on aliases, `data verify`
+per dataset, `data fetch` of an unknown name, `reproduce` without a card. Each runs the real `rankbench`
 command in a subprocess; data homes that are written to are the test's own."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from rankbench.harness.cli import VERIFY_LISTED, listing
+from rankbench.harness.registry import DATASETS
 from rankbench.harness.suite import resolve_suite
-from tests.integration._cli import rankbench, stored
+from tests.integration._cli import REPO, rankbench, stored
 
+ZOO = "fuxictr-model-zoo"
 WIDE = {"COLUMNS": "250"}
 
 
@@ -94,3 +101,126 @@ def test_overrides_of_a_local_folder_are_checked_against_its_suite(tmp_path: Pat
     [line] = errors(proc.stderr)
     assert f"unknown setting of suite {str(folder)!r} 'nosuch'" in line
     assert all(key in line for key in ("num_cpus", *known.settings))
+
+
+# --- data ls: a dataset that `run` reads from another ---------------------------------------------------
+
+
+def _ls(home: Path, *names: str) -> dict[str, dict]:
+    proc = rankbench("data", "ls", *names, "--format", "json", RANKBENCH_DATA=str(home))
+    assert proc.returncode == 0, proc.stderr
+    return {row["name"]: row for row in json.loads(proc.stdout)}
+
+
+def test_data_ls_shows_beir_scifact_present_when_run_reads_the_pinned_copy(real_data: Path, tmp_path: Path) -> None:
+    """`run beir/scifact` reads the pinned `beir-scifact` copy: `data ls` says so, and says missing once it is not."""
+    home = tmp_path / "home"
+    shutil.copytree(real_data / "ir" / "scifact", home / "ir" / "scifact")
+    rows = _ls(home, "beir/scifact", "beir-scifact", "beir/nfcorpus")
+    assert rows["beir-scifact"]["status"] == "present"
+    assert rows["beir/scifact"]["status"] == "present (beir-scifact)"
+    assert rows["beir/scifact"]["served_by"] == "beir-scifact"
+    assert rows["beir/scifact"]["size_bytes"] == rows["beir-scifact"]["size_bytes"] > 0
+    assert rows["beir/nfcorpus"]["status"] == "missing"
+    table = rankbench("data", "ls", RANKBENCH_DATA=str(home), **WIDE)
+    [line] = [ln for ln in table.stdout.splitlines() if ln.split()[:1] == ["beir/scifact"]]
+    assert "present (beir-scifact)" in line
+
+    ran = rankbench(
+        "run", "beir/scifact", "-a", "bm25", "--no-fetch", "-o", str(tmp_path / "r"), RANKBENCH_DATA=str(home)
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert [d["suite"] for d in stored(tmp_path / "r")] == ["beir-scifact"]
+
+    (home / "ir" / "scifact" / "qrels" / "test.tsv").unlink()
+    rows = _ls(home, "beir/scifact", "beir-scifact")
+    assert rows["beir-scifact"]["status"] == "partial"
+    assert (rows["beir/scifact"]["status"], rows["beir/scifact"]["served_by"]) == ("missing", "")
+
+
+# --- data verify: one line per dataset whose files share a status ----------------------------------------
+
+
+def _rows(stdout: str, dataset: str) -> list[str]:
+    return [line.strip() for line in stdout.splitlines() if line.split()[:1] == [dataset]]
+
+
+def test_data_verify_gives_a_missing_dataset_one_line(tmp_path: Path) -> None:
+    count = len(DATASETS.get(ZOO).files)
+    assert count > VERIFY_LISTED
+    proc = rankbench("data", "verify", RANKBENCH_DATA=str(tmp_path), **WIDE)
+    assert proc.returncode == 0, proc.stderr  # nothing corrupt; absent files fail only datasets named
+    [zoo] = _rows(proc.stdout, ZOO)
+    assert zoo.split() == [ZOO, "missing", f"({count}", "files)", "rankbench", "data", "fetch", ZOO]
+    with_files = [d.name for d in DATASETS if d.files]
+    assert len(proc.stdout.strip().splitlines()) == 1 + len(with_files)  # the header, then one line each
+    named = rankbench("data", "verify", ZOO, RANKBENCH_DATA=str(tmp_path), **WIDE)
+    assert named.returncode == 1 and [r.split() for r in _rows(named.stdout, ZOO)] == [zoo.split()]
+
+
+def test_data_verify_lists_the_first_mismatching_files_and_counts_the_rest(tmp_path: Path) -> None:
+    spec = DATASETS.get(ZOO)
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "fuxictr"
+    unpack = spec.downloads[0].unpack
+    sources = {rel: fixture / rel.removeprefix(f"{unpack}/") for rel in spec.files}
+    good = [rel for rel, src in sources.items() if src.is_file()]
+    assert good, "the FuxiCTR fixture holds some of the zoo's sources verbatim"
+    for rel in spec.files:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        if rel in good:
+            shutil.copy(sources[rel], tmp_path / rel)
+        else:
+            (tmp_path / rel).write_text("# not the pinned source\n")
+    proc = rankbench("data", "verify", ZOO, RANKBENCH_DATA=str(tmp_path), **WIDE)
+    assert proc.returncode == 1
+    rows = _rows(proc.stdout, ZOO)
+    bad = len(spec.files) - len(good)
+    mismatched = [r for r in rows if r.split()[1] == "mismatch"]
+    assert len(mismatched) == VERIFY_LISTED
+    assert all(Path(r.split()[2]).is_relative_to(tmp_path) for r in mismatched)
+    assert f"{ZOO} … and {bad - VERIFY_LISTED} more ({bad - VERIFY_LISTED} mismatch)" in [
+        " ".join(r.split()) for r in rows
+    ]
+    [ok] = [r for r in rows if r.split()[1] == "ok"]
+    assert f"ok ({len(good)} files)" in ok
+    assert len(rows) == VERIFY_LISTED + 2
+
+
+# --- data fetch of an unknown name; reproduce without a card ---------------------------------------------
+
+
+def test_data_fetch_of_an_unknown_name_says_dataset_and_suggests_datasets(tmp_path: Path) -> None:
+    proc = rankbench("data", "fetch", "ml-1n", RANKBENCH_DATA=str(tmp_path))
+    assert proc.returncode == 2
+    [line] = errors(proc.stderr)
+    assert line.startswith("error: unknown dataset 'ml-1n' (did you mean 'ml-1m'")
+    assert "suite" not in line
+    nosuch = rankbench("data", "fetch", "nosuch", RANKBENCH_DATA=str(tmp_path))
+    [line] = errors(nosuch.stderr)
+    suggested = line.split("did you mean ")[1].rstrip("?)").split(", ")
+    assert line.startswith("error: unknown dataset 'nosuch'") and all(s.strip("'") in DATASETS for s in suggested)
+    assert list(tmp_path.iterdir()) == []
+    beir = rankbench("data", "fetch", "beir/nfcorps", RANKBENCH_DATA=str(tmp_path))  # its own kind, still
+    assert errors(beir.stderr)[0].startswith(
+        "error: unknown BEIR collection 'beir/nfcorps' (did you mean 'beir/nfcorpus'"
+    )
+
+
+def test_reproduce_without_a_card_lists_the_cards_and_exits_2() -> None:
+    proc = rankbench("reproduce", **WIDE)
+    assert proc.returncode == 2
+    [line] = errors(proc.stderr)
+    assert "rankbench reproduce NAME" in line
+    listed = rankbench("list", "cards", **WIDE)
+    assert listed.returncode == 0 and proc.stdout == listed.stdout
+    names = [row["name"] for row in listing("cards").rows]
+    assert len(names) > 1
+    assert [ln.split()[0] for ln in proc.stdout.splitlines()[1:]] == names
+
+
+@pytest.mark.parametrize("argv", [["reproduce", "--rerun"], ["reproduce", "-o", "somewhere"]])
+def test_reproduce_with_options_but_no_card_still_lists_them(argv: list[str]) -> None:
+    proc = rankbench(*argv, **WIDE)
+    assert proc.returncode == 2 and len(errors(proc.stderr)) == 1
+    assert all(row["name"] in proc.stdout for row in listing("cards").rows)
+    assert not (REPO / "somewhere").exists()
