@@ -6,7 +6,7 @@ its provenance, and `NAME(key=value)` derives a variant (e.g. `ml-100k-holdout(s
 
 from __future__ import annotations
 
-from rankbench.harness.registry import QuickstartEntry
+from rankbench.harness.registry import QuickstartEntry, SuiteSource
 from rankbench.harness.suite import Suite
 
 FAMILY = ("recommender",)
@@ -99,6 +99,26 @@ SUITES = (
         description="MovieLens 100K, all ratings as implicit feedback, random 70/10/20 holdout, full ranking",
     ),
     Suite(
+        name="ml-1m-holdout",
+        dataset="ml-1m",
+        task="recommendation",
+        measures=FULL,
+        families=FAMILY,
+        unit="user",
+        settings=HOLDOUT,
+        description="MovieLens 1M, all ratings as implicit feedback, random 70/10/20 holdout, full ranking",
+    ),
+    Suite(
+        name="ml-20m-holdout",
+        dataset="ml-20m",
+        task="recommendation",
+        measures=FULL,
+        families=FAMILY,
+        unit="user",
+        settings=HOLDOUT,
+        description="MovieLens 20M, all ratings as implicit feedback, random 70/10/20 holdout, full ranking",
+    ),
+    Suite(
         name="ml-100k-loo",
         dataset="ml-100k",
         task="recommendation",
@@ -176,5 +196,28 @@ QUICKSTART = (
         suite="recsys-synth",
         adapters=("popularity", "itemknn", "ease", "multvae(batch_size=100,epochs=30)"),
         order=30,
+    ),
+)
+
+
+MOVIELENS = ("ml-100k", "ml-1m", "ml-20m")
+
+
+def movielens_suite(text: str) -> tuple[Suite, None] | None:
+    """A MovieLens dataset by name (`ml-100k`, `ml-1m`, `ml-20m`): its random-holdout suite
+    (`<name>-holdout`, stored under that name); `ml-1m(split=temporal)` overrides its settings."""
+    if text not in MOVIELENS:
+        return None
+    from rankbench.harness.registry import SUITES
+
+    return SUITES.get(f"{text}-holdout"), None
+
+
+SUITE_SOURCES = (
+    SuiteSource(
+        name="movielens",
+        resolver="rankbench.suites.recsys.suites:movielens_suite",
+        description="a MovieLens dataset by name: its random 70/10/20 holdout suite",
+        examples=MOVIELENS,
     ),
 )

@@ -338,3 +338,20 @@ def test_the_depth_cut_among_tied_documents_follows_trec_eval_not_the_file_order
         [cell] = measures_by_cell(out).values()
         values.append(cell["R@100"])
     assert values == [pytest.approx(full["q1"]["recall_100"])] * 2 and values[0] == pytest.approx(1 / 3)
+
+
+def test_movielens_names_run_their_holdout_suite(real_data: Path, tmp_path: Path) -> None:
+    assert [resolve_suite(n).name for n in ("ml-100k", "ml-1m", "ml-20m")] == [
+        "ml-100k-holdout",
+        "ml-1m-holdout",
+        "ml-20m-holdout",
+    ]
+    assert resolve_suite("ml-1m").dataset == "ml-1m"
+    out = tmp_path / "results"
+    proc = rankbench(
+        "run", "ml-100k", "ml-100k-holdout", "-a", "popularity", "-o", str(out), RANKBENCH_DATA=str(real_data)
+    )
+    assert proc.returncode == 0 and "0 ran, 1 cached" not in proc.stderr, proc.stderr
+    assert "1 ran, 1 cached, 0 failed" in proc.stderr  # one suite under two names: computed once
+    [(suite, adapter, seed)] = measures_by_cell(out)
+    assert (suite, adapter, seed) == ("ml-100k-holdout", "popularity", 0)
