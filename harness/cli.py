@@ -336,7 +336,7 @@ def run_cmd(
     adapter: Annotated[list[str], typer.Option("--adapter", "-a", help="adapter reference, repeatable")] = [],  # noqa: B006
     out: Annotated[Path, typer.Option("--out", "-o", help="results directory")] = Path("results"),
     seed: Annotated[
-        list[int], typer.Option("--seed", help="override the suite's seeds (added to seeded adapters' own)")
+        list[int], typer.Option("--seed", min=0, help="override the suite's seeds (added to seeded adapters' own)")
     ] = [],  # noqa: B006
     executor: Annotated[
         str, typer.Option("--executor", help="local | process | ray (default: process when a suite sets budgets)")

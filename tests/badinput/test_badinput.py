@@ -572,6 +572,26 @@ CASES = [
         r"^error: unknown RecBole model 'NoSuch' \(did you mean 'N",
     ),
     Case(
+        "run-negative-epochs",
+        cli("run", "recsys-synth-tiny", "-a", "bpr(epochs=-1)", "-o", "{results}"),
+        r"^error: bpr: epochs must be a positive integer, got -1$",
+    ),
+    Case(
+        "run-zero-learning-rate",
+        cli("run", "recsys-synth-tiny", "-a", "neumf(lr=0)", "-o", "{results}"),
+        r"^error: neumf: lr must be a positive number, got 0$",
+    ),
+    Case(
+        "run-reranker-zero-batch",
+        cli("run", "ir-synth-tiny", "-a", "bm25>>cross-encoder(batch_size=0)@10", "-o", "{results}"),
+        r"^error: cross-encoder: batch_size must be a positive integer, got 0$",
+    ),
+    Case(
+        "run-negative-seed",
+        cli("run", "ir-synth-tiny", "-a", "bm25", "--seed", "-1", "-o", "{results}"),
+        r"^error: invalid value for '--seed': .*greater than or equal to 0",
+    ),
+    Case(
         "run-adapter-param-twice",
         cli("run", "ir-synth-tiny", "-a", "bm25(k1=1,k1=2)", "-o", "{results}"),
         r"parameter 'k1' is set twice in 'bm25\(k1=1,k1=2\)'; keep one",
