@@ -180,14 +180,17 @@ def randomization_test(base: np.ndarray, head: np.ndarray, *, resamples: int = 1
 def cohens_d_paired(base: np.ndarray, head: np.ndarray) -> np.ndarray:
     """Cohen's d_z for paired data: mean difference over the standard deviation of differences.
 
-    Zero when nothing changed; infinite (signed) for a constant non-zero shift.
+    Zero when nothing changed; infinite (signed) for a constant non-zero shift, also when the
+    differences vary only by rounding (sd within 64 ulps of the largest difference: 0.1 - 0.3 and
+    0.4 - 0.6 differ in their last bits, and d would be ~1e15 instead of a constant shift's inf).
     """
     diff = _paired(base, head)
     mean = diff.mean(axis=-1)
     sd = diff.std(axis=-1, ddof=1) if diff.shape[-1] > 1 else np.zeros_like(mean)
+    rounding = 64 * np.finfo(np.float64).eps * np.abs(diff).max(axis=-1, initial=0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         d = mean / sd
-    return np.where(sd > 0, d, np.where(mean == 0, 0.0, np.copysign(np.inf, mean)))
+    return np.where(sd > rounding, d, np.where(mean == 0, 0.0, np.copysign(np.inf, mean)))
 
 
 def holm(p_values: np.ndarray) -> np.ndarray:

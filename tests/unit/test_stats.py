@@ -240,3 +240,11 @@ def test_holm_floors_are_the_family_size_times_a_common_floor() -> None:
     np.testing.assert_allclose(holm_floors(np.array([floor, np.nan, floor])), [2 * floor, np.nan, 2 * floor])
     np.testing.assert_allclose(holm_floors(np.array([0.0, floor, floor])), [0.0, 2 * floor, 2 * floor])
     assert (holm_floors(np.array([1.0, 1.0, 1.0])) == 1.0).all()
+
+
+def test_cohens_d_of_a_constant_shift_is_infinite_even_with_rounding_noise() -> None:
+    base = np.array([0.1, 0.4, 0.7, 0.25, 0.33])
+    head = base + 0.2  # the differences differ in their last bits
+    assert np.std(head - base, ddof=1) > 0
+    assert stats.cohens_d_paired(base, head) == np.inf and stats.cohens_d_paired(head, base) == -np.inf
+    assert stats.cohens_d_paired(base, base) == 0.0
