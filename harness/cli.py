@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import logging
@@ -657,8 +658,8 @@ def data_listing(names: Sequence[str] = ()) -> Listing:
     """`rankbench data ls` rows: status in the data home, size on disk, download size, licence.
 
     JSON rows also carry the sizes in bytes (`size_bytes`, `download_bytes`; 0 when none). A dataset that
-    `run` reads from another one (`beir/scifact` from the pinned `beir-scifact`) is `present (beir-scifact)`,
-    with that dataset's size and its name in `served_by` ("" for the others).
+    `run` reads from another one (`beir/scifact` from the pinned `beir-scifact`) is `present`,
+    with that dataset's size and its name in `served_by` ("" for the others; `present*` in the table).
 
     Raises:
         UnknownName: a name in `names` is not a registered dataset.
@@ -672,7 +673,7 @@ def data_listing(names: Sequence[str] = ()) -> Listing:
         state, size = dataset_status(spec)
         served_by = _served_by(spec.name) if state != "present" else None
         if served_by is not None:
-            state, size = f"present ({served_by})", dataset_status(DATASETS.get(served_by))[1]
+            state, size = "present", dataset_status(DATASETS.get(served_by))[1]
         download = sum(d.size or 0 for d in spec.downloads)
         rows.append(
             {
@@ -716,9 +717,16 @@ def data_ls_cmd(
     """Each known dataset: present / partial / missing in the data home, size on disk, licence."""
     from rankbench.harness.datahome import data_home
 
-    print_listing(data_listing(names), wide=wide, fmt=fmt)
-    if fmt == "table":
-        console.print(f"data home: {data_home()}", markup=False)
+    found = data_listing(names)
+    if fmt != "table":
+        print_listing(found, wide=wide, fmt=fmt)
+        return
+    served = [row for row in found.rows if row["served_by"]]
+    marked = tuple({**row, "status": "present*"} if row["served_by"] else row for row in found.rows)
+    print_listing(dataclasses.replace(found, rows=marked), wide=wide, fmt=fmt)
+    console.print(f"data home: {data_home()}", markup=False)
+    for row in served:
+        console.print(f"* {row['name']}: run reads the copy of {row['served_by']}", markup=False)
 
 
 CacheDir = Annotated[Path | None, typer.Option("--dir", help="cache folder (default: RANKBENCH_CACHE)")]

@@ -377,4 +377,5 @@ def test_a_gzipped_trec_folder_reads_as_the_plain_one(tmp_path: Path) -> None:
             (folder / (name + ".gz" if zipped else name)).write_bytes(gzip.compress(data) if zipped else data)
         data = load_trec_folder(DatasetSpec(name=str(folder), loader=""), str(folder)).data
         loaded[zipped] = (data.corpus.ids.tolist(), data.corpus.texts, data.queries.ids.tolist(), data.qrels.to_dict())
-    assert loaded[True] == loaded[False] == (["d1", "d2"], ("one", "two"), ["1", "2"], {"1": {"d1": 1}, "2": {"d2": 2}})
+    expected = (["d2", "d1"], ("two", "one"), ["1", "2"], {"1": {"d1": 1}, "2": {"d2": 2}})  # trec_eval order
+    assert loaded[True] == loaded[False] == expected
