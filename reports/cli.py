@@ -30,23 +30,22 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Print the leaderboard of stored results as terminal tables, or as LaTeX (booktabs) tables."""
         from rankbench.harness.errors import UnknownName
-        from rankbench.harness.store import ResultStore
+        from rankbench.reports.model import build_report
 
-        if format == "table":
-            from rankbench.reports.terminal import render
-
-            store = ResultStore(results)
-            render(store)
-            _name_damaged([d.line() for d in store.damaged()])
-        elif format == "latex":
-            from rankbench.reports.latex import report_latex
-            from rankbench.reports.model import build_report
-
-            report = build_report([results], baseline)
-            typer.echo(report_latex(report, ci=ci), nl=False)
-            _name_damaged(report.damaged)
-        else:
+        if format not in ("table", "latex"):
             raise UnknownName("output format", format, ["table", "latex"])
+        report = build_report([results], baseline)  # no results, or an unknown baseline: one error line
+        if format == "table":
+            from rich.console import Console
+
+            from rankbench.reports.terminal import print_report
+
+            print_report(report, Console())
+        else:
+            from rankbench.reports.latex import report_latex
+
+            typer.echo(report_latex(report, ci=ci), nl=False)
+        _name_damaged(report.damaged)
 
     @app.command("report")
     def report_cmd(

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rankbench.harness.comparison import WORSE, Settings, higher_is_better, paired_tests, verdict
+from rankbench.harness.comparison import BETTER, WORSE, Settings, higher_is_better, paired_tests, verdict
 from rankbench.harness.errors import BadInput, HarnessError
 from rankbench.harness.provenance import commit_time
 from rankbench.harness.stats import Estimate, holm
@@ -32,6 +32,8 @@ from rankbench.reports.leaderboard import load_leaderboards, primary_measure
 LATENCY_MEASURES = ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "qps")
 TIMING_KEYS = ("search_ms_per_query",)
 DRILL_ROWS = 10
+SYMBOLS = {BETTER: "▲", WORSE: "▼"}
+"""The mark of a value significantly better/worse than its suite's baseline, by verdict."""
 log = logging.getLogger(__name__)
 
 
@@ -42,6 +44,11 @@ class Mark:
     delta: float
     p_holm: float
     verdict: str  # better | worse | no significant change
+
+    @property
+    def symbol(self) -> str:
+        """What every leaderboard prints after the value: ▲ significantly better, ▼ worse, else nothing."""
+        return SYMBOLS.get(self.verdict, "")
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,11 @@ def test_terminal_and_html_leaderboards_show_the_device(tmp_path: Path) -> None:
     terminal.render(store, console=Console(file=out, width=200, color_system=None))
     text = out.getvalue()
     assert "device" in text
-    row = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in text.splitlines() if "bpr(" in line}
+    row = {
+        line.split("│")[1].strip(): line.split("│")[2].strip()
+        for line in text.splitlines()
+        if line.startswith("│") and "bpr(" in line
+    }
     assert row == {"bpr(dim=8,epochs=2)": "cpu", "bpr(device=cuda,dim=8,epochs=2)": "cuda:0 NVIDIA H200 float16"}
 
     page = html.render(store.root, tmp_path / "report").read_text(encoding="utf-8")

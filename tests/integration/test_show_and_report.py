@@ -1,0 +1,130 @@
+"""`rankbench show` and `rankbench report` as a user drives them: baseline marks in the terminal table,
+tables that fit 80 and 150 columns without cutting a name, `-o` suffixes that choose the format,
+Markdown that keeps names as written, and one error line (exit 2) for bad input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rankbench.harness.stats import Estimate
+from rankbench.reports import fmt
+from rankbench.reports.model import Report, build_report
+from tests.unit.test_compare import lowered, units_frame, write_cell
+
+RUN = [sys.executable, "-c", "from rankbench.harness.cli import main; main()"]
+SUITE = "latency-ir-synth-tiny"
+RERANKER = "bm25>>cross-encoder@20"
+ODD = "a|b <i>*c*</i> `d`"  # every Markdown special a name could carry
+LATENCY = {"latency_p50_ms": 0.35, "latency_p95_ms": 0.37, "latency_p99_ms": 0.38, "qps": 19919.4, "peak_rss_mb": 202.0}
+
+
+def _latency(scale: float) -> dict[str, Estimate]:
+    return {m: Estimate(v * scale if m != "qps" else v / scale, np.nan, np.nan, 1) for m, v in LATENCY.items()}
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A latency suite: bm25, a reranker significantly worse on nDCG@10 and 160x slower, and an odd name."""
+    root = tmp_path_factory.mktemp("results")
+    base = units_frame(n=150)
+    write_cell(root, "bm25", base, suite=SUITE, aggregates=_latency(1.0))
+    write_cell(root, RERANKER, lowered(base, "nDCG@10", fraction=0.5), suite=SUITE, aggregates=_latency(160.0))
+    write_cell(root, ODD, lowered(base, "R@100", fraction=0.5), suite=SUITE, aggregates=_latency(2.0))
+    return root
+
+
+def rankbench(*args: str, columns: int = 250, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": str(columns)}
+    return subprocess.run([*RUN, *args], capture_output=True, text=True, timeout=300, env=env, cwd=cwd)
+
+
+def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+def shown_cells(out: str) -> dict[tuple[str, str], str]:
+    """(adapter, measure) -> the cell text, read back from rich tables of either layout.
+
+    Header cells are joined across header lines (a wrapped header reads as its name); in the layout
+    with one row per (adapter, measure) the measure is a column; an empty adapter cell continues the
+    adapter above it.
+    """
+    cells: dict[tuple[str, str], str] = {}
+    header: list[str] = []
+    in_header, adapter = False, ""
+    for line in out.splitlines():
+        if line.startswith("┏"):
+            in_header, header, adapter = True, [], ""
+        elif line.startswith("┡"):
+            in_header = False
+        elif line.startswith("┃") and in_header:
+            parts = [p.strip() for p in line.strip().strip("┃").split("┃")]
+            header = parts if not header else [h + p for h, p in zip(header, parts, strict=True)]
+        elif line.startswith("│"):
+            row = dict(zip(header, (p.strip() for p in line.strip().strip("│").split("│")), strict=True))
+            adapter = row["adapter"] or adapter
+            if "measure" in row:
+                if row["measure"]:
+                    cells[(adapter, row["measure"])] = row["value"]
+            else:
+                cells.update({(adapter, m): v for m, v in row.items() if m not in ("adapter", "device") and v})
+    return cells
+
+
+def expected_cells(report: Report) -> dict[tuple[str, str], str]:
+    """What the table must show: each value to 4 decimals and the model's mark against the baseline."""
+    [board] = report.suites
+    out = {}
+    for r in board.rows:
+        for m in board.measures:
+            mark = r.marks.get(m)
+            out[(r.adapter, m)] = fmt.num(r.values[m].value) + (f" {mark.symbol}" if mark and mark.symbol else "")
+    return out
+
+
+def test_table_marks_values_against_the_baseline_as_the_report_model_does(results: Path) -> None:
+    for baseline in ("bm25", RERANKER):
+        done = rankbench("show", str(results), "--baseline", baseline)
+        assert done.returncode == 0, done.stderr
+        expected = expected_cells(build_report([results], baseline))
+        assert shown_cells(done.stdout) == expected
+        marks = {k: v[-1] for k, v in expected.items() if v[-1] in "▲▼"}
+        # the reranker's nDCG@10 is significantly lower: ▼ against bm25, and bm25's is ▲ against it
+        assert marks[(RERANKER if baseline == "bm25" else "bm25", "nDCG@10")] == ("▼" if baseline == "bm25" else "▲")
+        assert f"than the baseline {baseline} (paired randomization test" in done.stdout
+
+
+@pytest.mark.parametrize(("columns", "layout"), [(150, "adapters x measures"), (80, "one row per measure")])
+def test_table_fits_the_terminal_with_every_header_and_name_whole(results: Path, columns: int, layout: str) -> None:
+    done = rankbench("show", str(results), columns=columns)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    assert "…" not in done.stdout
+    # p50/p95/p99 told apart: each (adapter, measure) reads back as its own value
+    assert shown_cells(done.stdout) == expected_cells(build_report([results]))
+    header = next(line for line in lines if line.startswith("┃"))
+    assert ("measure" in header) == (layout == "one row per measure")
+    assert any(RERANKER in line for line in lines)  # on one line, not folded
+
+
+def test_an_unknown_baseline_is_one_error_line_in_every_format(results: Path) -> None:
+    for args in (["show"], ["show", "--format", "latex"], ["report", "-o", "site"]):
+        done = rankbench(args[0], str(results), *args[1:], "--baseline", "nosuch")
+        line = one_error_line(done)
+        assert line.startswith("error: --baseline 'nosuch' is not among the stored adapters") and "bm25" in line
+
+
+def test_show_of_a_folder_without_results_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    line = one_error_line(rankbench("show", "empty", cwd=tmp_path))
+    assert "empty: no results found" in line
