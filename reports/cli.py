@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 FORMATS = {"html": "leaderboard.html", "md": "leaderboard.md", "json": "leaderboard.json", "latex": "leaderboard.tex"}
+SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json", ".tex": "latex"}
+"""File suffixes of `report -o` that name a format (any other `-o` is a folder)."""
 Baseline = Annotated[
     str | None, typer.Option("--baseline", help="adapter to test against (default: each suite's leader)")
 ]
@@ -49,25 +51,36 @@ def register(app: typer.Typer) -> None:
 
     @app.command("report")
     def report_cmd(
-        dirs: Annotated[list[Path], typer.Argument(help="results directories, oldest first; the last is reported")],
+        dirs: Annotated[
+            list[Path],
+            typer.Argument(
+                help="results directories, in any order: sorted by the commit time stored with them "
+                "(kept as given when one has none); the newest is reported"
+            ),
+        ],
         out: Annotated[
-            Path, typer.Option("--out", "-o", help="output folder (or a file name with the format's suffix)")
+            Path,
+            typer.Option(
+                "--out",
+                "-o",
+                help="output folder, or a file whose suffix (.html, .md, .json, .tex) chooses the format",
+            ),
         ],
         baseline: Baseline = None,
-        format: Annotated[str, typer.Option("--format", help="html | md | json | latex")] = "html",
+        format: Annotated[
+            str | None,
+            typer.Option("--format", help="html | md | json | latex (default: from -o's suffix, else html)"),
+        ] = None,
         ci: WithCI = False,
         standalone: Annotated[
             bool, typer.Option("--standalone", help="latex: a whole document (pdflatex compiles it as is)")
         ] = False,
     ) -> None:
         """Render a static leaderboard from stored results: one self-contained HTML file, Markdown, JSON or LaTeX."""
-        from rankbench.harness.errors import UnknownName
         from rankbench.harness.store import atomic_write_bytes
         from rankbench.reports.model import build_report
 
-        if format not in FORMATS:
-            raise UnknownName("report format", format, FORMATS)
-        target = out if out.suffix == Path(FORMATS[format]).suffix else out / FORMATS[format]
+        format, target = report_target(out, format)
         report = build_report(dirs, baseline)
         if format == "html":
             from rankbench.reports.html import render_html
@@ -215,6 +228,31 @@ def register(app: typer.Typer) -> None:
                 message += f" ({untested} untested measure(s) or damaged cell(s) allowed by --allow-untested)"
             console.print(message, markup=False)
             _name_damaged(cmp.damaged)
+
+
+def report_target(out: Path, format: str | None) -> tuple[str, Path]:
+    """The format and file `report -o OUT [--format FORMAT]` writes.
+
+    An `out` whose suffix names a format (:data:`SUFFIXES`) is the file itself and chooses the format
+    when `format` is None; any other `out` is a folder that gets the format's `leaderboard.*` file.
+    Raises UnknownName for an unknown format, BadInput when the suffix names another format than
+    `format`, or when a file name is an existing folder.
+    """
+    from rankbench.harness.errors import BadInput, UnknownName
+
+    if format is not None and format not in FORMATS:
+        raise UnknownName("report format", format, FORMATS)
+    named = SUFFIXES.get(out.suffix.lower())
+    if named is None:
+        return format or "html", out / FORMATS[format or "html"]
+    if format is not None and format != named:
+        raise BadInput(
+            f"-o {out} names a {named} file but --format is {format}: "
+            f"give -o a {Path(FORMATS[format]).suffix} file or a folder, or leave --format out"
+        )
+    if out.is_dir():
+        raise BadInput(f"-o {out} is a folder, but its suffix names a {named} file: remove it or choose another name")
+    return named, out
 
 
 def _stored_name(text: str) -> str:

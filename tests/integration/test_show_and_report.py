@@ -4,6 +4,7 @@ Markdown that keeps names as written, and one error line (exit 2) for bad input.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 
 from rankbench.harness.stats import Estimate
 from rankbench.reports import fmt
+from rankbench.reports.cli import report_target
 from rankbench.reports.model import Report, build_report
 from tests.unit.test_compare import lowered, units_frame, write_cell
 
@@ -128,3 +130,46 @@ def test_show_of_a_folder_without_results_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     line = one_error_line(rankbench("show", "empty", cwd=tmp_path))
     assert "empty: no results found" in line
+
+
+@pytest.mark.parametrize(
+    ("out", "format", "written", "chosen"),
+    [
+        ("out.md", None, "out.md", "md"),
+        ("out.markdown", None, "out.markdown", "md"),
+        ("out.HTML", None, "out.HTML", "html"),
+        ("out.json", "json", "out.json", "json"),
+        ("paper.tex", None, "paper.tex", "latex"),
+        ("site", None, "site/leaderboard.html", "html"),
+        ("site.v2", "md", "site.v2/leaderboard.md", "md"),
+    ],
+)
+def test_report_suffix_chooses_the_format(tmp_path: Path, out: str, format: str | None, written: str, chosen: str):
+    assert report_target(tmp_path / out, format) == (chosen, tmp_path / written)
+
+
+def test_report_writes_the_file_its_suffix_names(results: Path, tmp_path: Path) -> None:
+    done = rankbench("report", str(results), "-o", "out.md", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out.md").is_file()
+    assert (tmp_path / "out.md").read_text(encoding="utf-8").startswith("# rankbench leaderboard\n")
+    done = rankbench("report", str(results), "-o", "board.json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "board.json").read_text(encoding="utf-8"))["suites"][0]["suite"] == SUITE
+
+
+def test_report_suffix_against_format_is_an_error(results: Path, tmp_path: Path) -> None:
+    line = one_error_line(rankbench("report", str(results), "-o", "out.md", "--format", "html", cwd=tmp_path))
+    assert "-o out.md names a md file but --format is html" in line
+    (tmp_path / "old.md").mkdir()  # what an earlier version made of `-o old.md`
+    line = one_error_line(rankbench("report", str(results), "-o", "old.md", cwd=tmp_path))
+    assert "-o old.md is a folder" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.md"]
+
+
+def test_report_help_says_result_sets_are_sorted_by_commit_time() -> None:
+    done = rankbench("report", "--help")
+    shown = " ".join(done.stdout.split())
+    assert "in any order: sorted by the commit time stored with them" in shown
+    assert "the newest is reported" in shown
+    assert "(.html, .md, .json, .tex) chooses the format" in shown
