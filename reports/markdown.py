@@ -1,24 +1,44 @@
 """Markdown for pull-request comments and READMEs: the comparison verdict and the leaderboard.
 
-Names are escaped for GitHub-flavoured Markdown (pipes would split a table cell, and raw
-HTML would be rendered or stripped), so any adapter name shows up as the text it is.
+Names are escaped for GitHub-flavoured Markdown with its own backslash escapes, only where a
+character would format (pipes would split a table cell, `*` emphasise, `<` open raw HTML), so the
+raw text reads as the names do (`bm25>>cross-encoder@20`) and any name renders as the text it is.
 """
 
 from __future__ import annotations
 
 import math
+import re
 
 from rankbench.reports import fmt
 from rankbench.reports.compare import BETTER, FAILED, WORSE, Comparison
 from rankbench.reports.model import Report
 
 _ICON = {BETTER: "🟢 better", WORSE: "🔴 worse", FAILED: "🔴 failed"}
+_SPECIAL = re.compile(r"[\\`*\[\]<&|~]|(?<![^\W_])_|_(?![^\W_])")
+"""Characters that format in GFM text: `_` only where it can open or close emphasis (not inside a word)."""
 
 
 def text(value: object) -> str:
-    """A table-cell-safe literal: HTML entities for <, >, &, and escaped pipes and backticks."""
-    s = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return s.replace("|", "\\|").replace("`", "\\`").replace("\n", " ")
+    """`value` as literal GFM text, also inside a table cell: specials backslash-escaped, newlines as spaces.
+
+    `>` needs no escape away from the start of a line, and `_` none inside a word (`latency_p50_ms`).
+    """
+    return _SPECIAL.sub(lambda m: "\\" + m.group(0), str(value).replace("\n", " "))
+
+
+def code(value: object, *, cell: bool = False) -> str:
+    """`value` as a code span (literal: no escape works inside one); `cell`: it sits in a table row.
+
+    The fence is one backtick longer than any run of backticks in `value`; in a table cell `|` is
+    written `\\|`, which GFM reads as a pipe of the span rather than the end of the cell.
+    """
+    s = str(value).replace("\n", " ")
+    if cell:
+        s = s.replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", s)), default=0) + 1)
+    pad = " " if s.startswith(("`", " ")) or s.endswith(("`", " ")) else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
 
 
 def comparison_markdown(cmp: Comparison) -> str:
@@ -27,7 +47,7 @@ def comparison_markdown(cmp: Comparison) -> str:
     lines = [
         "## rankbench compare",
         "",
-        f"**BASE** `{text(cmp.base)}` vs **HEAD** `{text(cmp.head)}` · {s.test} test, "
+        f"**BASE** {code(cmp.base)} vs **HEAD** {code(cmp.head)} · {s.test} test, "
         f"Holm-corrected across {cmp.family_size()} comparisons (every tested suite × adapter × measure), "
         f"α = {s.alpha:g}, min delta = {s.min_delta:g}",
         "",
@@ -70,7 +90,7 @@ def report_markdown(report: Report) -> str:
     lines = [
         "# rankbench leaderboard",
         "",
-        f"Generated {report.generated_at} from `{text(report.sources[-1].path)}`. "
+        f"Generated {report.generated_at} from {code(report.sources[-1].path)}. "
         "★ best in column; ▲/▼ significantly better/worse than the baseline "
         f"(paired {report.settings.test} test, AUC by DeLong, Holm-corrected, α = {report.settings.alpha:g}).",
         "",
@@ -79,7 +99,7 @@ def report_markdown(report: Report) -> str:
         lines += [
             f"## {text(b.suite)}",
             "",
-            f"Baseline: `{text(b.baseline or 'none')}` · unit: {text(b.unit)} · dataset `{text(b.dataset)}`",
+            f"Baseline: {code(b.baseline or 'none')} · unit: {text(b.unit)} · dataset {code(b.dataset)}",
             "",
             "| # | adapter | " + " | ".join(f"{text(m)} {'↑' if b.higher[m] else '↓'}" for m in b.measures) + " |",
             "|---:|---|" + "---:|" * len(b.measures),
@@ -92,7 +112,7 @@ def report_markdown(report: Report) -> str:
                     cells.append("—")
                     continue
                 mark = r.marks.get(m)
-                sig = {BETTER: " ▲", WORSE: " ▼"}.get(mark.verdict, "") if mark else ""
+                sig = f" {mark.symbol}" if mark and mark.symbol else ""
                 star = "★ " if b.best.get(m) == e.value else ""
                 cells.append(f"{star}{fmt.num(e.value)}{sig}")
             name = (
@@ -113,9 +133,7 @@ def _history_markdown(report: Report) -> list[str]:
         "## History",
         "",
         "Oldest commit first: "
-        + " → ".join(
-            f"`{text(s.label)}`" + (f" ({text(s.committed_at)})" if s.committed_at else "") for s in report.sources
-        ),
+        + " → ".join(code(s.label) + (f" ({text(s.committed_at)})" if s.committed_at else "") for s in report.sources),
         "",
     ]
     if not report.drops:
@@ -129,7 +147,8 @@ def _history_markdown(report: Report) -> list[str]:
     ]
     for d in report.drops:
         lines.append(
-            f"| `{text(d.source)}` | `{text(d.previous)}` | {text(d.suite)} | {text(d.adapter)} | {text(d.measure)} | "
+            f"| {code(d.source, cell=True)} | {code(d.previous, cell=True)} | {text(d.suite)} | {text(d.adapter)} | "
+            f"{text(d.measure)} | "
             f"{fmt.num(d.before)} | {fmt.num(d.after)} | {fmt.signed(d.delta)} | {fmt.pval(d.p_holm)} |"
         )
     return [*lines, ""]

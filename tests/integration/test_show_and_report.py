@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from markdown_it import MarkdownIt
 
 from rankbench.harness.stats import Estimate
 from rankbench.reports import fmt
 from rankbench.reports.cli import report_target
+from rankbench.reports.markdown import report_markdown
 from rankbench.reports.model import Report, build_report
-from tests.unit.test_compare import lowered, units_frame, write_cell
+from tests.unit.test_compare import FAST, lowered, units_frame, write_cell
 
 RUN = [sys.executable, "-c", "from rankbench.harness.cli import main; main()"]
 SUITE = "latency-ir-synth-tiny"
@@ -165,6 +168,21 @@ def test_report_suffix_against_format_is_an_error(results: Path, tmp_path: Path)
     line = one_error_line(rankbench("report", str(results), "-o", "old.md", cwd=tmp_path))
     assert "-o old.md is a folder" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.md"]
+
+
+def test_markdown_keeps_names_as_written_and_renders_one_cell_per_column(results: Path) -> None:
+    report = build_report([results], RERANKER, settings=FAST)
+    md = report_markdown(report)
+    assert "&gt;" not in md and "&lt;" not in md
+    assert f"| {RERANKER} (baseline) |" in md and f"Baseline: `{RERANKER}`" in md
+    html = MarkdownIt("commonmark").enable("table").render(md)
+    rows = re.findall(r"<tr>(.*?)</tr>", html, flags=re.S)
+    widths = {len(re.findall(r"<t[hd][ >]", row)) for row in rows}
+    assert widths == {2 + len(report.suites[0].measures)}  # `#`, adapter, one per measure
+    names = re.findall(r"<td[^>]*>\d+</td>\s*<td[^>]*>(.*?)</td>", html, flags=re.S)
+    escaped_odd = "a|b &lt;i&gt;*c*&lt;/i&gt; `d`"  # rendered as the text it is: no emphasis, no tag, no code
+    assert sorted(names) == sorted([f"{RERANKER.replace('>', '&gt;')} (baseline)", "bm25", escaped_odd])
+    assert f"<code>{RERANKER.replace('>', '&gt;')}</code>" in html
 
 
 def test_report_help_says_result_sets_are_sorted_by_commit_time() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from markdown_it import MarkdownIt
 
 from rankbench.harness.errors import BadInput, UnknownName
 from rankbench.harness.provenance import collect, now_iso
@@ -158,7 +159,8 @@ def test_markdown_and_junit_escape_names_and_count_cases(tmp_path: Path) -> None
     write_cell(tmp_path / "head", name, lowered(base_units, "R@100"))
     cmp = compare(tmp_path / "base", tmp_path / "head", settings=FAST)
     md = comparison_markdown(cmp)
-    assert "<script>" not in md and "a\\|b &lt;script&gt;" in md and "❌ fail" in md
+    assert "a\\|b \\<script>alert(1)\\</script>" in md and "❌ fail" in md
+    assert "<script>" not in MarkdownIt("commonmark").enable("table").render(md)  # text, not a tag
     root = ET.fromstring(comparison_junit(cmp))
     cases = root.findall(".//testcase")
     assert len(cases) == len(cmp.rows) == 3
