@@ -59,6 +59,32 @@ def content_digest(path: Path, algo: str = "sha256") -> str:
     return digest.hexdigest()
 
 
+_digests: dict[tuple[str, int, int, str, bool], str] = {}
+
+
+def file_digest(path: Path, algo: str = "sha256", *, gunzip: bool = True) -> str:
+    """`content_digest` of `path` (the raw bytes' digest with `gunzip=False`), computed once per process for
+    each (path, size, modification time): the checksum of a local dataset is asked for before its cells are
+    reused and again when it is loaded, and a file is read for it only once unless it changed.
+
+    Raises:
+        DamagedFile: a `*.gz` file that is truncated or not gzip (with `gunzip`).
+    """
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, algo, gunzip)
+    if key not in _digests:
+        _digests[key] = content_digest(path, algo) if gunzip else _raw_digest(path, algo)
+    return _digests[key]
+
+
+def _raw_digest(path: Path, algo: str) -> str:
+    digest = hashlib.new(algo)
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def find_file(relpath: str, home: Path | None = None) -> Path | None:
     """The file for `relpath` in the data home: as named, else gzipped (`relpath.gz`); None when absent."""
     home = home or data_home()
@@ -199,6 +225,24 @@ def dataset_status(spec: DatasetSpec) -> tuple[str, int]:
 
 
 _loaded: dict[tuple[str, tuple[tuple[str, Any], ...]], Loaded] = {}
+
+
+def dataset_checksum(name: str, **params: Any) -> str | None:
+    """The checksum a load of the dataset records now (`Loaded.checksum`), without loading it where its spec
+    has a `checksum` function (a local folder or file: its files' content hashes, each file read once per
+    process while unchanged); the loaded dataset's when it is loaded in this process; else None (generated
+    data, whose content is a function of the suite's settings, or files checked on every load).
+
+    Raises what the checksum function raises for a file that is missing or damaged (`DamagedFile`, `OSError`).
+    """
+    spec = DATASETS.get(name)
+    merged = {**spec.params, **params}
+    key = (name, tuple(sorted((k, repr(v)) for k, v in merged.items())))
+    if spec.checksum:
+        return str(resolve(spec.checksum)(spec, **merged))
+    if key in _loaded:
+        return _loaded[key].checksum
+    return None
 
 
 def load_dataset(name: str, **params: Any) -> Loaded:

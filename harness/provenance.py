@@ -137,12 +137,15 @@ def code_state(root: Path | None = None) -> dict[str, object]:
     }
 
 
-def stale_reason(provenance: dict, current: dict[str, object], settings: dict[str, object]) -> str | None:
+def stale_reason(
+    provenance: dict, current: dict[str, object], settings: dict[str, object], dataset_checksum: str | None = None
+) -> str | None:
     """Why a stored cell may not stand for what the current code computes, or None when it may.
 
     A cell is current when its rankbench version, git sha, dirty flag and diff digest equal
-    `current` (`code_state()`) and its settings equal `settings` (the task and the suite's
-    settings). A cell from a dirty tree whose diff was not recorded is stale: its code cannot be
+    `current` (`code_state()`), its settings equal `settings` (the task and the suite's
+    settings) and, when `dataset_checksum` is given (the dataset's checksum now), it recorded that
+    checksum. A cell from a dirty tree whose diff was not recorded is stale: its code cannot be
     told from another dirty tree's.
     """
     for key, what in (("rankbench_version", "rankbench"), ("git_sha", "commit"), ("git_dirty", "dirty tree")):
@@ -153,6 +156,9 @@ def stale_reason(provenance: dict, current: dict[str, object], settings: dict[st
     stored = json.loads(json.dumps(provenance.get("settings", {}), sort_keys=True, default=str))
     if stored != json.loads(json.dumps(settings, sort_keys=True, default=str)):
         return f"settings {stored} (now {settings})"
+    before = provenance.get("dataset_checksum")
+    if dataset_checksum is not None and before != dataset_checksum:
+        return f"dataset changed: checksum {str(before)[:8]}… → {dataset_checksum[:8]}…"
     return None
 
 

@@ -208,6 +208,11 @@ class DatasetSpec:
     published); the file may sit in the data home as it is or gzipped (`PATH.gz`). `downloads` are
     the `rankbench.harness.download.Download`s that provide the files (from the manifest
     `rankbench/suites/downloads.json`); `licence` and `citation` are shown by `rankbench data ls`.
+    `checksum` (`"module:function"`, called like the loader with the spec and its params) returns the
+    checksum the loader records (`Loaded.checksum`) without loading the data: a stored result cell of
+    the dataset is reused only while it is unchanged. Without one (generated data, a function of the
+    suite's settings; files checked against pinned checksums on every load) the loader's own is used
+    when the dataset is loaded in this process, else the data is taken as unchanged.
     """
 
     name: str
@@ -220,6 +225,7 @@ class DatasetSpec:
     downloads: tuple[Any, ...] = ()
     licence: str = ""
     citation: str = ""
+    checksum: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "files", MappingProxyType(dict(self.files)))

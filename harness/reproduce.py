@@ -19,7 +19,7 @@ from types import MappingProxyType
 from rankbench.harness.datahome import checked_file
 from rankbench.harness.registry import DATASETS, Registry, resolve
 from rankbench.harness.result import Result
-from rankbench.harness.runner import plan, run_plan
+from rankbench.harness.runner import current_checksum, plan, run_plan
 from rankbench.harness.store import REPORT_FILE, CellKey, ResultStore, atomic_write_bytes
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,8 @@ def require_files(dataset: str) -> None:
 def reproduce(name: str, out: Path, *, rerun: bool = False) -> list[ReproRow]:
     """Run the card, then write `out/reproduction.json` (rows, verdicts, wall time, environment).
 
-    A stored cell is reused only when the same code and suite settings computed it (`stale_reason`);
+    A stored cell is reused only when the same code and suite settings computed it from the same data
+    (`stale_reason`);
     a stale one is recomputed, and `rerun` recomputes every cell.
     """
     card = CARDS.get(name)
@@ -118,12 +119,14 @@ def stale_cells(store: ResultStore, cells: list[CellKey]) -> dict[CellKey, str]:
     from rankbench.harness.suite import resolve_suite
 
     current = code_state()
+    checksums: dict[str, str | None] = {}
     out = {}
     for cell in cells:
         loaded = store.load(store.json_path(cell)) if store.json_path(cell).is_file() else None
         if isinstance(loaded, Result):
             suite = resolve_suite(cell.suite)
-            reason = stale_reason(loaded.provenance, current, {"task": suite.task, **suite.settings})
+            settings = {"task": suite.task, **suite.settings}
+            reason = stale_reason(loaded.provenance, current, settings, current_checksum(cell.suite, checksums))
             if reason is not None:
                 out[cell] = reason
     return out

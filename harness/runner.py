@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from rankbench.harness.adapter_ref import AdapterRef, parse_adapter_ref
-from rankbench.harness.datahome import ensure, load_dataset
+from rankbench.harness.datahome import dataset_checksum, ensure, load_dataset
 from rankbench.harness.errors import BadInput, HarnessError
 from rankbench.harness.interfaces import Family
 from rankbench.harness.measures import parse_measures
@@ -287,6 +287,29 @@ class RunSummary:
         return not self.failed
 
 
+def current_checksum(suite_name: str, known: dict[str, str | None] | None = None) -> str | None:
+    """The checksum of the suite's dataset as it is now (`dataset_checksum`), asked once per suite in `known`."""
+    known = {} if known is None else known
+    if suite_name not in known:
+        suite = resolve_suite(suite_name)
+        known[suite_name] = dataset_checksum(suite.dataset, **suite.dataset_params)
+    return known[suite_name]
+
+
+def dataset_changed(stored: Result, suite_name: str, known: dict[str, str | None] | None = None) -> str | None:
+    """Why a stored cell does not stand for the suite's dataset as it is now, or None while it does.
+
+    "dataset changed: checksum b7781a2c… → 3881f0d4…" when the checksum it recorded
+    (`provenance.dataset_checksum`) differs from the dataset's now; None when they agree or the current
+    one is not known without loading the data (generated data, files pinned by checksum).
+    """
+    before = stored.provenance.get("dataset_checksum")
+    now = current_checksum(suite_name, known)
+    if now is None or before == now:
+        return None
+    return f"dataset changed: checksum {str(before)[:8]}… → {now[:8]}…"
+
+
 def run_plan(
     cells: Iterable[CellKey],
     store: ResultStore,
@@ -297,14 +320,27 @@ def run_plan(
 ) -> RunSummary:
     """Execute what is not stored yet; each finished cell is written before the next is awaited.
 
-    Each cell is locked in the store while it runs. A cell locked by another run sharing the
-    directory is left to it and awaited at the end: stored by then, it counts as cached;
-    otherwise (that run failed or was killed) this run computes it.
+    A stored cell is reused only while its dataset is unchanged (`dataset_changed`); a stale one is
+    recomputed with a warning naming why. Each cell is locked in the store while it runs. A cell
+    locked by another run sharing the directory is left to it and awaited at the end: stored by
+    then, it counts as cached; otherwise (that run failed or was killed) this run computes it.
     """
     summary = RunSummary()
     executor = executor or LocalExecutor()
     held: dict[CellKey, CellLock] = {}
     elsewhere: list[CellKey] = []
+    checksums: dict[str, str | None] = {}
+    stale: set[CellKey] = set()
+
+    def reusable(cell: CellKey) -> bool:
+        stored = store.stored(cell)
+        if stored is None:
+            return False
+        reason = dataset_changed(stored, cell.suite, checksums)
+        if reason and cell not in stale:  # asked again when the cell is claimed: named once
+            stale.add(cell)
+            log.warning("stored cell %s / %s / seed %d is stale (%s): recomputing it", *astuple(cell), reason)
+        return reason is None
 
     def cached(cell: CellKey) -> None:
         summary.cached.append(cell)
@@ -317,7 +353,7 @@ def run_plan(
             if lock is None:
                 log.info("cell %s / %s / seed %d is running elsewhere; awaiting it", *astuple(cell))
                 elsewhere.append(cell)
-            elif (wait or not rerun) and store.has(cell):  # finished by another run meanwhile
+            elif (wait or not rerun) and reusable(cell):  # finished by another run meanwhile
                 lock.release()
                 cached(cell)
             else:
@@ -326,7 +362,7 @@ def run_plan(
 
     todo = []
     for cell in cells:
-        if not rerun and store.has(cell):
+        if not rerun and reusable(cell):
             cached(cell)
         else:
             todo.append(cell)

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from rankbench.harness.datahome import content_digest, find_file
+from rankbench.harness.datahome import file_digest, find_file
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput
 from rankbench.harness.formats import (
@@ -90,13 +90,15 @@ def local_suite(text: str) -> tuple[Suite, DatasetSpec] | None:
         if (path / "qrels").is_dir() or (find_file("corpus.jsonl", path) and not qrels):
             split = beir_split(path)
             check_beir_folder(path, split)
-            return _ir_suite(name, "rankbench.suites.ir.beir:load_beir_path", {"split": split}, "beir")
+            loader, checksum = "rankbench.suites.ir.beir:load_beir_path", "rankbench.suites.ir.beir:beir_path_checksum"
+            return _ir_suite(name, loader, {"split": split}, "beir", checksum)
         if any((path / f"{s}.csv").is_file() for s in BARS_SPLITS):
             check_bars_folder(path)
             return _ctr_suite(name)
         if topics or qrels:
             check_trec_folder(path)
-            return _ir_suite(name, "rankbench.suites.local:load_trec_folder", {}, "trec")
+            loader, checksum = "rankbench.suites.local:load_trec_folder", "rankbench.suites.local:trec_checksum"
+            return _ir_suite(name, loader, {}, "trec", checksum)
         raise BadInput(f"unknown layout: a folder to run must be {LAYOUTS}", path=path)
     if path.name.removesuffix(".gz").endswith(INTERACTION_SUFFIXES):
         check_interactions(path)
@@ -104,18 +106,34 @@ def local_suite(text: str) -> tuple[Suite, DatasetSpec] | None:
     raise BadInput(f"cannot tell what {path.name} holds; expected a folder, a .inter, .csv, .tsv or .parquet file")
 
 
-def _ir_suite(name: str, loader: str, params: dict[str, Any], kind: str) -> tuple[Suite, DatasetSpec]:
-    spec = DatasetSpec(name=name, loader=loader, params={"path": name, **params}, description=f"local {kind} folder")
+def _ir_suite(name: str, loader: str, params: dict[str, Any], kind: str, checksum: str) -> tuple[Suite, DatasetSpec]:
+    spec = DatasetSpec(
+        name=name,
+        loader=loader,
+        params={"path": name, **params},
+        description=f"local {kind} folder",
+        checksum=checksum,
+    )
     return retrieval_suite(spec, tags=("local", kind)), spec
 
 
 def _ctr_suite(name: str) -> tuple[Suite, DatasetSpec]:
-    spec = DatasetSpec(name=name, loader="rankbench.suites.local:load_bars_folder", params={"path": name})
+    spec = DatasetSpec(
+        name=name,
+        loader="rankbench.suites.local:load_bars_folder",
+        params={"path": name},
+        checksum="rankbench.suites.local:bars_checksum",
+    )
     return ctr_suite(name, name, "local BARS CSV folder", ("local",)), spec
 
 
 def _recsys_suite(name: str, path: Path) -> tuple[Suite, DatasetSpec]:
-    spec = DatasetSpec(name=name, loader="rankbench.suites.local:load_interactions", params={"path": name})
+    spec = DatasetSpec(
+        name=name,
+        loader="rankbench.suites.local:load_interactions",
+        params={"path": name},
+        checksum="rankbench.suites.local:interactions_checksum",
+    )
     suite = Suite(
         name=name,
         dataset=name,
@@ -354,8 +372,26 @@ def read_documents(path: Path) -> Corpus:
 def _digest(paths: list[Path]) -> str:
     digest = hashlib.sha256()
     for p in paths:
-        digest.update(f"{p.name} {content_digest(p)}\n".encode())
+        digest.update(f"{p.name} {file_digest(p)}\n".encode())
     return digest.hexdigest()
+
+
+def trec_checksum(spec: DatasetSpec, path: str) -> str:
+    """The checksum `load_trec_folder` records (its topics, qrels and documents files), without parsing them."""
+    return _digest(list(_trec_files(Path(path))))
+
+
+def bars_checksum(spec: DatasetSpec, path: str) -> str:
+    """The checksum `load_bars_folder` records (sha256 over its splits' sha256s), without reading the CSVs."""
+    digest = hashlib.sha256()
+    for split in BARS_SPLITS:
+        digest.update(file_digest(Path(path) / f"{split}.csv", gunzip=False).encode())
+    return digest.hexdigest()
+
+
+def interactions_checksum(spec: DatasetSpec, path: str) -> str:
+    """The checksum `load_interactions` records, without reading the file."""
+    return _digest([Path(path)])
 
 
 def load_trec_folder(spec: DatasetSpec, path: str) -> Loaded:

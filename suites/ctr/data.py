@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rankbench.harness.datahome import checked_file, data_home, files_checksum, sha256_file
+from rankbench.harness.datahome import checked_file, data_home, file_digest, files_checksum
 from rankbench.harness.errors import BadInput
 from rankbench.harness.formats import lines, open_binary, open_text, parse_number, utf8_error
 from rankbench.harness.records import CTRSplits, CTRTable, Loaded
@@ -307,7 +307,7 @@ def bars_splits(
     digest = hashlib.sha256()
     for path in paths:
         frames.append(read_bars_csv(path, [*cat_fields, *num_fields, "label"]))
-        digest.update(sha256_file(path).encode())
+        digest.update(file_digest(path, gunzip=False).encode())
     splits = encode_splits(*frames, cat_fields, num_fields, min_count=min_count, user_field=user_field)
     info = {f"n_{name}": len(f) for name, f in zip(("train", "valid", "test"), frames, strict=True)}
     return Loaded(splits, digest.hexdigest(), info)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from rankbench.harness.datahome import checked_file, content_digest, data_home, files_checksum, find_file
+from rankbench.harness.datahome import checked_file, data_home, file_digest, files_checksum, find_file
 from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput, DatasetMissing, UnknownName
 from rankbench.harness.formats import read_beir_corpus, read_beir_qrels, read_beir_queries
@@ -108,8 +108,20 @@ def folder_checksum(folder: Path, split: str) -> str:
     for rel in ("corpus.jsonl", "queries.jsonl", f"qrels/{split}.tsv", *(["qrels/dev.tsv"] if split != "dev" else [])):
         path = find_file(rel, folder)
         if path is not None:
-            digest.update(f"{rel} {content_digest(path)}\n".encode())
+            digest.update(f"{rel} {file_digest(path)}\n".encode())
     return digest.hexdigest()
+
+
+def beir_checksum(spec: DatasetSpec, root: str, split: str = "test") -> str:
+    """The checksum `load_beir` records, without reading the collection (pinned files: their checksums)."""
+    if spec.files or spec.downloads:
+        return files_checksum(spec)
+    return folder_checksum(data_home() / root, split)
+
+
+def beir_path_checksum(spec: DatasetSpec, path: str, split: str = "test") -> str:
+    """The checksum `load_beir_path` records: `folder_checksum` of the folder."""
+    return folder_checksum(Path(path), split)
 
 
 def qrels_digest(head: str, qrels: Qrels) -> Any:
@@ -181,7 +193,12 @@ def collections() -> list[str]:
 def _catalog_spec(name: str) -> DatasetSpec:
     item = entry(name)
     root = item.get("root", name)
-    return dataset_spec(name, "rankbench.suites.ir.beir:load_beir", params={"root": root, "split": item["split"]})
+    return dataset_spec(
+        name,
+        "rankbench.suites.ir.beir:load_beir",
+        params={"root": root, "split": item["split"]},
+        checksum="rankbench.suites.ir.beir:beir_checksum",
+    )
 
 
 def _pinned_copy(name: str, split: str) -> Suite | None:
@@ -230,6 +247,7 @@ DATASETS = (
         "rankbench.suites.ir.beir:load_beir",
         description="BEIR SciFact: 5,183 abstracts, 300 test claims (CC BY-NC 2.0)",
         params={"root": "ir/scifact", "split": "test"},
+        checksum="rankbench.suites.ir.beir:beir_checksum",
     ),
     *(_catalog_spec(name) for name in collections()),
 )
