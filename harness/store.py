@@ -10,10 +10,14 @@ size of its per-unit file (`files`) and the sha256 of its own canonical text (`s
 whose JSON does not parse or validate, whose checksum does not match, or whose per-unit file is
 missing or altered is *damaged*: `has()` says it is not stored (so `rankbench run` recomputes
 it), and `results()` leaves it out and lists it in `damaged()` so a report renders the rest and
-names it in one line. Cells written before checksums were recorded are read if their per-unit
-file opens as Parquet. A run holds an advisory lock (`flock`) on `.seed-<n>.lock`
-while it computes a cell, so two runs sharing a directory never compute the same cell twice;
-the kernel drops the lock when its process dies, so a killed run never blocks a resume.
+names it in one line. A cell of schema 2 on without its `sha256` is damaged ("no checksum"): every
+such cell was written with one, so a missing checksum means an edit. A schema-1 cell without one
+(written before checksums were recorded) is *unverified*: reports read it, naming it in a warning,
+if its per-unit file opens as Parquet, and `rankbench run` recomputes it. A cell whose stored mean of
+a measure disagrees with the mean of that measure's per-unit values is damaged too. A run holds an
+advisory lock (`flock`) on `.seed-<n>.lock` while it computes a cell, so two runs sharing a directory
+never compute the same cell twice; the kernel drops the lock when its process dies, so a killed
+run never blocks a resume.
 """
 
 from __future__ import annotations
@@ -59,6 +63,49 @@ class Damaged:
     def line(self) -> str:
         """One line for a user: which cell, what is wrong, what to do."""
         return f"damaged result cell {self.path}: {self.reason}; `rankbench run` recomputes it (it is left out here)"
+
+
+CHECKSUMMED_SCHEMA = 2
+"""Every cell of this schema version on was written with its `sha256`; schema 1 began without one."""
+
+
+def unverified_line(path: Path) -> str:
+    """One line naming a cell read without a checksum (see `ResultStore.unverified`)."""
+    return (
+        f"unverified result cell {path}: written before checksums were recorded (schema 1), so an edit cannot "
+        "be ruled out; `rankbench run` recomputes it"
+    )
+
+
+def _check_means(result: Result, units: Path) -> str | None:
+    """Why a measure's stored value is not the mean of its per-unit column (or its exp, for a geometric
+    mean such as gm_map), or None when every measure with a per-unit column agrees (to 1e-9 relative)."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    try:
+        names = set(pq.read_schema(units).names)
+        wanted = [m for m in result.measures if m in names]
+        table = pq.read_table(units, columns=wanted) if wanted else None
+    except Exception as exc:  # any reader error means the file is damaged
+        return f"its per-unit file {units.name} is not readable Parquet ({type(exc).__name__})"
+    for name in wanted:
+        assert table is not None
+        try:
+            values = np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
+        except (TypeError, ValueError):
+            continue  # not a numeric column: nothing to compare
+        stored = result.measures[name].value
+        if not len(values) or np.isnan(stored):
+            continue
+        mean = float(values.mean())
+        if np.isnan(mean) or any(np.isclose(stored, v, rtol=1e-9, atol=1e-12) for v in (mean, np.exp(mean))):
+            continue
+        return (
+            f"its {name} of {stored:.6g} is not the mean of its {len(values)} per-unit values ({mean:.6g}), "
+            "so it was edited"
+        )
+    return None
 
 
 def canonical_sha256(doc: dict) -> str:
@@ -147,6 +194,8 @@ def lock_file(path: Path, *, wait: bool) -> CellLock | None:
 class ResultStore:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
+        self.unverified: set[Path] = set()
+        """Cells read without a checksum (schema 1, written before checksums were recorded)."""
 
     def __str__(self) -> str:
         return str(self.root)
@@ -165,14 +214,22 @@ class ResultStore:
 
     def has(self, key: CellKey, *, ok_only: bool = True) -> bool:
         """Whether the cell is stored whole (and succeeded, with `ok_only`); a damaged cell is not stored."""
+        return self.stored(key, ok_only=ok_only) is not None
+
+    def stored(self, key: CellKey, *, ok_only: bool = True) -> Result | None:
+        """The verified cell (one that succeeded, with `ok_only`), or None: absent, damaged or unverified
+        cells (each named in a warning) are not stored."""
         path = self.json_path(key)
         if not path.is_file():
-            return False
+            return None
         loaded = self.load(path)
         if isinstance(loaded, Damaged):
             log.warning("%s", loaded.line().replace("it is left out here", "recomputing it now"))
-            return False
-        return loaded.ok or not ok_only
+            return None
+        if self.is_unverified(path):
+            log.warning("%s", unverified_line(path).replace("`rankbench run` recomputes it", "recomputing it now"))
+            return None
+        return loaded if loaded.ok or not ok_only else None
 
     def write(self, result: Result, units: pd.DataFrame | None) -> Path:
         """Write one cell atomically: units first, then the JSON that commits the cell and their checksums."""
@@ -187,6 +244,7 @@ class ResultStore:
         doc = {**result.with_units_file(units_name).to_json(), "files": files}
         doc["sha256"] = canonical_sha256(doc)
         atomic_write_bytes(path, json.dumps(doc, indent=1, sort_keys=True, allow_nan=False).encode("utf-8"))
+        self.unverified.discard(path)
         return path
 
     def load(self, path: Path) -> Result | Damaged:
@@ -207,16 +265,27 @@ class ResultStore:
                 raise
             return Damaged(path, str(exc).removeprefix(f"{path}: "))
         recorded = doc.get("sha256")
+        if recorded is None and doc["schema_version"] >= CHECKSUMMED_SCHEMA:
+            return Damaged(path, "no checksum (its sha256 is missing, so an edit cannot be ruled out)")
         if recorded is not None and recorded != canonical_sha256(doc):
             return Damaged(path, "its content does not match the checksum recorded when it was written")
         result = Result.from_json(doc, str(path))
         if result.units_file:
-            problem = self._check_units(
-                path.with_name(result.units_file), (doc.get("files") or {}).get(result.units_file)
-            )
+            units = path.with_name(result.units_file)
+            problem = self._check_units(units, (doc.get("files") or {}).get(result.units_file))
+            if problem is None and result.ok:
+                problem = _check_means(result, units)
             if problem:
                 return Damaged(path, problem)
+        if recorded is None:
+            self.unverified.add(path)
+        else:
+            self.unverified.discard(path)
         return result
+
+    def is_unverified(self, path: Path) -> bool:
+        """Whether the cell at `path` was read without a checksum to verify it by (a schema-1 cell)."""
+        return path in self.unverified
 
     @staticmethod
     def _check_units(units: Path, recorded: dict | None) -> str | None:
@@ -253,6 +322,8 @@ class ResultStore:
         for path in self.paths():
             loaded = self.load(path)
             (bad if isinstance(loaded, Damaged) else good).append(loaded)
+            if self.is_unverified(path):
+                log.warning("%s", unverified_line(path))
         return good, bad
 
     def results(self) -> list[Result]:

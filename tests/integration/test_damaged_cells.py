@@ -138,9 +138,11 @@ def test_compare_gate_fails_on_a_damaged_cell_unless_allowed(side: str, clean: P
 def test_old_cells_without_checksums_are_still_read_and_a_broken_one_is_caught(clean: Path, tmp_path: Path) -> None:
     out = tmp_path / "results"
     shutil.copytree(clean, out)
-    for path in out.rglob("seed-*.json"):  # as rankbench wrote them before checksums were recorded
+    for path in out.rglob("seed-*.json"):  # as rankbench wrote them before checksums were recorded (schema 1)
         doc = json.loads(path.read_text())
-        del doc["sha256"], doc["files"]
+        del doc["sha256"], doc["files"], doc["tags"]
+        doc["schema_version"] = doc["provenance"]["schema_version"] = 1
+        doc["provenance"]["protocol"] = doc["provenance"].pop("settings")
         path.write_text(json.dumps(doc))
     assert len(ResultStore(out).results()) == 2
     truncate_units(ResultStore(out).json_path(DAMAGED))

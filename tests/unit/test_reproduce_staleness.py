@@ -4,10 +4,12 @@ other code, another diff or other suite settings is recomputed; `rerun` recomput
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from rankbench.harness.provenance import code_state, git_diff, git_state, stale_reason
@@ -55,6 +57,12 @@ def _tamper(store: ResultStore, value: float, **provenance: object) -> None:
     doc = json.loads(path.read_text())
     doc["measures"]["nDCG@10"]["value"] = value
     doc["provenance"].update(provenance)
+    units_path = path.with_name(doc["units_file"])  # per-unit values whose mean is the value: a whole cell
+    units = pd.read_parquet(units_path)
+    units["nDCG@10"] = value
+    data = units.to_parquet(index=True)
+    units_path.write_bytes(data)
+    doc["files"] = {units_path.name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}}
     doc["sha256"] = canonical_sha256(doc)  # a whole cell, not a damaged one
     path.write_text(json.dumps(doc))
 
