@@ -761,12 +761,20 @@ def cache_ls_cmd(folder: CacheDir = None, namespace: Namespace = None) -> None:
 
 @cache_app.command("verify")
 def cache_verify_cmd(folder: CacheDir = None, namespace: Namespace = None) -> None:
-    """Check every entry against its recorded sha256; exit 1 if any is corrupt (it is rebuilt on next use)."""
+    """Check every entry against its recorded sha256; exit 1 if any is corrupt.
+
+    Nothing is changed: a corrupt entry is left in place, and the next run that looks it up drops and
+    rebuilds it (`rankbench cache clear` removes every entry now)."""
     checked = _output_cache(folder).verify(namespace)
     bad = [e for e, ok in checked if not ok]
     for e in bad:
-        console.print(f"corrupt: {e.path} (rebuilt on next use)", markup=False, soft_wrap=True)
+        console.print(f"corrupt: {e.path}", markup=False, soft_wrap=True)
     console.print(f"{len(checked) - len(bad)} ok, {len(bad)} corrupt")
+    if bad:
+        error_line(
+            f"{len(bad)} corrupt cache entr{'y' if len(bad) == 1 else 'ies'} left in place: the next run that "
+            "needs one drops and rebuilds it; `rankbench cache clear` removes them now"
+        )
     raise typer.Exit(1 if bad else 0)
 
 

@@ -58,6 +58,10 @@ EXACT_MEASURES = frozenset({"index_mb", "params_m"})
 INFORMATIONAL = frozenset({"threads", "latency_cv"})
 
 
+MIN_RESAMPLES = 100
+"""Fewest resamples `Settings` accepts: 2/(100+1) ~ 0.02 is the smallest p-value they can give."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """How to compare, and what fails the gate.
@@ -79,6 +83,12 @@ class Settings:
     allow_untested: bool = False
 
     def __post_init__(self) -> None:
+        if self.resamples < MIN_RESAMPLES:
+            raise BadInput(
+                f"--resamples must be at least {MIN_RESAMPLES} (the smallest p-value a randomization test can "
+                f"reach is 2/(resamples+1), and the bootstrap interval needs draws to take percentiles of), "
+                f"got {self.resamples}"
+            )
         if self.test not in ("randomization", "t"):
             raise BadInput(f"--test must be 'randomization' or 't', got {self.test!r}")
         if not 0 < self.alpha < 1:

@@ -131,7 +131,9 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--allow-untested", help="with --gate: untested measures and damaged cells pass")
         ] = False,
         test: Annotated[str, typer.Option("--test", help="randomization | t")] = "randomization",
-        resamples: Annotated[int, typer.Option("--resamples", help="randomization/bootstrap resamples")] = 10_000,
+        resamples: Annotated[
+            int, typer.Option("--resamples", help="randomization/bootstrap resamples (at least 100)")
+        ] = 10_000,
         seed: Annotated[int, typer.Option("--seed", help="seed of the resampling")] = 0,
         markdown: Annotated[Path | None, typer.Option("--markdown", help="write a Markdown summary here")] = None,
         junit: Annotated[Path | None, typer.Option("--junit", help="write JUnit XML here")] = None,
