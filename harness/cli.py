@@ -563,9 +563,13 @@ def data_verify_cmd(names: Annotated[list[str], typer.Argument(help="datasets (d
     """Check every file of the datasets against its recorded checksum (exit 1 on a corrupt file, or on a
     missing one of a dataset named). One line per dataset whose files share a status; files that are not
     ok are listed one per line, the first 10 of a dataset."""
-    from rankbench.harness.datahome import verify
+    from rankbench.harness.datahome import data_home, verify
     from rankbench.harness.registry import DATASETS
 
+    if not data_home().is_dir():
+        raise BadInput(
+            f"the data home {data_home()} is not a folder: set RANKBENCH_DATA to the folder of your datasets"
+        )
     table = Table("dataset", "status", "file", box=None, header_style="bold")
     table.columns[0].no_wrap = table.columns[1].no_wrap = True
     table.columns[2].overflow = "fold"  # a path cut short names no file

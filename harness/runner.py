@@ -114,8 +114,10 @@ def prepare_stages(ref: AdapterRef, *, fetch: bool = True) -> None:
     from the data home is there (fetched if allowed)."""
     from rankbench.harness.registry import ADAPTERS
 
-    for stage in ref.stages:
+    for i, stage in enumerate(ref.stages):
         spec = ADAPTERS.get(stage.name)
+        if i and spec.family != "reranker":  # what the pipeline's constructor would say, before any cell
+            raise BadInput(f"pipeline stage {str(stage)!r} of {str(ref)!r} must be a reranker, it is a {spec.family}")
         check_training_parameters(stage.name, dict(stage.params))
         if spec.prepare:
             resolve(spec.prepare)({**spec.params, **dict(stage.params)}, fetch=fetch)

@@ -132,10 +132,10 @@ def make_folder(path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
         raise BadInput(
-            "cannot create this folder: a part of its path is a file; choose another -o", path=path
+            "cannot create this folder: a part of its path is a file; choose another output path", path=path
         ) from None
     except OSError as exc:
-        raise BadInput(f"cannot create this folder ({exc.strerror}); choose another -o", path=path) from None
+        raise BadInput(f"cannot create this folder ({exc.strerror}); choose another output path", path=path) from None
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -35,6 +35,10 @@ def _file(path: str) -> Path:
     if not path:
         raise BadInput("adapter 'run' needs a TREC run file: -a run:FILE or -a 'run(path=FILE)'")
     file = Path(path).expanduser()
+    if file.is_dir():
+        raise BadInput(
+            f"run file {file} is a folder; give the run file inside it (adapter 'run' replays a TREC run file)"
+        )
     if not file.is_file():
         raise BadInput(f"run file {file} does not exist (adapter 'run' replays a TREC run file)")
     return file.resolve()

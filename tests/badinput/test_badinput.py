@@ -554,12 +554,12 @@ CASES = [
         "run-out-is-a-file",
         lambda w: ["run", "ir-synth-tiny", "-a", "bm25", "-o", str(put(w, "taken", "x"))],
         r"taken/ir-synth-tiny-[0-9a-f]+/bm25-[0-9a-f]+: cannot create this folder: a part of its path is a file; "
-        r"choose another -o",
+        r"choose another output path",
     ),
     Case(
         "report-out-under-a-file",
         lambda w: ["report", str(w.results), "-o", str(put(w, "taken", "x") / "site")],
-        r"taken/site: cannot create this folder: a part of its path is a file; choose another -o",
+        r"taken/site: cannot create this folder: a part of its path is a file; choose another output path",
     ),
     Case(
         "evaluate-run-is-a-folder",
@@ -590,6 +590,16 @@ CASES = [
         "run-negative-seed",
         cli("run", "ir-synth-tiny", "-a", "bm25", "--seed", "-1", "-o", "{results}"),
         r"^error: invalid value for '--seed': .*greater than or equal to 0",
+    ),
+    Case(
+        "run-file-adapter-given-a-folder",
+        cli("run", "ir-synth-tiny", "-a", "run:{results}", "-o", "{results}"),
+        r"^error: run file .* is a folder; give the run file inside it",
+    ),
+    Case(
+        "run-pipeline-second-stage-not-a-reranker",
+        cli("run", "ir-synth-tiny", "-a", "bm25>>bm25@10", "-o", "{results}"),
+        r"^error: pipeline stage 'bm25@10' of 'bm25>>bm25@10' must be a reranker, it is a retriever$",
     ),
     Case(
         "run-adapter-param-twice",
@@ -695,7 +705,13 @@ CASES = [
         r"unknown .*'ncf-ml1n' \(did you mean 'ncf-ml1m'",
     ),
     Case("data-verify-unknown-dataset", cli("data", "verify", "scifakt"), r"unknown dataset 'scifakt'"),
-    Case("cache-verify-corrupt-entry", corrupt_cache, r"^corrupt: .*\.npy \(rebuilt on next use\)$", code=1),
+    Case(
+        "data-verify-no-data-home",
+        cli("data", "verify"),
+        r"^error: the data home .*no-such-home is not a folder: set RANKBENCH_DATA",
+        env={"RANKBENCH_DATA": "{work}/no-such-home"},
+    ),
+    Case("cache-verify-corrupt-entry", corrupt_cache, r"^corrupt: .*\.npy$", code=1),
     Case(
         "cache-ls-when-off",
         cli("cache", "ls"),
