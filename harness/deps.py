@@ -110,6 +110,7 @@ DEPENDENCIES: tuple[Dependency, ...] = (
     Dependency(modules=("ruff",), requirement="ruff>=0.6", extras=("dev",)),
     Dependency(modules=("fuxictr",), requirement="fuxictr==2.3.10", extras=("dev",)),
     Dependency(modules=("h5py",), requirement="h5py>=3.10", extras=("dev",)),
+    Dependency(modules=("markdown_it",), requirement="markdown-it-py>=3", extras=("dev",)),
     Dependency(modules=("colorlog",), requirement="colorlog>=4.7", extras=("dev",)),
     Dependency(modules=("colorama",), requirement="colorama>=0.4", extras=("dev",)),
     Dependency(modules=("texttable",), requirement="texttable>=1.6", extras=("dev",)),

@@ -69,6 +69,9 @@ CHECKSUMMED_SCHEMA = 2
 """Every cell of this schema version on was written with its `sha256`; schema 1 began without one."""
 
 
+_WARNED_UNVERIFIED: set[Path] = set()
+
+
 def unverified_line(path: Path) -> str:
     """One line naming a cell read without a checksum (see `ResultStore.unverified`)."""
     return (
@@ -322,7 +325,8 @@ class ResultStore:
         for path in self.paths():
             loaded = self.load(path)
             (bad if isinstance(loaded, Damaged) else good).append(loaded)
-            if self.is_unverified(path):
+            if self.is_unverified(path) and path not in _WARNED_UNVERIFIED:  # once per process, not per reader
+                _WARNED_UNVERIFIED.add(path)
                 log.warning("%s", unverified_line(path))
         return good, bad
 

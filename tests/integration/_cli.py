@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-RANKBENCH = [sys.executable, "-c", "from rankbench.harness.cli import main; main()"]
+RANKBENCH = [sys.executable, "-c", "from rankbench.harness.entry import main; main()"]
 PLUGINS = "tests.plugins.misbehaving"
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from rankbench.harness.cli import LISTINGS, data_listing, listing
 
-RANKBENCH = [sys.executable, "-c", "from rankbench.harness.cli import main; main()"]
+RANKBENCH = [sys.executable, "-c", "from rankbench.harness.entry import main; main()"]
 
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -17,7 +17,7 @@ from rankbench.harness.reproduce import CARDS
 from rankbench.harness.suite import resolve_suite
 
 pytrec_eval = pytest.importorskip("pytrec_eval")
-RANKBENCH = [sys.executable, "-c", "from rankbench.harness.cli import main; main()"]
+RANKBENCH = [sys.executable, "-c", "from rankbench.harness.entry import main; main()"]
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -160,7 +160,7 @@ def test_several_runs_in_one_table_with_paired_tests(tmp_path: Path) -> None:
     assert alone.returncode == 2 and "at least two run files" in alone.stderr
 
 
-FULL_CLI = [sys.executable, "-c", "from rankbench.harness.cli import main; main(lean=False)"]  # typer's `evaluate`
+FULL_CLI = [sys.executable, "-c", "from rankbench.harness.entry import main; main(lean=False)"]  # typer's `evaluate`
 LEAN_CLI = [sys.executable, "-c", "from rankbench.harness.entry import main; main()"]  # the executable's path
 _TEXT: dict = {"capture_output": True, "text": True, "timeout": 300}
 

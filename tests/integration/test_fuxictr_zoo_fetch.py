@@ -32,7 +32,7 @@ FIXTURE = REPO / "tests" / "fixtures" / "fuxictr"
 ZOO = "fuxictr-model-zoo"
 BOOT = (
     "from tests.integration.test_fuxictr_zoo_fetch import install_fixture_entry; install_fixture_entry(); "
-    "from rankbench.harness.cli import main; main()"
+    "from rankbench.harness.entry import main; main()"
 )
 LR = "fuxictr(batch_size=256,learning_rate=0.01,max_epochs=2,model='LR')"
 

@@ -162,7 +162,7 @@ def test_the_plugin_runs_from_the_cli_once_it_declares_adapters(plain, tmp_path:
         "RANKBENCH_PLUGINS": "rb_plugin_registered.overlap",
         "PYTHONPATH": os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p),
     }
-    cli = [sys.executable, "-c", "from rankbench.harness.cli import main; main()"]
+    cli = [sys.executable, "-c", "from rankbench.harness.entry import main; main()"]
     listed = subprocess.run([*cli, "list", "adapters"], capture_output=True, text=True, env=env, timeout=300)
     assert listed.returncode == 0 and "term-overlap" in listed.stdout
     out = tmp_path / "cli-results"

@@ -21,7 +21,7 @@ from rankbench.harness.store import ResultStore
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
-RANKBENCH = [sys.executable, "-c", "from rankbench.harness.cli import main; main()"]
+RANKBENCH = [sys.executable, "-c", "from rankbench.harness.entry import main; main()"]
 ADAPTERS = ["bm25", "bm25(k1=1.5,b=0.75)", "bm25(k1=0.3,b=0.1)"]
 HOSTILE = "<script>alert(1)</script>"
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")

@@ -23,7 +23,7 @@ from rankbench.harness.runner import execute_cell
 from rankbench.harness.store import CellKey, ResultStore
 from rankbench.harness.testing.contract import check_adapter
 
-RANKBENCH = [sys.executable, "-c", "from rankbench.harness.cli import main; main()"]
+RANKBENCH = [sys.executable, "-c", "from rankbench.harness.entry import main; main()"]
 
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

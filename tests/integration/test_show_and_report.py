@@ -22,7 +22,7 @@ from rankbench.reports.markdown import report_markdown
 from rankbench.reports.model import Report, build_report
 from tests.unit.test_compare import FAST, lowered, units_frame, write_cell
 
-RUN = [sys.executable, "-c", "from rankbench.harness.cli import main; main()"]
+RUN = [sys.executable, "-c", "from rankbench.harness.entry import main; main()"]
 SUITE = "latency-ir-synth-tiny"
 RERANKER = "bm25>>cross-encoder@20"
 ODD = "a|b <i>*c*</i> `d`"  # every Markdown special a name could carry

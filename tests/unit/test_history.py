@@ -142,7 +142,7 @@ def test_html_and_markdown_show_the_commit_order_and_the_drop(history: tuple[lis
 
 def test_report_command_given_sets_in_any_order(history: tuple[list[Path], list[GitState]], tmp_path: Path) -> None:
     typed, states = history
-    run = [sys.executable, "-c", "from rankbench.harness.cli import main; main()"]
+    run = [sys.executable, "-c", "from rankbench.harness.entry import main; main()"]
     out = tmp_path / "site"
     proc = subprocess.run(
         [*run, "report", *map(str, typed), "-o", str(out), "--format", "md"],

@@ -153,7 +153,7 @@ def test_the_standalone_document_compiles(report: Report, tmp_path: Path) -> Non
 
 def test_report_and_show_commands_write_latex(report: Report, tmp_path: Path) -> None:
     root = Path(report.sources[-1].path)
-    run = [sys.executable, "-c", "from rankbench.harness.cli import main; main()"]
+    run = [sys.executable, "-c", "from rankbench.harness.entry import main; main()"]
     written = subprocess.run(
         [*run, "report", str(root), "-o", str(tmp_path), "--format", "latex", "--baseline", BASE],
         capture_output=True,

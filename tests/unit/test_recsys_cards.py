@@ -22,7 +22,7 @@ from rankbench.harness.reproduce import CARDS, Target, reproduce
 from rankbench.harness.splits import leave_one_out, sample_negatives
 from rankbench.suites.recsys.synth import generate
 
-CLI = [sys.executable, "-c", "from rankbench.harness.cli import main; main()"]
+CLI = [sys.executable, "-c", "from rankbench.harness.entry import main; main()"]
 
 
 @pytest.mark.parametrize(

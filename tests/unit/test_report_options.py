@@ -15,7 +15,7 @@ from rankbench.reports.model import build_report
 from tests.unit.test_compare import FAST, units_frame, write_cell
 
 TUNED = "bm25(b=0.75,k1=1.2)"  # stored names are canonical: parameters sorted
-RUN = [sys.executable, "-c", "from rankbench.harness.cli import main; main()"]
+RUN = [sys.executable, "-c", "from rankbench.harness.entry import main; main()"]
 
 
 @pytest.fixture(scope="module")
