@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rankbench.harness.download import Download, Progress, fetch, parse_checksum
+from rankbench.harness.download import file_digest as raw_digest
 from rankbench.harness.download import status as download_status
 from rankbench.harness.errors import ChecksumMismatch, DamagedFile, DatasetMissing
 from rankbench.harness.records import Loaded
@@ -73,16 +74,8 @@ def file_digest(path: Path, algo: str = "sha256", *, gunzip: bool = True) -> str
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, algo, gunzip)
     if key not in _digests:
-        _digests[key] = content_digest(path, algo) if gunzip else _raw_digest(path, algo)
+        _digests[key] = content_digest(path, algo) if gunzip else raw_digest(path, algo)
     return _digests[key]
-
-
-def _raw_digest(path: Path, algo: str) -> str:
-    digest = hashlib.new(algo)
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def find_file(relpath: str, home: Path | None = None) -> Path | None:
