@@ -134,8 +134,20 @@ class Source:
     merged: tuple[str, ...] = ()  # every folder of a set merged from several at one commit (else empty)
 
     def store(self) -> ResultStore:
-        """The stored results of this set (the union of its folders when merged)."""
-        return MergedStore(self.merged) if self.merged else ResultStore(self.path)
+        """The stored results of this set (the union of its folders when merged), read once per `Source`:
+        a report with history asks for each set up to four times (sources, drops on both sides, trend)."""
+        cached = self.__dict__.get("_store")
+        if cached is None:
+            cached = MergedStore(self.merged) if self.merged else ResultStore(self.path)
+            object.__setattr__(self, "_store", cached)
+        return cached
+
+    def relabelled(self, label: str) -> Source:
+        """This set under another label, its store kept (already read)."""
+        out = replace(self, label=label)
+        if "_store" in self.__dict__:
+            object.__setattr__(out, "_store", self.__dict__["_store"])
+        return out
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -352,24 +364,25 @@ SHORT_SHA = 7
 def _sources(dirs: Sequence[Path]) -> list[Source]:
     out = []
     for d in dirs:
-        results = ResultStore(d).results()
+        store = ResultStore(d)
+        results = store.results()
         shas = Counter(r.provenance.get("git_sha") for r in results if r.provenance.get("git_sha"))
         sha = shas.most_common(1)[0][0] if shas else None
         at_sha = [r.provenance for r in results if r.provenance.get("git_sha") == sha] if sha else []
         stored = next((p["git_committed_at"] for p in at_sha if p.get("git_committed_at")), None)
         finished = max((str(r.provenance.get("finished_at")) for r in results), default=None)
-        out.append(
-            Source(
-                label=d.name or str(d),
-                path=str(d),
-                git_sha=sha,
-                finished_at=finished,
-                # results written before commit times were stored: ask this checkout about the sha
-                committed_at=stored or (commit_time(sha) if sha else None),
-                git_dirty=any(bool(p.get("git_dirty")) for p in at_sha),
-                git_diff=next((str(p["git_diff"]) for p in at_sha if p.get("git_diff")), None),
-            )
+        source = Source(
+            label=d.name or str(d),
+            path=str(d),
+            git_sha=sha,
+            finished_at=finished,
+            # results written before commit times were stored: ask this checkout about the sha
+            committed_at=stored or (commit_time(sha) if sha else None),
+            git_dirty=any(bool(p.get("git_dirty")) for p in at_sha),
+            git_diff=next((str(p["git_diff"]) for p in at_sha if p.get("git_diff")), None),
         )
+        object.__setattr__(source, "_store", store)  # already read: `Source.store()` returns it
+        out.append(source)
     return out
 
 
@@ -427,11 +440,11 @@ def order_by_commit(sources: Sequence[Source]) -> list[Source]:
             ordered.sort(key=_commit_key)
     shas = [s.git_sha for s in ordered]
     if len(ordered) > 1 and all(shas) and len(set(shas)) == len(shas):
-        return [replace(s, label=str(s.git_sha)[:SHORT_SHA] + ("-dirty" if s.git_dirty else "")) for s in ordered]
+        return [s.relabelled(str(s.git_sha)[:SHORT_SHA] + ("-dirty" if s.git_dirty else "")) for s in ordered]
     names = Counter(s.label for s in ordered)
     # the same folder name on several commits: tell them apart by commit (and uncommitted changes)
     labelled = [
-        replace(s, label=f"{s.label}@{s.git_sha[:8]}" + (f"+{s.git_diff[:6]}" if s.git_diff else ""))
+        s.relabelled(f"{s.label}@{s.git_sha[:8]}" + (f"+{s.git_diff[:6]}" if s.git_diff else ""))
         if names[s.label] > 1 and s.git_sha
         else s
         for s in ordered

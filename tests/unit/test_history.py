@@ -204,3 +204,21 @@ def test_result_sets_of_one_commit_are_merged_into_one(tmp_path: Path, caplog: p
     assert "one commit" in caplog.text
     page = render_html(report)
     assert "only-first" in page and "only-rerun" in page
+
+
+def test_a_report_with_history_reads_each_result_file_once(
+    history: tuple[list[Path], list[GitState]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    typed, _ = history
+    loads: list[Path] = []
+    original = ResultStore.load
+
+    def counted(self: ResultStore, path: Path) -> object:
+        loads.append(path)
+        return original(self, path)
+
+    monkeypatch.setattr(ResultStore, "load", counted)
+    report = build_report(typed, settings=FAST)
+    assert report.drops and len(report.trend) > 0
+    cells = sorted(p for folder in typed for p in folder.rglob("seed-*.json"))
+    assert sorted(loads) == cells  # 3 sets x 2 cells, each once (it was read up to four times per set)
