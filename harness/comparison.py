@@ -254,7 +254,7 @@ def min_p_value(test: str, n: int, resamples: int, *, changed: int | None = None
     if test == "t":
         return 0.0
     changed = n if changed is None else changed
-    exact = 2.0 / 2.0**changed
+    exact = math.ldexp(1.0, 1 - changed)  # 2 / 2^changed, 0.0 past float range (thousands of users), no overflow
     if n < 63 and 2**n <= resamples:
         return min(1.0, exact)
     return min(1.0, max(exact, 2.0 / (resamples + 1)))

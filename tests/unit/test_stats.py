@@ -248,3 +248,12 @@ def test_cohens_d_of_a_constant_shift_is_infinite_even_with_rounding_noise() -> 
     assert np.std(head - base, ddof=1) > 0
     assert stats.cohens_d_paired(base, head) == np.inf and stats.cohens_d_paired(head, base) == -np.inf
     assert stats.cohens_d_paired(base, base) == 0.0
+
+
+def test_the_p_value_floor_of_thousands_of_units_is_the_monte_carlo_floor() -> None:
+    """2 / 2^n underflows past n = 1023 (a recommender suite has thousands of users): no OverflowError."""
+    from rankbench.harness.comparison import min_p_value
+
+    for n in (1023, 1100, 6040):
+        assert min_p_value("randomization", n, 9999) == pytest.approx(2 / 10000)
+        assert min_p_value("randomization", n, 9999, changed=n - 1) == pytest.approx(2 / 10000)
