@@ -255,13 +255,16 @@ class TaskSpec:
     """A task: the function that runs one cell of a suite (`"module:function"`).
 
     `settings` names every key the task reads from `Suite.settings`, set by the suite or not (the
-    task has a default); a suite reference may override only these (`ir-synth(depth=50)`).
+    task has a default); a suite reference may override only these (`ir-synth(depth=50)`). `choices`
+    lists the values a setting may take where they are few (`split`): another value is refused when
+    the suite is resolved, before any cell.
     """
 
     name: str
     function: str
     description: str = ""
     settings: tuple[str, ...] = ()
+    choices: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)

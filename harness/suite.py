@@ -174,6 +174,11 @@ def _check_settings(base: Suite, overrides: Mapping[str, Any]) -> None:
             unknown = UnknownName(f"setting of suite {base.name!r}", key, known)
             unknown.args = (f"{unknown}; its settings are {', '.join(sorted(known))}",)
             raise unknown
+        choices = task.choices.get(key) if task is not None else None
+        if choices is not None and value not in choices:
+            raise BadInput(
+                f"setting {key} of suite {base.name!r} takes one of {', '.join(map(str, choices))}; got {value!r}"
+            )
         if key not in base.settings or base.settings[key] is None:
             continue
         current = base.settings[key]

@@ -165,5 +165,6 @@ TASKS = (
         function="rankbench.harness.tasks.recommendation:run_recommendation",
         description=f"split by a named method ({', '.join(SPLITS)}), fit, rank, evaluate per user",
         settings=("split", "batch_users", *DEFAULTS),
+        choices={"split": SPLITS},
     ),
 )

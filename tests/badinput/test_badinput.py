@@ -602,6 +602,12 @@ CASES = [
         r"^error: pipeline stage 'bm25@10' of 'bm25>>bm25@10' must be a reranker, it is a retriever$",
     ),
     Case(
+        "run-unknown-split",
+        cli("run", "recsys-synth-tiny(split=bogus)", "-a", "popularity", "-o", "{results}"),
+        r"^error: setting split of suite 'recsys-synth-tiny' takes one of leave-one-out, strong-generalization, "
+        r"random-holdout, temporal; got 'bogus'$",
+    ),
+    Case(
         "run-adapter-param-twice",
         cli("run", "ir-synth-tiny", "-a", "bm25(k1=1,k1=2)", "-o", "{results}"),
         r"parameter 'k1' is set twice in 'bm25\(k1=1,k1=2\)'; keep one",
