@@ -99,9 +99,12 @@ def report_markdown(report: Report) -> str:
         lines += [
             f"## {text(b.suite)}",
             "",
-            f"Baseline: {code(b.baseline or 'none')} · unit: {text(b.unit)} · dataset {code(b.dataset)}",
+            f"Baseline: {code(b.baseline) if b.baseline else 'none'} · unit: {text(b.unit)} · "
+            f"dataset {code(b.dataset)}",
             "",
-            "| # | adapter | " + " | ".join(f"{text(m)} {'↑' if b.higher[m] else '↓'}" for m in b.measures) + " |",
+            "| "
+            + " | ".join(["#", "adapter", *(f"{text(m)} {'↑' if b.higher[m] else '↓'}" for m in b.measures)])
+            + " |",
             "|---:|---|" + "---:|" * len(b.measures),
         ]
         for i, r in enumerate(b.rows, 1):
@@ -118,9 +121,13 @@ def report_markdown(report: Report) -> str:
             name = (
                 text(r.adapter)
                 + (" (baseline)" if r.is_baseline else "")
-                + (" (failed)" if r.status == "failed" else "")
+                + (
+                    (f" (failed: {text(r.error.splitlines()[0])})" if r.error else " (failed)")
+                    if r.status == "failed"
+                    else ""
+                )
             )
-            lines.append(f"| {i} | {name} | " + " | ".join(cells) + " |")
+            lines.append("| " + " | ".join([str(i), name, *cells]) + " |")
         lines.append("")
     if len(report.sources) > 1:
         lines += _history_markdown(report)

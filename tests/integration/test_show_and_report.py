@@ -191,3 +191,13 @@ def test_report_help_says_result_sets_are_sorted_by_commit_time() -> None:
     assert "in any order: sorted by the commit time stored with them" in shown
     assert "the newest is reported" in shown
     assert "(.html, .md, .json, .tex) chooses the format" in shown
+
+
+def test_a_suite_whose_cells_all_failed_is_a_valid_markdown_table_naming_the_failure(tmp_path: Path) -> None:
+    write_cell(tmp_path / "r", "broken", None, error="RuntimeError: adapter bug: index() blew up")
+    md = report_markdown(build_report([tmp_path / "r"], settings=FAST))
+    html = MarkdownIt("commonmark").enable("table").render(md)
+    rows = re.findall(r"<tr>(.*?)</tr>", html, flags=re.S)
+    assert len(rows) == 2 and {len(re.findall(r"<t[hd][ >]", row)) for row in rows} == {2}  # `#`, adapter
+    assert "broken (failed: RuntimeError: adapter bug: index() blew up)" in html
+    assert "Baseline: none" in md
