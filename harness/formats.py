@@ -335,6 +335,14 @@ class _NotFast(Exception):
 
 
 _WHITESPACE = bytes.maketrans(b"\t\r\x0b\x0c", b"    ")
+_ASCII_SPACES = str.maketrans("\t\r\x0b\x0c", "    ")
+
+
+def trec_fields(line: str) -> list[str]:
+    """A TREC line's fields as trec_eval and the columnar reader split them: on runs of ASCII spaces and tabs
+    (and CR, VT, FF) only. Other Unicode spaces (NBSP, U+3000, U+001C..U+001F) are part of their field, where
+    `str.split()` would split on them and read a line differently from the columnar path."""
+    return [f for f in line.translate(_ASCII_SPACES).split(" ") if f]
 
 
 def _file_bytes(path: Path) -> bytes | mmap.mmap:
@@ -419,7 +427,7 @@ def _read_columns(path: Path, names: Sequence[str], types: dict[str, Any]) -> tu
             if spaced == data[:]:
                 raise
             table = parse(spaced)
-            last_text = " ".join(last_text.split())
+            last_text = " ".join(trec_fields(last_text))
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError) as exc:
         raise _NotFast from exc
     for name in types:
@@ -573,7 +581,7 @@ def read_trec_qrels(path: Path) -> Qrels:
         return _trec_qrels_fast(path)
     rows: list[tuple[str, str, int, int]] = []
     for lineno, line in lines(path):
-        parts = line.split()
+        parts = trec_fields(line)
         if len(parts) != 4:
             raise BadInput(f"expected 4 columns (qid iter docno rel), found {len(parts)}", path=path, line=lineno)
         query, doc = check_id(parts[0], "query", path, lineno), check_id(parts[2], "document", path, lineno)
@@ -593,7 +601,7 @@ def qrels_format(first_line: str) -> str:
     tab_fields = first_line.split("\t")
     if len(tab_fields) == 3 and (is_beir_header(tab_fields) or parse_number(tab_fields[2].strip()) is not None):
         return "beir"
-    if len(first_line.split()) == 4:
+    if len(trec_fields(first_line)) == 4:
         return "trec"
     return "beir" if len(tab_fields) == 3 else "trec"
 
@@ -621,7 +629,7 @@ def _trec_run_table(path: Path) -> tuple[Any, np.ndarray, str]:
     scores = _numbers(table["s"].chunks, np.float64)
     if not np.all(np.isfinite(scores)):
         raise _NotFast
-    return table, scores, last.split()[-1]
+    return table, scores, trec_fields(last)[-1]
 
 
 def _trec_run_fast(path: Path) -> Run:
@@ -687,7 +695,7 @@ def _read_trec_run_lines(path: Path) -> Run:
     qs, ds, ss, linenos = [], [], [], []
     name = "run"
     for lineno, line in lines(path):
-        parts = line.split()
+        parts = trec_fields(line)
         if len(parts) != 6:
             raise BadInput(
                 f"expected 6 columns (qid Q0 docno rank score tag), found {len(parts)}", path=path, line=lineno

@@ -46,6 +46,7 @@ from rankbench.harness.formats import (
     read_beir_qrels,
     read_jsonl,
     read_trec_qrels,
+    trec_fields,
     utf8_error,
 )
 from rankbench.harness.records import Corpus, IRDataset, Loaded, Queries
@@ -190,7 +191,7 @@ def _check_columns(path: Path, *, tabs: bool, counts: tuple[int, ...], expected:
     if not head:
         raise BadInput(f"file has no records (expected {expected})", path=path)
     lineno, line = head[0]
-    found = len(line.split("\t") if tabs else line.split())
+    found = len(line.split("\t") if tabs else trec_fields(line))
     if found not in counts:
         raise BadInput(f"expected {expected}, found {found} columns", path=path, line=lineno)
 

@@ -379,3 +379,19 @@ def test_a_gzipped_trec_folder_reads_as_the_plain_one(tmp_path: Path) -> None:
         loaded[zipped] = (data.corpus.ids.tolist(), data.corpus.texts, data.queries.ids.tolist(), data.qrels.to_dict())
     expected = (["d2", "d1"], ("two", "one"), ["1", "2"], {"1": {"d1": 1}, "2": {"d2": 2}})  # trec_eval order
     assert loaded[True] == loaded[False] == expected
+
+
+def test_unicode_spaces_belong_to_their_field_on_both_reader_paths(tmp_path: Path) -> None:
+    """trec_eval splits on ASCII spaces and tabs only; `str.split()` also split on NBSP, U+3000 and U+001C..F,
+    so one odd line sent a whole file to the line reader and changed how the other lines read."""
+    run = tmp_path / "run.txt"
+    run.write_text("q1 Q0 d1\u00a0 1 0.5 t\nq1 Q0 da 2 0.4 t\nq2 Q0 x\u3000y 1 1 t\n", encoding="utf-8")
+    fast, slow = formats.read_trec_run(run), formats._read_trec_run_lines(run)
+    assert fast.to_dict() == slow.to_dict() == {"q1": {"d1\u00a0": 0.5, "da": 0.4}, "q2": {"x\u3000y": 1.0}}
+    joined = tmp_path / "joined.txt"
+    joined.write_text("q1 Q0 d1 1 0.5 t\nq2\u00a0Q0 x 1 1 t\n", encoding="utf-8")
+    with pytest.raises(BadInput, match=r"joined.txt:2: expected 6 columns"):
+        formats.read_trec_run(joined)
+    qrels = tmp_path / "qrels.txt"
+    qrels.write_text("q1 0 d1\u001c 1\n", encoding="utf-8")
+    assert formats.read_trec_qrels(qrels).to_dict() == {"q1": {"d1\u001c": 1}}
