@@ -120,9 +120,6 @@ def test_split_interactions_applies_the_named_method_with_defaults() -> None:
         split_interactions(data, "k-fold", {})
 
 
-def test_a_bad_split_setting_fails_the_cell_naming_the_suite() -> None:
-    suite = resolve_suite("recsys-synth-tiny(split='k-fold')")
-    (cell,) = plan([str(suite.name)], ["popularity"])
-    result, _ = execute_cell(cell)
-    assert not result.ok
-    assert result.error.message.startswith(f"suite {suite.name!r} (dataset 'recsys-synth-tiny'): unknown split")
+def test_a_bad_split_setting_is_refused_when_the_suite_is_resolved() -> None:
+    with pytest.raises(BadInput, match=r"^setting split of suite 'recsys-synth-tiny' takes one of leave-one-out, "):
+        resolve_suite("recsys-synth-tiny(split='k-fold')")
