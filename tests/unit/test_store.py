@@ -92,3 +92,22 @@ def test_schema_2_requires_tags_and_settings() -> None:
     del doc["provenance"]["settings"]
     with pytest.raises(BadInput, match="'settings' is a required property"):
         validate(doc)
+
+
+def test_atomic_writes_get_the_umask_mode_and_unwritable_places_are_one_error(tmp_path: Path) -> None:
+    import os
+
+    from rankbench.harness.store import atomic_write_bytes
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_bytes(tmp_path / "a.json", b"{}")
+        os.umask(0o077)
+        atomic_write_bytes(tmp_path / "b.json", b"{}")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o644  # as `open` makes it; mkstemp alone gives 0600
+    assert (tmp_path / "b.json").stat().st_mode & 0o777 == 0o600
+    with pytest.raises(BadInput, match=r"^/proc/rankbench-x\.md: cannot write here .*choose another output path$"):
+        atomic_write_bytes(Path("/proc/rankbench-x.md"), b"x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "b.json"]  # no temporary file left
