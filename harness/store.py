@@ -247,6 +247,18 @@ class ResultStore:
         if self.is_unverified(path):
             log.warning("%s", unverified_line(path).replace("`rankbench run` recomputes it", "recomputing it now"))
             return None
+        if (loaded.suite, loaded.adapter, loaded.seed) != (key.suite, key.adapter, key.seed):  # copied or moved here
+            log.warning(
+                "%s holds the cell %s / %s / seed %d, not %s / %s / seed %d: recomputing it now",
+                path,
+                loaded.suite,
+                loaded.adapter,
+                loaded.seed,
+                key.suite,
+                key.adapter,
+                key.seed,
+            )
+            return None
         return loaded if loaded.ok or not ok_only else None
 
     def write(self, result: Result, units: pd.DataFrame | None) -> Path:
@@ -339,6 +351,14 @@ class ResultStore:
         bad: list[Damaged] = []
         for path in self.paths():
             loaded = self.load(path)
+            if isinstance(loaded, Result) and not self.root.is_file():
+                home = self.json_path(CellKey(loaded.suite, loaded.adapter, loaded.seed))
+                if home != path:  # copied or moved from another cell's place: it would be counted twice
+                    loaded = Damaged(
+                        path,
+                        f"it holds the cell {loaded.suite} / {loaded.adapter} / seed {loaded.seed}, "
+                        f"whose place is {home}",
+                    )
             (bad if isinstance(loaded, Damaged) else good).append(loaded)
             if self.is_unverified(path) and path not in _WARNED_UNVERIFIED:  # once per process, not per reader
                 _WARNED_UNVERIFIED.add(path)

@@ -209,3 +209,23 @@ def test_compare_refuses_too_few_resamples(synth: Path, value: str) -> None:
     [line] = [line for line in proc.stderr.splitlines() if line.strip()]
     assert f"--resamples must be at least {MIN_RESAMPLES}" in line and f"got {value}" in line
     assert rankbench("compare", str(synth), str(synth), "--resamples", str(MIN_RESAMPLES)).returncode == 0
+
+
+def test_a_cell_copied_into_another_cells_place_is_not_trusted(synth: Path, tmp_path: Path) -> None:
+    """bm25's cell copied where `bm25(k1=1.5,b=0.75)` keeps its own: `run` said `cached`, and `show` counted
+    bm25 twice and the other adapter not at all."""
+    out = tmp_path / "results"
+    shutil.copytree(synth, out)
+    store = ResultStore(out)
+    other = "bm25(b=0.75,k1=1.5)"  # as stored: parameters in canonical order
+    source, target = (store.json_path(CellKey("ir-synth-tiny", a, 0)) for a in ("bm25", other))
+    for suffix in (".json", ".units.parquet"):
+        shutil.copyfile(source.with_suffix("").with_suffix(suffix), target.with_suffix("").with_suffix(suffix))
+    assert not ResultStore(out).has(CellKey("ir-synth-tiny", other, 0))
+    show = rankbench("show", str(out))
+    assert show.returncode == 0 and f"damaged result cell {target}: it holds the cell ir-synth-tiny / bm25 /" in (
+        show.stderr.replace("\n", " ")
+    ), show.stderr
+    run = rankbench("run", "ir-synth-tiny", "-a", "bm25", "-a", "bm25(k1=1.5,b=0.75)", "-o", str(out))
+    assert run.returncode == 0 and "1 ran, 1 cached, 0 failed" in run.stderr, run.stderr
+    assert json.loads(target.read_text())["adapter"] == other
