@@ -72,6 +72,25 @@ CHECKSUMMED_SCHEMA = 2
 _WARNED_UNVERIFIED: set[Path] = set()
 
 
+def _one_per_cell(store: ResultStore, read: list[tuple[Path, Result]]) -> tuple[list[Result], list[Damaged]]:
+    """A cell read from two files (one copied or moved into another cell's place) counts once: the file at the
+    cell's own place stays, the other is damaged. Layouts of other versions, one file per cell, are left as read."""
+    by_key: dict[tuple[str, str, int], list[tuple[Path, Result]]] = {}
+    for path, result in read:
+        by_key.setdefault((result.suite, result.adapter, result.seed), []).append((path, result))
+    kept: list[Result] = []
+    misplaced: list[Damaged] = []
+    for (suite, adapter, seed), found in by_key.items():
+        home = store.json_path(CellKey(suite, adapter, seed))
+        for path, result in found:
+            if len(found) == 1 or path == home:
+                kept.append(result)
+            else:
+                reason = f"it holds the cell {suite} / {adapter} / seed {seed}, whose place is {home}"
+                misplaced.append(Damaged(path, reason))
+    return kept, misplaced
+
+
 def unverified_line(path: Path) -> str:
     """One line naming a cell read without a checksum (see `ResultStore.unverified`)."""
     return (
@@ -347,23 +366,19 @@ class ResultStore:
 
     @cached_property
     def _scan(self) -> tuple[list[Result], list[Damaged]]:
-        good: list[Result] = []
+        read: list[tuple[Path, Result]] = []
         bad: list[Damaged] = []
         for path in self.paths():
             loaded = self.load(path)
-            if isinstance(loaded, Result) and not self.root.is_file():
-                home = self.json_path(CellKey(loaded.suite, loaded.adapter, loaded.seed))
-                if home != path:  # copied or moved from another cell's place: it would be counted twice
-                    loaded = Damaged(
-                        path,
-                        f"it holds the cell {loaded.suite} / {loaded.adapter} / seed {loaded.seed}, "
-                        f"whose place is {home}",
-                    )
-            (bad if isinstance(loaded, Damaged) else good).append(loaded)
+            if isinstance(loaded, Damaged):
+                bad.append(loaded)
+            else:
+                read.append((path, loaded))
             if self.is_unverified(path) and path not in _WARNED_UNVERIFIED:  # once per process, not per reader
                 _WARNED_UNVERIFIED.add(path)
                 log.warning("%s", unverified_line(path))
-        return good, bad
+        good, misplaced = _one_per_cell(self, read)
+        return good, bad + misplaced
 
     def results(self) -> list[Result]:
         """Every verified cell; damaged ones are left out (see `damaged()`).
