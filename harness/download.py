@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import shutil
 import stat
@@ -140,23 +141,34 @@ def mirrored(url: str) -> str:
         return url
     try:
         base = urllib.parse.urlsplit(mirror)
-        valid = base.scheme in ("http", "https") and bool(base.netloc)
+        # no credentials (they would be echoed in every error), query or fragment (paths are appended)
+        valid = base.scheme in ("http", "https") and bool(base.hostname) and "@" not in base.netloc
+        valid = valid and not base.query and not base.fragment
         base.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
         valid = False
     if not valid:
-        raise HarnessError(f"{MIRROR_ENV}={mirror!r} is not a mirror URL: give http://host[:port][/path] or https://…")
+        raise HarnessError(
+            f"{MIRROR_ENV}={mirror!r} is not a mirror URL: give http://host[:port][/path] or https://… "
+            "(no user, query or fragment)"
+        )
     parts = urllib.parse.urlsplit(url)
     tail = parts.netloc + parts.path + (f"?{parts.query}" if parts.query else "")
     return f"{mirror.rstrip('/')}/{tail}"
 
 
 def timeout_s() -> float:
+    """Seconds a download waits for the server: `RANKBENCH_DOWNLOAD_TIMEOUT`, else `TIMEOUT_S`.
+
+    Raises `HarnessError` for a value that is not a positive, finite number of seconds."""
     raw = os.environ.get(TIMEOUT_ENV, "")
     try:
-        return float(raw) if raw else TIMEOUT_S
+        value = float(raw) if raw else TIMEOUT_S
     except ValueError:
-        raise HarnessError(f"{TIMEOUT_ENV}={raw!r} is not a number of seconds") from None
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise HarnessError(f"{TIMEOUT_ENV}={raw!r} is not a positive number of seconds")
+    return value
 
 
 def _safe_relpath(rel: str) -> bool:

@@ -332,7 +332,18 @@ def test_offline_fetch_names_url_and_destination_and_leaves_nothing(tmp_path: Pa
     assert list(home.iterdir()) == []
 
 
-@pytest.mark.parametrize("mirror", ["notaurl", "http://[::1", "http://host:port/", "ftp://host/data"])
+@pytest.mark.parametrize(
+    "mirror",
+    [
+        "notaurl",
+        "http://[::1",
+        "http://host:port/",
+        "ftp://host/data",
+        "http://u:pw@host",
+        "http://h/?x=1",
+        "http://h/#f",
+    ],
+)
 def test_a_mirror_that_is_not_an_http_url_is_one_line_and_leaves_nothing(tmp_path: Path, mirror: str) -> None:
     home = tmp_path / "home"
     home.mkdir()
@@ -340,7 +351,8 @@ def test_a_mirror_that_is_not_an_http_url_is_one_line_and_leaves_nothing(tmp_pat
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert (
         proc.stderr
-        == f"error: RANKBENCH_MIRROR={mirror!r} is not a mirror URL: give http://host[:port][/path] or https://…\n"
+        == f"error: RANKBENCH_MIRROR={mirror!r} is not a mirror URL: give http://host[:port][/path] or https://… "
+        "(no user, query or fragment)\n"
     )
     assert list(home.iterdir()) == []
 
@@ -410,3 +422,15 @@ def test_unreachable_publisher_without_a_mirror_suggests_one(tmp_path: Path, mon
     monkeypatch.delenv("RANKBENCH_MIRROR", raising=False)
     with pytest.raises(DownloadError, match=r"http://127\.0\.0\.1:9/x\.bin -> .*\(offline\? set RANKBENCH_MIRROR\)"):
         fetch(Download(url="http://127.0.0.1:9/x.bin", path="x.bin"), tmp_path)
+
+
+@pytest.mark.parametrize("value", ["nan", "-1", "0", "inf", "soon"])
+def test_a_download_timeout_that_is_not_a_positive_number_is_one_line(tmp_path: Path, value: str) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"RANKBENCH_DATA": str(home), "RANKBENCH_MIRROR": "http://127.0.0.1:9", "RANKBENCH_DOWNLOAD_TIMEOUT": value}
+    proc = rankbench("data", "fetch", "beir/nfcorpus", **env)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: RANKBENCH_DOWNLOAD_TIMEOUT={value!r} is not a positive number of seconds"]
+    assert list(home.iterdir()) == []
