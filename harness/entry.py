@@ -56,6 +56,9 @@ def main(*, lean: bool = True) -> None:
         except SystemExit as exc:
             code = exit_status(exc.code)
         leave(code)
+    except KeyboardInterrupt:  # Ctrl-C (while reading a pipe, say): one line, the shell's status for SIGINT
+        print("error: interrupted", file=sys.stderr)
+        leave(130)
     except BrokenPipeError:  # `rankbench evaluate ... | head`: the reader left; no traceback (Python's own advice)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         leave(1)

@@ -80,6 +80,8 @@ def regular_files(paths: Sequence[str | Path]) -> Iterator[list[Path]]:
     import tempfile
 
     paths = [Path(p) for p in paths]
+    if sum(str(p) == STDIN for p in paths) > 1:
+        raise BadInput("standard input (-) can be read once: give it for one file and name the others")
     streams = {}
     for i, path in enumerate(paths):
         with contextlib.suppress(OSError):

@@ -82,7 +82,10 @@ def local_suite(text: str) -> tuple[Suite, DatasetSpec] | None:
     """The suite for a local folder or file; None when `text` is not a path."""
     if not _looks_like_path(text):
         return None
-    path = Path(text).expanduser().resolve()
+    try:
+        path = Path(text).expanduser().resolve()
+    except (RuntimeError, OSError) as exc:  # a symbolic link that points at itself, or an unreadable path
+        raise BadInput(f"cannot follow this path ({exc})", path=text) from None
     if not path.exists():
         raise BadInput("no such file or folder", path=path)
     name = str(path)

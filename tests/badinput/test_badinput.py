@@ -87,6 +87,11 @@ def corrupt_cache(w: World) -> list[str]:
     return ["cache", "verify"]
 
 
+def symlink_loop(w: World) -> list[str]:
+    (w.work / "loop").symlink_to(w.work / "loop")
+    return ["run", str(w.work / "loop"), "-a", "bm25", "-o", str(w.results)]
+
+
 def corrupt_data(w: World) -> list[str]:
     from rankbench.harness.registry import DATASETS
 
@@ -607,6 +612,7 @@ CASES = [
         r"^error: setting split of suite 'recsys-synth-tiny' takes one of leave-one-out, strong-generalization, "
         r"random-holdout, temporal; got 'bogus'$",
     ),
+    Case("run-symlink-loop", symlink_loop, r"^error: .*loop: cannot follow this path \(Symlink loop"),
     Case(
         "run-adapter-param-twice",
         cli("run", "ir-synth-tiny", "-a", "bm25(k1=1,k1=2)", "-o", "{results}"),

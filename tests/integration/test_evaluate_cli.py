@@ -283,6 +283,11 @@ def test_standard_input_and_pipes_are_read_as_files(tmp_path: Path, path: list[s
         got = subprocess.run(["bash", "-c", line], capture_output=True, text=True, timeout=300)
         assert got.returncode == 2 and got.stderr.startswith(f"error: {named}"), got.stderr
         assert "rankbench-stream" not in got.stderr and got.stderr.count("\n") == 1
+    twice = subprocess.run(["bash", "-c", f"cat {run_path} | {cmd} - -"], capture_output=True, text=True)
+    assert (
+        twice.returncode == 2
+        and twice.stderr == "error: standard input (-) can be read once: give it for one file and name the others\n"
+    )
     several = subprocess.run(
         ["bash", "-c", f"{cmd} <(cat {trec}) {run_path} <(cat {run_path}) -m AP"], capture_output=True, text=True
     )
