@@ -72,7 +72,7 @@ def board_table(board: SuiteBoard, *, wrap_headers: bool = False) -> Table:
 
     `wrap_headers`: measure headers wrapped at `_` and devices at spaces, to fit a narrower terminal.
     """
-    table = Table(title=f"suite: {board.suite}", header_style="bold", title_justify="left")
+    table = Table(title=f"suite: {escape(board.suite)}", header_style="bold", title_justify="left")
     table.add_column("adapter", no_wrap=True)  # never cut: run:FILE names differ at their end
     table.add_column("device", no_wrap=True)
     cells = {m: [value_text(board, r, m) for r in board.rows] for m in board.measures}
@@ -92,7 +92,7 @@ def board_table(board: SuiteBoard, *, wrap_headers: bool = False) -> Table:
 
 def long_table(board: SuiteBoard) -> Table:
     """One row per (adapter, measure): what a narrow terminal shows when the adapters x measures table is too wide."""
-    table = Table(title=f"suite: {board.suite}", header_style="bold", title_justify="left")
+    table = Table(title=f"suite: {escape(board.suite)}", header_style="bold", title_justify="left")
     table.add_column("adapter", overflow="fold")  # folded only where even this table is too wide
     table.add_column("measure", overflow="fold")
     table.add_column("value", justify="right", no_wrap=True)
@@ -170,7 +170,7 @@ def comparison_tables(cmp: Comparison) -> list[Table]:
     tables = []
     for suite in cmp.suites():
         table = Table(
-            title=f"suite: {suite}  (BASE {cmp.base} vs HEAD {cmp.head})",
+            title=escape(f"suite: {suite}  (BASE {cmp.base} vs HEAD {cmp.head})"),
             header_style="bold",
             title_justify="left",
         )

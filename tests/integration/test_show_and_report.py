@@ -201,3 +201,13 @@ def test_a_suite_whose_cells_all_failed_is_a_valid_markdown_table_naming_the_fai
     assert len(rows) == 2 and {len(re.findall(r"<t[hd][ >]", row)) for row in rows} == {2}  # `#`, adapter
     assert "broken (failed: RuntimeError: adapter bug: index() blew up)" in html
     assert "Baseline: none" in md
+
+
+def test_names_that_look_like_terminal_markup_are_shown_as_written(tmp_path: Path) -> None:
+    for adapter, seed in (("a[/x]", 0), ("b[red]c", 1)):
+        write_cell(tmp_path / "r", adapter, units_frame(n=30, seed=seed), suite="s[/x]y[bold]z")
+    shown = rankbench("show", str(tmp_path / "r"))
+    assert shown.returncode == 0, shown.stderr
+    assert "suite: s[/x]y[bold]z" in shown.stdout and "a[/x]" in shown.stdout and "b[red]c" in shown.stdout
+    compared = rankbench("compare", str(tmp_path / "r"), str(tmp_path / "r"))
+    assert compared.returncode == 0 and "suite: s[/x]y[bold]z" in compared.stdout, compared.stderr
