@@ -7,6 +7,7 @@ a Ray node; only the driver writes the store.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import random
@@ -298,18 +299,28 @@ def current_checksum(suite_name: str, known: dict[str, str | None] | None = None
     return known[suite_name]
 
 
-def dataset_changed(stored: Result, suite_name: str, known: dict[str, str | None] | None = None) -> str | None:
-    """Why a stored cell does not stand for the suite's dataset as it is now, or None while it does.
+def suite_changed(stored: Result, suite_name: str, known: dict[str, str | None] | None = None) -> str | None:
+    """Why a stored cell does not stand for the suite as it is now, or None while it does.
 
-    "dataset changed: checksum b7781a2c… → 3881f0d4…" when the checksum it recorded
-    (`provenance.dataset_checksum`) differs from the dataset's now; None when they agree or the current
-    one is not known without loading the data (generated data, files pinned by checksum).
+    "settings {...} (now {...})" when it was computed with other settings under the same suite name (a
+    folder named like an override, `q(depth=5)`); "dataset changed: checksum b7781a2c… → 3881f0d4…" when
+    the checksum it recorded (`provenance.dataset_checksum`) differs from the dataset's now. The checksum
+    is not compared where it is not known without loading the data (generated data, files pinned by checksum).
     """
+    suite = resolve_suite(suite_name)
+    settings = _as_json({"task": suite.task, **suite.settings})
+    if "settings" in stored.provenance and _as_json(stored.provenance["settings"]) != settings:
+        return f"settings {_as_json(stored.provenance['settings'])} (now {settings})"
     before = stored.provenance.get("dataset_checksum")
     now = current_checksum(suite_name, known)
     if now is None or before == now:
         return None
     return f"dataset changed: checksum {str(before)[:8]}… → {now[:8]}…"
+
+
+def _as_json(value: object) -> object:
+    """`value` as JSON reads it back (tuples as lists, keys sorted): stored and current settings compare equal."""
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
 
 
 def run_plan(
@@ -322,7 +333,7 @@ def run_plan(
 ) -> RunSummary:
     """Execute what is not stored yet; each finished cell is written before the next is awaited.
 
-    A stored cell is reused only while its dataset is unchanged (`dataset_changed`); a stale one is
+    A stored cell is reused only while its suite's settings and dataset are unchanged (`suite_changed`); a stale one is
     recomputed with a warning naming why. Each cell is locked in the store while it runs. A cell
     locked by another run sharing the directory is left to it and awaited at the end: stored by
     then, it counts as cached; otherwise (that run failed or was killed) this run computes it.
@@ -338,7 +349,7 @@ def run_plan(
         stored = store.stored(cell)
         if stored is None:
             return False
-        reason = dataset_changed(stored, cell.suite, checksums)
+        reason = suite_changed(stored, cell.suite, checksums)
         if reason and cell not in stale:  # asked again when the cell is claimed: named once
             stale.add(cell)
             log.warning("stored cell %s / %s / seed %d is stale (%s): recomputing it", *astuple(cell), reason)

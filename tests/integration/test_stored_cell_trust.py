@@ -229,3 +229,18 @@ def test_a_cell_copied_into_another_cells_place_is_not_trusted(synth: Path, tmp_
     run = rankbench("run", "ir-synth-tiny", "-a", "bm25", "-a", "bm25(k1=1.5,b=0.75)", "-o", str(out))
     assert run.returncode == 0 and "1 ran, 1 cached, 0 failed" in run.stderr, run.stderr
     assert json.loads(target.read_text())["adapter"] == other
+
+
+def test_a_cell_of_other_settings_under_the_same_suite_name_is_recomputed(tmp_path: Path) -> None:
+    """`./qq(depth=5)` is stored under the name `/…/qq(depth=5)`; a folder later named exactly that is its
+    own suite with the default depth, and must not reuse the depth-5 cell."""
+    write_beir(tmp_path / "qq", QRELS)
+    out = tmp_path / "results"
+    first = rankbench("run", f"{tmp_path / 'qq'}(depth=5)", "-a", "bm25", "-o", str(out))
+    assert first.returncode == 0 and "1 ran" in first.stderr, first.stderr
+    assert only_cell(out)["provenance"]["settings"]["depth"] == 5
+    shutil.copytree(tmp_path / "qq", tmp_path / "qq(depth=5)")  # now a folder by that very name
+    second = rankbench("run", f"{tmp_path / 'qq'}(depth=5)", "-a", "bm25", "-o", str(out))
+    assert second.returncode == 0 and "1 ran, 0 cached" in second.stderr, second.stderr
+    assert "is stale (settings" in " ".join(second.stderr.split())  # the log line wraps at the terminal width
+    assert "depth" not in only_cell(out)["provenance"]["settings"]  # the folder's own suite: the task's default
