@@ -257,7 +257,8 @@ class TaskSpec:
     `settings` names every key the task reads from `Suite.settings`, set by the suite or not (the
     task has a default); a suite reference may override only these (`ir-synth(depth=50)`). `choices`
     lists the values a setting may take where they are few (`split`): another value is refused when
-    the suite is resolved, before any cell.
+    the suite is resolved, before any cell; `types` the type of a setting a suite need not set (`depth`:
+    int), checked there too (a suite's own value already fixes the type of its override).
     """
 
     name: str
@@ -265,6 +266,7 @@ class TaskSpec:
     description: str = ""
     settings: tuple[str, ...] = ()
     choices: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    types: Mapping[str, type] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -179,6 +179,9 @@ def _check_settings(base: Suite, overrides: Mapping[str, Any]) -> None:
             raise BadInput(
                 f"setting {key} of suite {base.name!r} takes one of {', '.join(map(str, choices))}; got {value!r}"
             )
+        wanted = task.types.get(key) if task is not None else None
+        if wanted is not None and (isinstance(value, bool) or not isinstance(value, wanted)):
+            raise BadInput(f"setting {key} of suite {base.name!r} takes {wanted.__name__}, got {value!r}")
         if key not in base.settings or base.settings[key] is None:
             continue
         current = base.settings[key]

@@ -96,5 +96,6 @@ TASKS = (
         function="rankbench.harness.tasks.retrieval:run_retrieval",
         description="index, search, evaluate against qrels (trec_eval semantics, missing queries count 0)",
         settings=("depth", "dense_backend", "first_stage", "rerank_depth"),
+        types={"depth": int, "rerank_depth": int, "dense_backend": str, "first_stage": str},
     ),
 )

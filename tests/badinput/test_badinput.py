@@ -614,6 +614,16 @@ CASES = [
     ),
     Case("run-symlink-loop", symlink_loop, r"^error: .*loop: cannot follow this path \(Symlink loop"),
     Case(
+        "run-fractional-depth",
+        cli("run", "ir-synth-tiny(depth=5.5)", "-a", "bm25", "-o", "{results}"),
+        r"^error: setting depth of suite 'ir-synth-tiny' takes int, got 5\.5$",
+    ),
+    Case(
+        "run-boolean-depth",
+        cli("run", "ir-synth-tiny(depth=True)", "-a", "bm25", "-o", "{results}"),
+        r"^error: setting depth of suite 'ir-synth-tiny' takes int, got True$",
+    ),
+    Case(
         "run-adapter-param-twice",
         cli("run", "ir-synth-tiny", "-a", "bm25(k1=1,k1=2)", "-o", "{results}"),
         r"parameter 'k1' is set twice in 'bm25\(k1=1,k1=2\)'; keep one",
