@@ -16,7 +16,10 @@ from rankbench.harness.deps import require
 from rankbench.harness.errors import BadInput
 from rankbench.harness.records import Corpus, Queries, Run
 from rankbench.harness.registry import AdapterSpec
-from rankbench.harness.topk import topk_rows
+from rankbench.harness.topk import topk_positive
+
+QUERY_BLOCK = 64
+"""Queries whose dense score rows are selected together (64 x n_docs float32 at a time)."""
 
 
 class BM25:
@@ -68,13 +71,14 @@ class BM25:
         # terms the corpus never had score nothing; a query left empty matches only the empty token
         tokens = [[t for t in self._analyze(q) if t in vocab] or [""] for q in queries.texts]
         # bm25s scores every document of a query; rankbench's top-k takes the k best, among documents tied
-        # at the cut the ones trec_eval ranks first (bm25s' own selection takes any of them)
-        docs = np.empty((len(tokens), k), np.int64)
-        scores = np.empty((len(tokens), k), np.float32)
-        for row, query_tokens in enumerate(tokens):
-            docs[row], scores[row] = (x[0] for x in topk_rows(self._retriever.get_scores(query_tokens)[None, :], k))
-        # documents that match no query term score 0: unretrieved
-        return Run.from_topk(queries.ids, self._doc_ids, np.where(scores > 0, docs, -1), scores, name="bm25")
+        # at the cut the ones trec_eval ranks first (bm25s' own selection takes any of them); documents
+        # that match no query term score 0: unretrieved
+        parts = [
+            topk_positive(np.stack([self._retriever.get_scores(t) for t in tokens[s : s + QUERY_BLOCK]]), k)
+            for s in range(0, len(tokens), QUERY_BLOCK)
+        ]
+        docs, scores = np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts])
+        return Run.from_topk(queries.ids, self._doc_ids, docs, scores, name="bm25")
 
 
 def check_parameters(params: dict[str, Any], *, fetch: bool = True) -> None:
