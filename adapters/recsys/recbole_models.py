@@ -16,6 +16,7 @@ the rest. Scores: `full_sort_predict` where the model has it, else `predict` on 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 import sys
@@ -76,9 +77,11 @@ def write_atomic(path: Path, data: Interactions) -> None:
     path.write_text("user_id:token\titem_id:token\n" + rows, encoding="utf-8")
 
 
+@functools.cache
 def recbole_models() -> dict[str, tuple[str, ...]]:
     """RecBole's models by kind (`general_recommender`, `sequential_recommender`, ...), read from the
-    import lines of its packages without importing them (no torch); {} when RecBole is not installed."""
+    import lines of its packages without importing them (no torch), once per process; {} when RecBole
+    is not installed."""
     import importlib.util
 
     found = importlib.util.find_spec("recbole")
