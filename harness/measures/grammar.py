@@ -213,12 +213,12 @@ def _expand(text: str) -> list[str]:
     return [f"{spec.name}_{level:.2f}{rest}" for level in spec.levels]
 
 
-def parse_measures(texts: Iterable[str] | str) -> tuple[Measure, ...]:
-    """Parse measures in order, dropping repeats; a bare `Rprec_mult` / `iprec_at_recall` expands
-    to trec_eval's default levels; one string is one measure (`"nDCG@10"`, not its characters).
-    Raises as `parse_measure`."""
+def parse_measures(texts: Iterable[Measure | str] | str) -> tuple[Measure, ...]:
+    """Parse measures (texts or parsed `Measure`s, read by their text) in order, dropping repeats; a bare
+    `Rprec_mult` / `iprec_at_recall` expands to trec_eval's default levels; one string is one measure
+    (`"nDCG@10"`, not its characters). Raises as `parse_measure`."""
     out: list[Measure] = []
-    for text in [texts] if isinstance(texts, str) else texts:
+    for text in [texts] if isinstance(texts, str) else map(str, texts):
         for one in _expand(text):
             measure = parse_measure(one)
             if measure not in out:

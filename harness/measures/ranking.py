@@ -370,7 +370,7 @@ def evaluate_arrays(
 
     Raises `BadInput` as `evaluate` does.
     """
-    parsed = parse_measures(measures if isinstance(measures, str) else [str(m) for m in measures])
+    parsed = parse_measures(measures)
     check_overlap(run, qrels)
     return measure_joined(_join(run, qrels, missing_as_zero), parsed)
 

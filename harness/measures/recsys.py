@@ -43,7 +43,7 @@ def full_ranking(
     """Per-user values of full-ranking measures; `scores` must already exclude seen items (-inf)."""
     if scores.shape != truth.shape:
         raise BadInput(f"score block {scores.shape} and held-out matrix {truth.shape} differ in shape")
-    parsed = parse_measures(measures if isinstance(measures, str) else [str(m) for m in measures])
+    parsed = parse_measures(measures)
     for m in parsed:
         if m.name not in FULL_RANKING or m.cutoff is None:
             raise BadInput(f"measure {m} is not a full-ranking recommender measure ({', '.join(FULL_RANKING)} @k)")
@@ -84,7 +84,7 @@ def sampled(
     positive: np.ndarray, negatives: np.ndarray, measures: Sequence[Measure | str] | str
 ) -> dict[str, np.ndarray]:
     """Per-user HR@k / nDCG@k of the NCF leave-one-out split from held-out and negative scores."""
-    parsed = parse_measures(measures if isinstance(measures, str) else [str(m) for m in measures])
+    parsed = parse_measures(measures)
     rank = sampled_rank(np.asarray(positive, dtype=np.float64), np.asarray(negatives, dtype=np.float64))
     out: dict[str, np.ndarray] = {}
     for m in parsed:
