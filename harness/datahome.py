@@ -87,16 +87,9 @@ def find_file(relpath: str, home: Path | None = None) -> Path | None:
     return None
 
 
-_verified: dict[tuple[str, int, int, str], str] = {}
-
-
 def _matches(path: Path, expected: str) -> tuple[bool, str]:
     algo, digest = parse_checksum(expected)
-    stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime_ns, algo)
-    actual = _verified.get(key) or content_digest(path, algo)
-    if actual == digest:
-        _verified[key] = actual
+    actual = file_digest(path, algo)  # once per process while the file is unchanged
     return actual == digest, actual
 
 
