@@ -153,6 +153,12 @@ def stale_reason(
             return f"{what} {provenance.get(key)} (now {current[key]})"
     if current["git_dirty"] and provenance.get("git_diff") != current["git_diff"]:
         return "other uncommitted changes"
+    return suite_reason(provenance, settings, dataset_checksum)
+
+
+def suite_reason(provenance: dict, settings: dict[str, object], dataset_checksum: str | None = None) -> str | None:
+    """Why a stored cell does not stand for its suite as it is now, whatever the code: other `settings` (the
+    task and the suite's settings) or, when `dataset_checksum` is given, another dataset; None when it does."""
     stored = json.loads(json.dumps(provenance.get("settings", {}), sort_keys=True, default=str))
     if stored != json.loads(json.dumps(settings, sort_keys=True, default=str)):
         return f"settings {stored} (now {settings})"

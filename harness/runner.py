@@ -7,7 +7,6 @@ a Ray node; only the driver writes the store.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import random
@@ -26,7 +25,7 @@ from rankbench.harness.datahome import dataset_checksum, ensure, load_dataset
 from rankbench.harness.errors import BadInput, HarnessError
 from rankbench.harness.interfaces import Family
 from rankbench.harness.measures import parse_measures
-from rankbench.harness.provenance import collect, now_iso
+from rankbench.harness.provenance import collect, now_iso, suite_reason
 from rankbench.harness.registry import DATASETS, TASKS, resolve
 from rankbench.harness.resources import peak_rss_mb
 from rankbench.harness.result import ErrorInfo, Result
@@ -300,27 +299,13 @@ def current_checksum(suite_name: str, known: dict[str, str | None] | None = None
 
 
 def suite_changed(stored: Result, suite_name: str, known: dict[str, str | None] | None = None) -> str | None:
-    """Why a stored cell does not stand for the suite as it is now, or None while it does.
-
-    "settings {...} (now {...})" when it was computed with other settings under the same suite name (a
-    folder named like an override, `q(depth=5)`); "dataset changed: checksum b7781a2c… → 3881f0d4…" when
-    the checksum it recorded (`provenance.dataset_checksum`) differs from the dataset's now. The checksum
-    is not compared where it is not known without loading the data (generated data, files pinned by checksum).
-    """
+    """Why a stored cell does not stand for the suite as it is now, or None while it does (`suite_reason`):
+    other settings under the same suite name (a folder named like an override, `q(depth=5)`), or a dataset
+    whose checksum changed. The checksum is not compared where it is not known without loading the data
+    (generated data, files pinned by checksum)."""
     suite = resolve_suite(suite_name)
-    settings = _as_json({"task": suite.task, **suite.settings})
-    if "settings" in stored.provenance and _as_json(stored.provenance["settings"]) != settings:
-        return f"settings {_as_json(stored.provenance['settings'])} (now {settings})"
-    before = stored.provenance.get("dataset_checksum")
-    now = current_checksum(suite_name, known)
-    if now is None or before == now:
-        return None
-    return f"dataset changed: checksum {str(before)[:8]}… → {now[:8]}…"
-
-
-def _as_json(value: object) -> object:
-    """`value` as JSON reads it back (tuples as lists, keys sorted): stored and current settings compare equal."""
-    return json.loads(json.dumps(value, sort_keys=True, default=str))
+    settings = {"task": suite.task, **suite.settings}
+    return suite_reason(stored.provenance, settings, current_checksum(suite_name, known))
 
 
 def run_plan(
