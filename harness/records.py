@@ -15,6 +15,7 @@ import numpy as np
 
 from rankbench.harness.errors import BadInput
 from rankbench.harness.ids import (
+    argsort_strings,
     factorize_grouped,
     id_words,
     narrowest,
@@ -87,7 +88,7 @@ class Corpus:
         ids = self.ids
         if len(ids) < 2 or bool(np.all(ids[:-1] > ids[1:])):
             return self
-        order = np.argsort(ids, kind="stable")[::-1]
+        order = argsort_strings(ids)[::-1]  # unique ids: descending is the reverse of ascending
         picked = order.tolist()
         return Corpus(
             ids[order],
