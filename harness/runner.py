@@ -57,6 +57,7 @@ def plan(
     """
     objects = objects or {}
     cells: list[CellKey] = []
+    prepared: dict[str, tuple[str, Family]] = {}  # each reference checked and prepared once, not per suite
     for suite_name in suites:
         suite = resolve_suite(suite_name)
         check_data(suite, fetch=fetch)
@@ -71,10 +72,12 @@ def plan(
             if text in objects:
                 name, family = text, objects[text]
             else:
-                ref = parse_adapter_ref(text)
-                preflight_models(ref)
-                prepare_stages(ref, fetch=fetch)
-                name, family = str(ref), ref.spec().family
+                if text not in prepared:
+                    ref = parse_adapter_ref(text)
+                    preflight_models(ref)
+                    prepare_stages(ref, fetch=fetch)
+                    prepared[text] = (str(ref), ref.spec().family)
+                name, family = prepared[text]
             if family not in suite.families:
                 raise BadInput(
                     f"adapter {text!r} is a {family}; suite {suite.name!r} takes {', '.join(suite.families)}"
