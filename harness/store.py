@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rankbench.harness.devices import device_label
-from rankbench.harness.errors import BadInput
+from rankbench.harness.errors import BadInput, HarnessError
 from rankbench.harness.result import Result, validate
 
 if TYPE_CHECKING:  # pandas loads on use: adapter modules reach this module and `rankbench list` stays fast
@@ -99,29 +99,31 @@ def unverified_line(path: Path) -> str:
     )
 
 
-def _check_means(result: Result, units: Path) -> str | None:
-    """Why a measure's stored value is not the mean of its per-unit column (or its exp, for a geometric
-    mean such as gm_map), or None when every measure with a per-unit column agrees (to 1e-9 relative)."""
+def _check_means(result: Result, units: Path, data: bytes) -> str | None:
+    """Why a measure's stored value is not the aggregate of its per-unit column (`grammar.aggregate`: the
+    mean, or exp of the mean for gm_map), or None when every measure with a per-unit column agrees (to 1e-9
+    relative). `data` is the Parquet file's bytes, already read to check its checksum."""
     import numpy as np
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from rankbench.harness.measures.grammar import aggregate, parse_measure
+
     try:
-        names = set(pq.read_schema(units).names)
-        wanted = [m for m in result.measures if m in names]
-        table = pq.read_table(units, columns=wanted) if wanted else None
+        table = pq.read_table(pa.BufferReader(data))
     except Exception as exc:  # any reader error means the file is damaged
         return f"its per-unit file {units.name} is not readable Parquet ({type(exc).__name__})"
-    for name in wanted:
-        assert table is not None
+    for name in (m for m in result.measures if m in table.column_names):
         try:
             values = np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
-        except (TypeError, ValueError):
-            continue  # not a numeric column: nothing to compare
+            measure = parse_measure(name)
+        except (TypeError, ValueError, HarnessError):
+            continue  # not a numeric column, or no measure this rankbench knows: nothing to compare
         stored = result.measures[name].value
         if not len(values) or np.isnan(stored):
             continue
-        mean = float(values.mean())
-        if np.isnan(mean) or any(np.isclose(stored, v, rtol=1e-9, atol=1e-12) for v in (mean, np.exp(mean))):
+        mean = aggregate(measure, values)
+        if np.isnan(mean) or np.isclose(stored, mean, rtol=1e-9, atol=1e-12):
             continue
         return (
             f"its {name} of {stored:.6g} is not the mean of its {len(values)} per-unit values ({mean:.6g}), "
@@ -321,9 +323,9 @@ class ResultStore:
         result = Result.from_json(doc, str(path))
         if result.units_file:
             units = path.with_name(result.units_file)
-            problem = self._check_units(units, (doc.get("files") or {}).get(result.units_file))
-            if problem is None and result.ok:
-                problem = _check_means(result, units)
+            problem, data = self._check_units(units, (doc.get("files") or {}).get(result.units_file))
+            if problem is None and data is not None and result.ok:
+                problem = _check_means(result, units, data)
             if problem:
                 return Damaged(path, problem)
         if recorded is None:
@@ -337,24 +339,25 @@ class ResultStore:
         return path in self.unverified
 
     @staticmethod
-    def _check_units(units: Path, recorded: dict | None) -> str | None:
+    def _check_units(units: Path, recorded: dict | None) -> tuple[str | None, bytes | None]:
+        """(what is wrong with the per-unit file or None, its bytes when they were read to check them)."""
         if not units.is_file():
-            return f"its per-unit file {units.name} is missing"
+            return f"its per-unit file {units.name} is missing", None
         if recorded is None:  # written before checksums: at least the Parquet footer must be whole
             try:
                 import pyarrow.parquet as pq
 
                 pq.read_metadata(units)
             except Exception as exc:  # any reader error means the file is damaged
-                return f"its per-unit file {units.name} is not readable Parquet ({type(exc).__name__})"
-            return None
+                return f"its per-unit file {units.name} is not readable Parquet ({type(exc).__name__})", None
+            return None, None
         data = units.read_bytes()
         if len(data) != recorded.get("bytes") or hashlib.sha256(data).hexdigest() != recorded.get("sha256"):
             return (
                 f"its per-unit file {units.name} has {len(data)} bytes that do not match the checksum "
                 f"recorded when it was written ({recorded.get('bytes')} bytes)"
-            )
-        return None
+            ), None
+        return None, data
 
     def paths(self) -> Iterator[Path]:
         if self.root.is_file():
