@@ -147,9 +147,12 @@ def parse_adapter_ref(text: str) -> AdapterRef:
     for part in text.split(">>"):
         stage = _parse_shorthand(part, text) or parse_stage(part, text)
         spec = ADAPTERS.get(stage.name)
+        if stages and spec.family != "reranker":  # what the pipeline's constructor says, before any cell
+            raise BadInput(f"pipeline stage {part.strip()!r} of {text!r} must be a reranker, it is a {spec.family}")
         if stage.params:  # caught here, before any cell runs, rather than as a failed cell per seed
             with contextlib.suppress(MissingDependency):  # each cell then fails naming the extra to install
                 spec.check_params(dict(stage.params))
+            spec.check_ranges(dict(stage.params))
         if spec.canonical:
             params = resolve(spec.canonical, spec.extra)(dict(stage.params))
             stage = Stage(stage.name, tuple(sorted(params.items())), stage.depth)

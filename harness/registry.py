@@ -16,6 +16,7 @@ import importlib
 import importlib.util
 import inspect
 import logging
+import math
 import os
 import pkgutil
 import re
@@ -116,6 +117,12 @@ def _fits(value: Any, kinds: frozenset[str]) -> bool:
     return value is None and "None" in kinds
 
 
+POSITIVE_INTEGERS = ("epochs", "max_epochs", "batch_size", "dim", "factors", "embedding_size", "num_epochs")
+"""Training hyper-parameters every adapter reads as a positive count (`AdapterSpec.check_params`)."""
+POSITIVE_NUMBERS = ("lr", "learning_rate")
+"""Training hyper-parameters every adapter reads as a positive number."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class AdapterSpec:
     """Metadata of one adapter: how to build it, which family protocol it implements.
@@ -187,6 +194,19 @@ class AdapterSpec:
                 raise BadInput(
                     f"parameter {name} of adapter {self.name!r} takes {wanted} (default {default!r}), got {value!r}"
                 )
+
+    def check_ranges(self, params: Mapping[str, Any]) -> None:
+        """`BadInput` (one line) for a conventional training hyper-parameter out of range (`POSITIVE_INTEGERS`,
+        `POSITIVE_NUMBERS`), open-parameter adapters (RecBole's, FuxiCTR's) included. A reference is checked
+        before any cell (`parse_adapter_ref`): `bpr(epochs=-1)` failed its cell with an unrelated message.
+        `build()` does not check, so code may still build `bpr(lr=0)` to look at an untrained model."""
+        for name, value in sorted(params.items()):
+            counted = isinstance(value, int) and not isinstance(value, bool)
+            if name in POSITIVE_INTEGERS and not (counted and value >= 1):
+                raise BadInput(f"{self.name}: {name} must be a positive integer, got {value!r}")
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if name in POSITIVE_NUMBERS and not (number and math.isfinite(value) and value > 0):
+                raise BadInput(f"{self.name}: {name} must be a positive number, got {value!r}")
 
     def build(self, **overrides: Any) -> Any:
         """Instantiate with this record's `params` updated by `overrides`; the constructor supplies the rest.

@@ -95,33 +95,12 @@ def preflight_models(ref: AdapterRef) -> None:
         preflight({**ADAPTERS.get(stage.name).params, **dict(stage.params)})
 
 
-POSITIVE_INTEGERS = ("epochs", "max_epochs", "batch_size", "dim", "factors", "embedding_size", "num_epochs")
-"""Training hyper-parameters that every adapter reads as a positive count (checked before any cell)."""
-POSITIVE_NUMBERS = ("lr", "learning_rate")
-
-
-def check_training_parameters(stage_name: str, params: Mapping[str, Any]) -> None:
-    """`BadInput` (one line) for a conventional training hyper-parameter the reference gives out of range:
-    `bpr(epochs=-1)` stops before the run instead of failing its cell with an unrelated message."""
-    for key, value in params.items():
-        if key in POSITIVE_INTEGERS and not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
-            raise BadInput(f"{stage_name}: {key} must be a positive integer, got {value!r}")
-        if key in POSITIVE_NUMBERS and not (
-            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
-        ):
-            raise BadInput(f"{stage_name}: {key} must be a positive number, got {value!r}")
-
-
 def prepare_stages(ref: AdapterRef, *, fetch: bool = True) -> None:
-    """Check each stage's training hyper-parameters and call its `AdapterSpec.prepare` hook: what it reads
-    from the data home is there (fetched if allowed)."""
+    """Call each stage's `AdapterSpec.prepare` hook: what it reads from the data home is there (fetched if allowed)."""
     from rankbench.harness.registry import ADAPTERS
 
-    for i, stage in enumerate(ref.stages):
+    for stage in ref.stages:
         spec = ADAPTERS.get(stage.name)
-        if i and spec.family != "reranker":  # what the pipeline's constructor would say, before any cell
-            raise BadInput(f"pipeline stage {str(stage)!r} of {str(ref)!r} must be a reranker, it is a {spec.family}")
-        check_training_parameters(stage.name, dict(stage.params))
         if spec.prepare:
             resolve(spec.prepare)({**spec.params, **dict(stage.params)}, fetch=fetch)
 

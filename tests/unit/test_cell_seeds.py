@@ -34,6 +34,6 @@ def test_seeds_of_a_run_are_different_models(tmp_path: Path) -> None:
 def test_pipeline_stages_get_the_cell_seed_too() -> None:
     from rankbench.harness.adapter_ref import _offset_seed
 
-    stages = parse_adapter_ref("bm25>>muvera(seed=4)@10").stages
-    assert [str(_offset_seed(s, 3)) for s in stages] == ["bm25", "muvera(seed=7)@10"]
-    assert [str(_offset_seed(s, 0)) for s in stages] == ["bm25", "muvera(seed=4)@10"]
+    stages = parse_adapter_ref("muvera(seed=4)>>cross-encoder@10").stages  # a seeded first stage
+    assert [str(_offset_seed(s, 3)) for s in stages] == ["muvera(seed=7)", "cross-encoder@10"]
+    assert [str(_offset_seed(s, 0)) for s in stages] == ["muvera(seed=4)", "cross-encoder@10"]
