@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import gc
 import json
 import logging
 import sys
@@ -824,15 +823,9 @@ def failure_line(error: ErrorInfo, path: Path) -> str:
     return f"{error.type}: {error.message} (traceback in {path})"
 
 
-def main(*, lean: bool = True) -> None:
-    """The `rankbench` command line: `evaluate` with one run takes the lean path (`lean=False`: typer's
-    `evaluate` for every form, as the tests compare them); errors print one line and set the exit status."""
-    if lean and sys.argv[1:2] == ["evaluate"]:  # the lean path the `rankbench` executable takes (entry.py)
-        from rankbench.harness.measures.evaluate_files import command
-
-        code = command(sys.argv[2:])
-        if code is not None:
-            sys.exit(code)
+def main() -> None:
+    """The full `rankbench` command line (the executable, `entry.main`, takes `evaluate`'s lean path first);
+    errors print one line and set the exit status."""
     try:
         _install_plugin_commands()
         code = app(prog_name="rankbench", standalone_mode=False)  # typer.Exit: its code returned; usage errors raise
@@ -850,9 +843,4 @@ def main(*, lean: bool = True) -> None:
         sys.exit(1)
     except HarnessError as exc:
         error_line(str(exc))
-        code = exc.exit_code
-    # The error's traceback kept the failing reader's frames alive; free them (and any Arrow reader
-    # with its worker threads) now, while Arrow is still loaded: freed at interpreter teardown instead,
-    # Arrow's threads abort the process ("terminate called without an active exception", apache/arrow#34314).
-    gc.collect()
-    sys.exit(code)
+        sys.exit(exc.exit_code)

@@ -51,7 +51,7 @@ def main(*, lean: bool = True) -> None:
         from rankbench.harness.cli import main as full
 
         try:
-            full(lean=False)  # the lean path, where it applies, was taken above
+            full()  # the lean path, where it applies, was taken above
             code = 0
         except SystemExit as exc:
             code = exit_status(exc.code)
