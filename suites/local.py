@@ -387,10 +387,9 @@ def trec_checksum(spec: DatasetSpec, path: str) -> str:
 
 def bars_checksum(spec: DatasetSpec, path: str) -> str:
     """The checksum `load_bars_folder` records (sha256 over its splits' sha256s), without reading the CSVs."""
-    digest = hashlib.sha256()
-    for split in BARS_SPLITS:
-        digest.update(file_digest(Path(path) / f"{split}.csv", gunzip=False).encode())
-    return digest.hexdigest()
+    from rankbench.suites.ctr.data import splits_checksum
+
+    return splits_checksum([Path(path) / f"{split}.csv" for split in BARS_SPLITS])
 
 
 def interactions_checksum(spec: DatasetSpec, path: str) -> str:
@@ -408,7 +407,7 @@ def load_trec_folder(spec: DatasetSpec, path: str) -> Loaded:
     queries = queries.subset(np.flatnonzero(judged))
     corpus = read_documents(docs_path)
     info = {"path": path, "n_docs": len(corpus), "n_queries": len(queries), "n_qrels": len(qrels)}
-    return Loaded(IRDataset(corpus, queries, qrels), _digest([topics_path, qrels_path, docs_path]), info)
+    return Loaded(IRDataset(corpus, queries, qrels), trec_checksum(spec, path), info)
 
 
 # --- CTR and recommender files ----------------------------------------------------------------------------
@@ -461,7 +460,7 @@ def load_interactions(spec: DatasetSpec, path: str) -> Loaded:
     first_line = None if name.endswith(".parquet") else 2  # under the header; blank lines, if any, are not counted
     data, _, _ = to_interactions(checked_roles(roles, file, first_line, mapping))
     info = {"path": path, "n_users": data.n_users, "n_items": data.n_items, "n_interactions": len(data)}
-    return Loaded(data, _digest([file]), info)
+    return Loaded(data, interactions_checksum(spec, path), info)
 
 
 SUITE_SOURCES = (
