@@ -151,22 +151,18 @@ def load_beir(spec: DatasetSpec, root: str, split: str = "test") -> Loaded:
             checked_file(spec, relpath)
         if split != "dev" and dev_rel in spec.files:
             checked_file(spec, dev_rel)
-        checksum = files_checksum(spec)
-    else:
-        folder = data_home() / root
-        if not folder.is_dir():
-            fix = f"run `rankbench data fetch {spec.name}`" if spec.downloads else spec.source
-            raise DatasetMissing(spec.name, folder, fix)
-        checksum = files_checksum(spec) if spec.downloads else folder_checksum(folder, split)
+    elif not (data_home() / root).is_dir():
+        fix = f"run `rankbench data fetch {spec.name}`" if spec.downloads else spec.source
+        raise DatasetMissing(spec.name, data_home() / root, fix)
     ds = read_beir_folder(data_home() / root, split)
-    return Loaded(ds, checksum, _info(ds, split))
+    return Loaded(ds, beir_checksum(spec, root, split), _info(ds, split))
 
 
 def load_beir_path(spec: DatasetSpec, path: str, split: str = "test") -> Loaded:
     """A BEIR-layout folder anywhere on disk (`rankbench run ./folder`)."""
     folder = Path(path)
     ds = read_beir_folder(folder, split)
-    return Loaded(ds, folder_checksum(folder, split), _info(ds, split, path=str(folder)))
+    return Loaded(ds, beir_path_checksum(spec, path, split), _info(ds, split, path=str(folder)))
 
 
 def load_with_beir_loader(folder: Path, split: str = "test") -> IRDataset:
