@@ -294,7 +294,10 @@ def load_bars_csv(
     `cat_fields=None` takes every column of the header except `label` and the numeric fields.
     """
     paths = [checked_file(spec, f"{folder}/{split}.csv") for split in ("train", "valid", "test")]
-    return bars_splits(paths, cat_fields, num_fields, min_count=min_count, user_field=user_field)
+    # pinned files, just checked against their recorded checksums: those name the content (no second hash)
+    return bars_splits(
+        paths, cat_fields, num_fields, min_count=min_count, user_field=user_field, checksum=files_checksum(spec)
+    )
 
 
 def bars_splits(
@@ -304,15 +307,17 @@ def bars_splits(
     *,
     min_count: int = 1,
     user_field: str | None = None,
+    checksum: str | None = None,
 ) -> Loaded:
-    """Encode three BARS CSV splits (train, valid, test) with statistics of train only."""
+    """Encode three BARS CSV splits (train, valid, test) with statistics of train only; the data's checksum
+    is `checksum` when the caller knows it (pinned files), else `splits_checksum` of the files."""
     if cat_fields is None:
         header = pd.read_csv(paths[0], nrows=0).columns
         cat_fields = [c for c in header if c != "label" and c not in num_fields]
     frames = [read_bars_csv(path, [*cat_fields, *num_fields, "label"]) for path in paths]
     splits = encode_splits(*frames, cat_fields, num_fields, min_count=min_count, user_field=user_field)
     info = {f"n_{name}": len(f) for name, f in zip(("train", "valid", "test"), frames, strict=True)}
-    return Loaded(splits, splits_checksum(paths), info)
+    return Loaded(splits, checksum or splits_checksum(paths), info)
 
 
 def splits_checksum(paths: Sequence[Path]) -> str:
